@@ -1,0 +1,330 @@
+//go:build !libmemif_system
+
+/* datapath.c - buffers on the rings: alloc, tx, rx, refill.
+ *
+ * Ownership of the indices (memif 2.0): the slave writes head, the master
+ * writes tail, on both rings. On S2M the slave produces at head and the
+ * master releases at tail; on M2S the slave posts empty buffers at head and
+ * the master fills them and publishes at tail. Every index or descriptor
+ * read from shared memory is checked before use; a peer caught lying is
+ * disconnected from the control path (conn_fault). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "private.h"
+
+void
+conn_fault (memif_conn_t *c, int err, const char *why)
+{
+  if (c->fault)
+    return;
+  c->fault = true;
+  c->fault_err = err;
+  snprintf (c->fault_reason, sizeof (c->fault_reason), "%s", why);
+  uint64_t one = 1;
+  if (write (c->sock->work->fd, &one, sizeof (one)) < 0)
+    (void) 0;			/* already signalled */
+}
+
+static int
+usable (memif_conn_t *c)
+{
+  if (!c)
+    return MEMIF_ERR_INVAL_ARG;
+  if (c->state != CONN_UP)
+    return MEMIF_ERR_NOCONN;
+  if (c->fault)
+    return MEMIF_ERR_DISCONNECTED;
+  return 0;
+}
+
+static int
+lying (memif_conn_t *c, const char *why)
+{
+  conn_fault (c, MEMIF_ERR_MFMSG, why);
+  return MEMIF_ERR_DISCONNECTED;
+}
+
+/* Reads a descriptor once, field by field: the peer may change it at any
+ * moment, so only this private copy is checked and used. */
+static mw_desc_t
+desc_read (const queue_t *q, uint16_t slot)
+{
+  const volatile mw_desc_t *v = &q->ring->desc[slot & (q->size - 1)];
+  mw_desc_t d;
+  d.flags = v->flags;
+  d.region = v->region;
+  d.length = v->length;
+  d.offset = v->offset;
+  d.metadata = v->metadata;
+  return d;
+}
+
+/* Free slots this side may fill on a tx ring, or -1 if the peer lied. */
+static int
+tx_room (memif_conn_t *c, queue_t *q)
+{
+  uint16_t room;
+  if (c->args.is_master)
+    room = mw_dist (q->own, mw_load_acquire (&q->ring->head));
+  else
+    {
+      uint16_t used = mw_dist (mw_load_acquire (&q->ring->tail), q->own);
+      if (used > q->size)
+	return -1;
+      room = (uint16_t) (q->size - used);
+    }
+  if (room > q->size)
+    return -1;
+  return room > q->alloc ? room - q->alloc : 0;
+}
+
+int
+memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
+		      memif_buffer_t *bufs, uint16_t count,
+		      uint16_t *count_out, uint32_t size)
+{
+  memif_conn_t *c = conn;
+  if (count_out)
+    *count_out = 0;
+  int err = usable (c);
+  if (err)
+    return err;
+  if (!bufs || !count_out)
+    return MEMIF_ERR_INVAL_ARG;
+  queue_t *q = tx_queue (c, qid);
+  if (!q)
+    return MEMIF_ERR_QID;
+  int room = tx_room (c, q);
+  if (room < 0)
+    return lying (c, "peer moved a ring index too far");
+
+  uint16_t n = 0;
+  while (n < count)
+    {
+      uint32_t left = size;
+      uint16_t k = 0;
+      do
+	{
+	  if (n + k >= count)
+	    return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
+	  if (k >= room)
+	    return MEMIF_ERR_NOBUF_RING;
+	  uint16_t slot = (uint16_t) (q->own + q->alloc + k);
+	  uint32_t cap;
+	  if (!c->args.is_master)
+	    slave_desc_reset (c, q, slot, 0);
+	  mw_desc_t d = desc_read (q, slot);
+	  cap = c->args.is_master ? d.length : c->buffer_size;
+	  void *p = region_ptr (c, d.region, d.offset, cap);
+	  if (!p || cap == 0)
+	    return lying (c, "peer posted a buffer outside its region");
+	  memif_buffer_t *b = &bufs[n + k];
+	  b->desc_index = slot & (q->size - 1);
+	  b->queue = q;
+	  b->data = p;
+	  b->len = size && left < cap ? left : cap;
+	  b->flags = 0;
+	  b->metadata = 0;
+	  left = size ? left - b->len : 0;
+	  if (left)
+	    b->flags = MEMIF_BUFFER_FLAG_NEXT;
+	  k++;
+	}
+      while (left);
+      q->alloc += k;
+      room -= k;
+      n += k;
+      *count_out = n;
+    }
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_buffer_alloc (memif_conn_handle_t conn, uint16_t qid,
+		    memif_buffer_t *bufs, uint16_t count,
+		    uint16_t *count_out, uint16_t size)
+{
+  return memif_buffer_alloc32 (conn, qid, bufs, count, count_out, size);
+}
+
+static void
+kick (queue_t *q)
+{
+  uint64_t one = 1;
+  if (!(__atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED)
+	& MW_RING_FLAG_MASK_INT))
+    if (write (q->efd, &one, sizeof (one)) < 0)
+      (void) 0;			/* counter saturated: peer is awake anyway */
+}
+
+int
+memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
+		memif_buffer_t *bufs, uint16_t count, uint16_t *tx)
+{
+  memif_conn_t *c = conn;
+  if (tx)
+    *tx = 0;
+  int err = usable (c);
+  if (err)
+    return err;
+  queue_t *q = tx_queue (c, qid);
+  if (!q)
+    return MEMIF_ERR_QID;
+  if (count > q->alloc || (count && !bufs) || !tx)
+    return MEMIF_ERR_INVAL_ARG;
+  /* Check the whole burst first: a bad buffer sends nothing. */
+  for (uint16_t i = 0; i < count; i++)
+    {
+      uint16_t slot = (uint16_t) (q->own + i) & (q->size - 1);
+      uint32_t cap = c->args.is_master ? desc_read (q, slot).length
+	: c->buffer_size;
+      if (bufs[i].desc_index != slot || bufs[i].len > cap)
+	return MEMIF_ERR_INVAL_ARG;
+    }
+  for (uint16_t i = 0; i < count; i++)
+    {
+      mw_desc_t *d = &q->ring->desc[(q->own + i) & (q->size - 1)];
+      d->length = bufs[i].len;
+      d->flags = bufs[i].flags & MEMIF_BUFFER_FLAG_NEXT ? MW_DESC_FLAG_NEXT
+	: 0;
+      d->metadata = bufs[i].metadata;
+    }
+  q->own += count;
+  q->alloc -= count;
+  if (c->args.is_master)
+    mw_store_release (&q->ring->tail, q->own);
+  else
+    mw_store_release (&q->ring->head, q->own);
+  if (count)
+    kick (q);
+  *tx = count;
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
+		memif_buffer_t *bufs, uint16_t count, uint16_t *rx)
+{
+  memif_conn_t *c = conn;
+  if (rx)
+    *rx = 0;
+  int err = usable (c);
+  if (err)
+    return err;
+  queue_t *q = rx_queue (c, qid);
+  if (!q)
+    return MEMIF_ERR_QID;
+  if (!rx || (count && !bufs))
+    return MEMIF_ERR_INVAL_ARG;
+  if (!c->rx_polling[qid])
+    {
+      uint64_t v;
+      if (read (q->efd, &v, sizeof (v)) < 0)
+	(void) 0;		/* nothing pending */
+    }
+  uint16_t avail, limit;
+  if (c->args.is_master)
+    {
+      uint16_t head = mw_load_acquire (&q->ring->head);
+      avail = mw_dist (q->last, head);
+      limit = (uint16_t) (q->size - q->held);	/* slots not yet released */
+    }
+  else
+    {
+      avail = mw_dist (q->last, mw_load_acquire (&q->ring->tail));
+      limit = mw_dist (q->last, q->own);	/* posted, not yet returned */
+    }
+  if (avail > limit)
+    return lying (c, "peer moved a ring index too far");
+  uint16_t n = avail < count ? avail : count;
+  for (uint16_t i = 0; i < n; i++)
+    {
+      uint16_t slot = (uint16_t) (q->last + i);
+      mw_desc_t d = desc_read (q, slot);
+      void *p = region_ptr (c, d.region, d.offset, d.length);
+      if (!p || (!c->args.is_master && d.length > c->buffer_size))
+	return lying (c, "peer sent a descriptor outside its region");
+      memif_buffer_t *b = &bufs[i];
+      b->desc_index = slot & (q->size - 1);
+      b->queue = q;
+      b->data = p;
+      b->len = d.length;
+      b->flags = MEMIF_BUFFER_FLAG_RX
+	| (d.flags & MW_DESC_FLAG_NEXT ? MEMIF_BUFFER_FLAG_NEXT : 0);
+      b->metadata = d.metadata;
+    }
+  q->last += n;
+  q->held += n;
+  *rx = n;
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_refill_queue (memif_conn_handle_t conn, uint16_t qid, uint16_t count,
+		    uint16_t headroom)
+{
+  memif_conn_t *c = conn;
+  int err = usable (c);
+  if (err)
+    return err;
+  queue_t *q = rx_queue (c, qid);
+  if (!q)
+    return MEMIF_ERR_QID;
+  if (c->args.is_master)
+    {
+      if (count > q->held)
+	count = q->held;
+      q->own += count;
+      q->held -= count;
+      mw_store_release (&q->ring->tail, q->own);
+      return MEMIF_ERR_SUCCESS;
+    }
+  if (headroom >= c->buffer_size)
+    return MEMIF_ERR_INVAL_ARG;
+  uint16_t room = (uint16_t) (q->size - mw_dist (q->last, q->own));
+  if (count > room)
+    count = room;
+  for (uint16_t i = 0; i < count; i++)
+    slave_desc_reset (c, q, (uint16_t) (q->own + i), headroom);
+  q->own += count;
+  q->held -= count < q->held ? count : q->held;
+  mw_store_release (&q->ring->head, q->own);
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_get_queue_efd (memif_conn_handle_t conn, uint16_t qid, int *fd)
+{
+  memif_conn_t *c = conn;
+  if (fd)
+    *fd = -1;
+  int err = usable (c);
+  if (err)
+    return err;
+  queue_t *q = rx_queue (c, qid);
+  if (!q)
+    return MEMIF_ERR_QID;
+  if (!fd)
+    return MEMIF_ERR_INVAL_ARG;
+  *fd = q->efd;
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_set_rx_mode (memif_conn_handle_t conn, memif_rx_mode_t rx_mode,
+		   uint16_t qid)
+{
+  memif_conn_t *c = conn;
+  if (!c || qid >= MW_MAX_RINGS || rx_mode > MEMIF_RX_MODE_POLLING)
+    return MEMIF_ERR_INVAL_ARG;
+  c->rx_polling[qid] = rx_mode == MEMIF_RX_MODE_POLLING;
+  queue_t *q = c->state == CONN_UP ? rx_queue (c, qid) : NULL;
+  if (q)
+    __atomic_store_n (&q->ring->flags,
+		      c->rx_polling[qid] ? MW_RING_FLAG_MASK_INT : 0,
+		      __ATOMIC_RELEASE);
+  return MEMIF_ERR_SUCCESS;
+}

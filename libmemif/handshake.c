@@ -1,0 +1,301 @@
+//go:build !libmemif_system
+
+/* handshake.c - the memif 2.0 connection state machines.
+ *
+ * Master: HELLO (on accept) -> INIT -> ADD_REGION* -> ADD_RING* -> CONNECT,
+ * each answered with ACK, CONNECT with CONNECTED.
+ * Slave: waits for HELLO, then sends INIT, every region, every ring and
+ * CONNECT one at a time, each after the previous one's ACK. */
+#include <string.h>
+#include <unistd.h>
+
+#include "private.h"
+
+static void
+ack (memif_channel_t *ch)
+{
+  mw_msg_t m = {.type = MW_MSG_ACK };
+  if (channel_send (ch, &m, -1))
+    channel_fail (ch, MEMIF_ERR_SYSCALL, "cannot send ACK");
+}
+
+static void
+copy_name (char dst[MW_NAME_LEN + 1], const uint8_t *src)
+{
+  memcpy (dst, src, MW_NAME_LEN);
+  dst[MW_NAME_LEN] = 0;
+}
+
+static void
+connected (memif_conn_t *c)
+{
+  c->state = CONN_UP;
+  c->error[0] = 0;
+  if (c->on_connect)
+    c->on_connect (c, c->private_ctx);
+}
+
+static void
+master_on_init (memif_channel_t *ch, const mw_msg_t *m)
+{
+  memif_socket_t *s = ch->sock;
+  if ((m->init.version >> 8) != MEMIF_VERSION_MAJOR)
+    {
+      channel_fail (ch, MEMIF_ERR_PROTO, "unsupported memif version %u.%u",
+		    m->init.version >> 8, m->init.version & 0xff);
+      return;
+    }
+  memif_conn_t *c = s->conns;
+  while (c && c->args.interface_id != m->init.id)
+    c = c->next;
+  if (!c)
+    {
+      channel_fail (ch, MEMIF_ERR_ID, "no interface with id %u",
+		    m->init.id);
+      return;
+    }
+  if (c->ch)
+    {
+      channel_fail (ch, MEMIF_ERR_ALRCONN, "interface id %u already in use",
+		    m->init.id);
+      return;
+    }
+  /* From here failures are reported on the interface the slave asked for. */
+  for (memif_channel_t ** p = &s->pending; *p; p = &(*p)->next)
+    if (*p == ch)
+      {
+	*p = ch->next;
+	break;
+      }
+  ch->next = NULL;
+  ch->conn = c;
+  c->ch = ch;
+  c->state = CONN_HANDSHAKE;
+  if (m->init.mode != c->args.mode)
+    {
+      channel_fail (ch, MEMIF_ERR_MODE, "mode mismatch: master %u, slave %u",
+		    c->args.mode, m->init.mode);
+      return;
+    }
+  if (memcmp (m->init.secret, c->args.secret, MW_SECRET_LEN) != 0)
+    {
+      channel_fail (ch, MEMIF_ERR_SECRET, "secret mismatch");
+      return;
+    }
+  memcpy (c->remote_app_name, m->init.name, sizeof (c->remote_app_name));
+  ch->state = CH_M_CONFIG;
+  ack (ch);
+}
+
+static void
+master_on_connect (memif_channel_t *ch, const mw_msg_t *m)
+{
+  memif_conn_t *c = ch->conn;
+  const char *why = NULL;
+  int err = session_start (c, &why);
+  if (err)
+    {
+      channel_fail (ch, err, "%s", why);
+      return;
+    }
+  memcpy (c->remote_if_name, m->connect.if_name, sizeof (c->remote_if_name));
+  mw_msg_t r = {.type = MW_MSG_CONNECTED };
+  copy_name (r.connect.if_name, c->args.interface_name);
+  if (channel_send (ch, &r, -1))
+    {
+      channel_fail (ch, MEMIF_ERR_SYSCALL, "cannot send CONNECTED");
+      return;
+    }
+  ch->state = CH_UP;
+  connected (c);
+}
+
+void
+master_on_msg (memif_channel_t *ch, const mw_msg_t *m, int fd)
+{
+  const char *why = NULL;
+  int err;
+  if (ch->state == CH_M_WAIT_INIT && m->type == MW_MSG_INIT)
+    master_on_init (ch, m);
+  else if (ch->state == CH_M_CONFIG && m->type == MW_MSG_ADD_REGION)
+    {
+      if (fd < 0)
+	{
+	  channel_fail (ch, MEMIF_ERR_NO_SHMFD, "ADD_REGION without an fd");
+	  return;
+	}
+      err = master_add_region (ch->conn, m->add_region.index,
+			       m->add_region.size, fd, &why);
+      fd = -1;			/* kept by the region, or closed */
+      if (err)
+	channel_fail (ch, err, "%s", why);
+      else
+	ack (ch);
+    }
+  else if (ch->state == CH_M_CONFIG && m->type == MW_MSG_ADD_RING)
+    {
+      if (fd < 0)
+	{
+	  channel_fail (ch, MEMIF_ERR_NO_INTFD, "ADD_RING without an fd");
+	  return;
+	}
+      err = master_add_ring (ch->conn, m, fd, &why);
+      fd = -1;
+      if (err)
+	channel_fail (ch, err, "%s", why);
+      else
+	ack (ch);
+    }
+  else if (ch->state == CH_M_CONFIG && m->type == MW_MSG_CONNECT)
+    master_on_connect (ch, m);
+  else
+    channel_fail (ch, MEMIF_ERR_MFMSG, "unexpected message type %u",
+		  m->type);
+  if (fd >= 0)
+    close (fd);
+}
+
+/* ---- slave ---- */
+
+static int
+slave_send_next (memif_channel_t *ch)
+{
+  memif_conn_t *c = ch->conn;
+  uint32_t step = ch->step++;
+  mw_msg_t m = { 0 };
+  int fd = -1;
+  if (step == 0)
+    {
+      m.type = MW_MSG_INIT;
+      m.init.version = MEMIF_VERSION;
+      m.init.id = c->args.interface_id;
+      m.init.mode = c->args.mode;
+      memcpy (m.init.secret, c->args.secret, MW_SECRET_LEN);
+      memcpy (m.init.name, c->sock->app_name, MW_NAME_LEN);
+      return channel_send (ch, &m, -1);
+    }
+  step--;
+  if (step < c->nregions)
+    {
+      m.type = MW_MSG_ADD_REGION;
+      m.add_region.index = (uint16_t) step;
+      m.add_region.size = c->regions[step].size;
+      return channel_send (ch, &m, c->regions[step].fd);
+    }
+  step -= c->nregions;
+  if (step < (uint32_t) c->num_s2m + c->num_m2s)
+    {
+      bool s2m = step < c->num_s2m;
+      queue_t *q = s2m ? &c->s2m[step] : &c->m2s[step - c->num_s2m];
+      m.type = MW_MSG_ADD_RING;
+      m.add_ring.flags = s2m ? MW_ADD_RING_FLAG_S2M : 0;
+      m.add_ring.index = (uint16_t) (s2m ? step : step - c->num_s2m);
+      m.add_ring.region = q->region;
+      m.add_ring.offset = q->offset;
+      m.add_ring.log2_ring_size = (uint8_t) q->log2;
+      fd = q->efd;
+      return channel_send (ch, &m, fd);
+    }
+  m.type = MW_MSG_CONNECT;
+  copy_name (m.connect.if_name, c->args.interface_name);
+  ch->state = CH_S_WAIT_CONNECTED;
+  return channel_send (ch, &m, -1);
+}
+
+static void
+slave_on_hello (memif_channel_t *ch, const mw_msg_t *m)
+{
+  memif_conn_t *c = ch->conn;
+  if (m->hello.min_version > MEMIF_VERSION
+      || m->hello.max_version < MEMIF_VERSION)
+    {
+      channel_fail (ch, MEMIF_ERR_PROTO,
+		    "master speaks memif %u.%u to %u.%u, not 2.0",
+		    m->hello.min_version >> 8, m->hello.min_version & 0xff,
+		    m->hello.max_version >> 8, m->hello.max_version & 0xff);
+      return;
+    }
+  /* The master's limits are highest indices; ours are counts. */
+  uint32_t s2m = c->args.num_s2m_rings ? c->args.num_s2m_rings : 1;
+  uint32_t m2s = c->args.num_m2s_rings ? c->args.num_m2s_rings : 1;
+  uint32_t lg = c->args.log2_ring_size ? c->args.log2_ring_size
+    : DEFAULT_LOG2_RING;
+  if (s2m > (uint32_t) m->hello.max_s2m_ring + 1)
+    s2m = (uint32_t) m->hello.max_s2m_ring + 1;
+  if (m2s > (uint32_t) m->hello.max_m2s_ring + 1)
+    m2s = (uint32_t) m->hello.max_m2s_ring + 1;
+  if (lg > m->hello.max_log2_ring_size)
+    lg = m->hello.max_log2_ring_size;
+  if (lg < 1 || s2m > MW_MAX_RINGS || m2s > MW_MAX_RINGS)
+    {
+      channel_fail (ch, MEMIF_ERR_MAX_RING,
+		    "master limits leave no usable ring");
+      return;
+    }
+  c->num_s2m = (uint16_t) s2m;
+  c->num_m2s = (uint16_t) m2s;
+  c->log2_ring = (uint8_t) lg;
+  memcpy (c->remote_app_name, m->hello.name, sizeof (c->remote_app_name));
+  int err = slave_alloc_session (c);
+  if (err)
+    {
+      channel_fail (ch, err, "cannot allocate shared memory");
+      return;
+    }
+  if ((uint32_t) c->nregions > (uint32_t) m->hello.max_region + 1)
+    {
+      channel_fail (ch, MEMIF_ERR_MAXREG, "master accepts %u regions, need %u",
+		    m->hello.max_region + 1, c->nregions);
+      return;
+    }
+  ch->state = CH_S_SETUP;
+  if (slave_send_next (ch))
+    channel_fail (ch, MEMIF_ERR_SYSCALL, "cannot send INIT");
+}
+
+void
+slave_on_msg (memif_channel_t *ch, const mw_msg_t *m, int fd)
+{
+  memif_conn_t *c = ch->conn;
+  const char *why = NULL;
+  if (fd >= 0)
+    close (fd);			/* a master never passes fds */
+  if (ch->state == CH_S_WAIT_HELLO && m->type == MW_MSG_HELLO)
+    slave_on_hello (ch, m);
+  else if (ch->state == CH_S_SETUP && m->type == MW_MSG_ACK)
+    {
+      if (slave_send_next (ch))
+	channel_fail (ch, MEMIF_ERR_SYSCALL, "cannot send setup message");
+    }
+  else if (ch->state == CH_S_WAIT_CONNECTED && m->type == MW_MSG_CONNECTED)
+    {
+      int err = session_start (c, &why);
+      if (err)
+	{
+	  channel_fail (ch, err, "%s", why);
+	  return;
+	}
+      memcpy (c->remote_if_name, m->connect.if_name,
+	      sizeof (c->remote_if_name));
+      ch->state = CH_UP;
+      connected (c);
+    }
+  else
+    channel_fail (ch, MEMIF_ERR_MFMSG, "unexpected message type %u",
+		  m->type);
+}
+
+/* Ends the session: queues and regions go, the interface is free for the
+ * next peer, and on_disconnect pairs the earlier on_connect. */
+void
+conn_teardown (memif_conn_t *c)
+{
+  bool was_up = c->state == CONN_UP;
+  session_free (c, was_up);
+  c->state = CONN_DOWN;
+  c->fault = false;
+  c->remote_if_name[0] = 0;
+  c->remote_app_name[0] = 0;
+  if (was_up && c->on_disconnect)
+    c->on_disconnect (c, c->private_ctx);
+}

@@ -1,0 +1,274 @@
+/*
+ * libmemif.h - public API of this project's memif engine.
+ *
+ * The names, types and semantics follow the libmemif 4.x C API for the subset
+ * a binding needs, so C code written against libmemif 4.x compiles against
+ * this header unchanged. Everything marked "EXTENSION" is ours, additive, and
+ * absent from upstream libmemif: code that wants to build against both must
+ * guard it with the MEMIF_HAVE_EXT_* macros below.
+ *
+ * Threading: like upstream, one socket and its interfaces are not safe for
+ * concurrent use; callers serialise control handling and data-path calls.
+ */
+#ifndef _LIBMEMIF_H_
+#define _LIBMEMIF_H_
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <sys/timerfd.h>
+#include <sys/types.h>
+
+#define LIBMEMIF_VERSION "4.0"
+#define MEMIF_DEFAULT_APP_NAME "libmemif-app"
+
+/* memif wire protocol implemented: 2.0 */
+#define MEMIF_VERSION_MAJOR 2
+#define MEMIF_VERSION_MINOR 0
+#define MEMIF_VERSION ((MEMIF_VERSION_MAJOR << 8) | MEMIF_VERSION_MINOR)
+
+/* Error codes. The numbering is libmemif 4.x's: bindings rely on it. */
+typedef enum
+{
+  MEMIF_ERR_SUCCESS = 0,
+  MEMIF_ERR_SYSCALL,
+  MEMIF_ERR_CONNREFUSED,
+  MEMIF_ERR_ACCES,
+  MEMIF_ERR_NO_FILE,
+  MEMIF_ERR_FILE_LIMIT,
+  MEMIF_ERR_PROC_FILE_LIMIT,
+  MEMIF_ERR_ALREADY,
+  MEMIF_ERR_AGAIN,
+  MEMIF_ERR_BAD_FD,
+  MEMIF_ERR_NOMEM,
+  MEMIF_ERR_INVAL_ARG,
+  MEMIF_ERR_NOCONN,
+  MEMIF_ERR_CONN,
+  MEMIF_ERR_CB_FDUPDATE,
+  MEMIF_ERR_FILE_NOT_SOCK,
+  MEMIF_ERR_NO_SHMFD,
+  MEMIF_ERR_COOKIE,
+  MEMIF_ERR_NOBUF_RING,
+  MEMIF_ERR_NOBUF,
+  MEMIF_ERR_NOBUF_DET,
+  MEMIF_ERR_INT_WRITE,
+  MEMIF_ERR_MFMSG,
+  MEMIF_ERR_QID,
+  MEMIF_ERR_PROTO,
+  MEMIF_ERR_ID,
+  MEMIF_ERR_ACCSLAVE,
+  MEMIF_ERR_ALRCONN,
+  MEMIF_ERR_MODE,
+  MEMIF_ERR_SECRET,
+  MEMIF_ERR_NOSECRET,
+  MEMIF_ERR_MAXREG,
+  MEMIF_ERR_MAXRING,
+  MEMIF_ERR_NO_INTFD,
+  MEMIF_ERR_DISCONNECT,
+  MEMIF_ERR_DISCONNECTED,
+  MEMIF_ERR_UNKNOWN_MSG,
+  MEMIF_ERR_POLL_CANCEL,
+  MEMIF_ERR_MAX_RING,
+  MEMIF_ERR_PRIVHDR,
+} memif_err_t;
+
+typedef enum memif_fd_event_type
+{
+  MEMIF_FD_EVENT_READ = 1,
+  MEMIF_FD_EVENT_WRITE = 2,
+  MEMIF_FD_EVENT_ERROR = 4,
+  MEMIF_FD_EVENT_DEL = 8,
+  MEMIF_FD_EVENT_MOD = 16
+} memif_fd_event_type_t;
+
+typedef void *memif_conn_handle_t;
+typedef void *memif_socket_handle_t;
+
+typedef void *(memif_alloc_t) (size_t size);
+typedef void *(memif_realloc_t) (void *ptr, size_t size);
+typedef void (memif_free_t) (void *ptr);
+
+/* An fd the application must watch (or stop watching, with DEL). Pass
+ * private_ctx back to memif_control_fd_handler when the fd is ready. */
+typedef struct memif_fd_event
+{
+  int fd;
+  memif_fd_event_type_t type;
+  void *private_ctx;
+} memif_fd_event_t;
+
+typedef int (memif_control_fd_update_t) (memif_fd_event_t fde,
+					 void *private_ctx);
+typedef int (memif_connection_update_t) (memif_conn_handle_t conn,
+					 void *private_ctx);
+typedef int (memif_on_interrupt_t) (memif_conn_handle_t conn,
+				    void *private_ctx, uint16_t qid);
+
+#ifndef _MEMIF_H_
+typedef enum
+{
+  MEMIF_INTERFACE_MODE_ETHERNET = 0,
+  MEMIF_INTERFACE_MODE_IP = 1,
+  MEMIF_INTERFACE_MODE_PUNT_INJECT = 2,
+} memif_interface_mode_t;
+#endif
+
+/* path: filesystem path, or an abstract name when it starts with '@' (or a
+ * NUL byte followed by the name). The slave retries its connection each time
+ * connection_request_timer fires; an all-zero timer disables retries. */
+typedef struct memif_socket_args
+{
+  char path[108];
+  char app_name[32];
+  struct itimerspec connection_request_timer;
+  memif_control_fd_update_t *on_control_fd_update;
+  memif_alloc_t *alloc;
+  memif_realloc_t *realloc;
+  memif_free_t *free;
+} memif_socket_args_t;
+
+typedef struct
+{
+  memif_socket_handle_t socket;
+  uint8_t secret[24];
+  uint8_t num_s2m_rings;	/* 0 = 1 */
+  uint8_t num_m2s_rings;	/* 0 = 1 */
+  uint16_t buffer_size;		/* 0 = 2048 */
+  uint8_t log2_ring_size;	/* 0 = 10 */
+  uint8_t is_master;
+  uint32_t interface_id;
+  uint8_t interface_name[32];
+  memif_interface_mode_t mode:8;
+  /* EXTENSION: when non-zero, replaces buffer_size and allows buffers up to
+   * 2^32-1 bytes, so one descriptor can carry a whole video frame. */
+  uint32_t buffer_size32;
+} memif_conn_args_t;
+
+typedef enum
+{
+  MEMIF_RX_MODE_INTERRUPT = 0,
+  MEMIF_RX_MODE_POLLING
+} memif_rx_mode_t;
+
+/* One descriptor's worth of shared memory. data stays valid until the buffer
+ * goes back to the engine (memif_tx_burst / memif_refill_queue) or the
+ * interface disconnects, whichever comes first. */
+typedef struct
+{
+  uint16_t desc_index;
+  void *queue;
+  uint32_t len;
+#define MEMIF_BUFFER_FLAG_NEXT (1 << 0)
+#define MEMIF_BUFFER_FLAG_RX (1 << 1)
+  uint8_t flags;
+  void *data;
+  /* EXTENSION: the descriptor's 32-bit metadata word; sent by
+   * memif_tx_burst, filled by memif_rx_burst, zeroed by memif_buffer_alloc. */
+  uint32_t metadata;
+} memif_buffer_t;
+
+typedef struct
+{
+  uint8_t region;
+  uint16_t qid;
+  uint32_t ring_size;
+#define MEMIF_QUEUE_FLAG_POLLING 1
+  uint16_t flags;
+  uint16_t head;
+  uint16_t tail;
+  uint16_t buffer_size;
+} memif_queue_details_t;
+
+typedef struct
+{
+  uint8_t index;
+  void *addr;
+  uint32_t size;
+  int fd;
+  uint8_t is_external;
+} memif_region_details_t;
+
+typedef struct
+{
+  uint8_t *if_name;
+  uint8_t *inst_name;
+  uint8_t *remote_if_name;
+  uint8_t *remote_inst_name;
+  uint32_t id;
+  uint8_t *secret;
+  uint8_t role;			/* 0 = master, 1 = slave */
+  uint8_t mode;
+  uint8_t *socket_path;
+  uint8_t regions_num;
+  memif_region_details_t *regions;
+  uint8_t rx_queues_num;
+  uint8_t tx_queues_num;
+  memif_queue_details_t *rx_queues;
+  memif_queue_details_t *tx_queues;
+  uint8_t *error;		/* last refusal or disconnect reason */
+  uint8_t link_up_down;		/* 1 = up, 0 = down */
+} memif_details_t;
+
+uint16_t memif_get_version (void);
+const char *memif_get_version_str (void);
+char *memif_strerror (int err_code);
+
+int memif_create_socket (memif_socket_handle_t *sock,
+			 memif_socket_args_t *args, void *private_ctx);
+int memif_delete_socket (memif_socket_handle_t *sock);
+const char *memif_get_socket_path (memif_socket_handle_t sock);
+int memif_get_listener_fd (memif_socket_handle_t sock);
+int memif_set_connection_request_timer (memif_socket_handle_t sock,
+					struct itimerspec timer);
+memif_socket_handle_t memif_get_socket_handle (memif_conn_handle_t conn);
+
+int memif_create (memif_conn_handle_t *conn, memif_conn_args_t *args,
+		  memif_connection_update_t *on_connect,
+		  memif_connection_update_t *on_disconnect,
+		  memif_on_interrupt_t *on_interrupt, void *private_ctx);
+int memif_delete (memif_conn_handle_t *conn);
+int memif_request_connection (memif_conn_handle_t conn);
+
+/* timeout in milliseconds: 0 = do not wait, -1 = wait for an event. */
+int memif_poll_event (memif_socket_handle_t sock, int timeout);
+#define MEMIF_HAVE_CANCEL_POLL_EVENT 1
+int memif_cancel_poll_event (memif_socket_handle_t sock);
+int memif_control_fd_handler (void *ptr, memif_fd_event_type_t events);
+
+int memif_get_details (memif_conn_handle_t conn, memif_details_t *md,
+		       char *buf, ssize_t buflen);
+int memif_get_queue_efd (memif_conn_handle_t conn, uint16_t qid, int *fd);
+int memif_set_rx_mode (memif_conn_handle_t conn, memif_rx_mode_t rx_mode,
+		       uint16_t qid);
+
+int memif_buffer_alloc (memif_conn_handle_t conn, uint16_t qid,
+			memif_buffer_t *bufs, uint16_t count,
+			uint16_t *count_out, uint16_t size);
+int memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
+		    memif_buffer_t *bufs, uint16_t count, uint16_t *tx);
+int memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
+		    memif_buffer_t *bufs, uint16_t count, uint16_t *rx);
+int memif_refill_queue (memif_conn_handle_t conn, uint16_t qid,
+			uint16_t count, uint16_t headroom);
+
+/* ---- EXTENSIONS (not in upstream libmemif) ---- */
+
+#define MEMIF_HAVE_EXT_BUFFER_SIZE32 1
+#define MEMIF_HAVE_EXT_METADATA 1
+#define MEMIF_HAVE_EXT_ERROR_CALLBACK 1
+
+/* memif_buffer_alloc with a 32-bit size: a packet of size bytes takes
+ * ceil(size / buffer size) descriptors chained with MEMIF_BUFFER_FLAG_NEXT. */
+int memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
+			  memif_buffer_t *bufs, uint16_t count,
+			  uint16_t *count_out, uint32_t size);
+
+/* Called whenever a handshake is refused or a connection ends with a reason,
+ * on either side: err is the memif_err_t, reason the text sent or received in
+ * DISCONNECT. conn is NULL when no interface matched (e.g. unknown id on a
+ * master); ctx is then the socket's private_ctx, else the interface's. */
+typedef void (memif_on_error_t) (memif_conn_handle_t conn, void *ctx,
+				 int err, const char *reason);
+int memif_set_error_callback (memif_socket_handle_t sock,
+			      memif_on_error_t *on_error);
+
+#endif /* _LIBMEMIF_H_ */

@@ -1,0 +1,379 @@
+//go:build !libmemif_system
+
+/* shm.c - shared memory of a session: the slave allocates regions, rings and
+ * buffers; the master maps what the slave sends after checking it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "private.h"
+
+static uint64_t
+ring_stride (unsigned log2)
+{
+  return (mw_ring_bytes (log2) + 63) & ~(uint64_t) 63;
+}
+
+static int
+queues_alloc (memif_conn_t *c)
+{
+  c->s2m = mem_alloc (c->sock, MW_MAX_RINGS * sizeof (queue_t));
+  c->m2s = mem_alloc (c->sock, MW_MAX_RINGS * sizeof (queue_t));
+  if (!c->s2m || !c->m2s)
+    return MEMIF_ERR_NOMEM;
+  for (int i = 0; i < MW_MAX_RINGS; i++)
+    c->s2m[i].efd = c->m2s[i].efd = -1;
+  return 0;
+}
+
+/* One sealed memfd, mapped shared. */
+static int
+region_create (region_t *r, uint64_t size)
+{
+  r->fd = memfd_create ("memif region", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+  if (r->fd < 0)
+    return err_from_errno (errno);
+  if (ftruncate (r->fd, (off_t) size) < 0
+      || fcntl (r->fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+    return err_from_errno (errno);
+  r->addr = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+  if (r->addr == MAP_FAILED)
+    {
+      r->addr = NULL;
+      return MEMIF_ERR_NOMEM;
+    }
+  r->size = size;
+  return 0;
+}
+
+static void
+slave_buffer (memif_conn_t *c, const queue_t *q, uint16_t slot,
+	      uint16_t *region, uint32_t *offset)
+{
+  uint32_t idx = q->first_buffer + (slot & (q->size - 1));
+  *region = (uint16_t) (1 + idx / c->bufs_per_region);
+  *offset = (uint32_t) ((uint64_t) (idx % c->bufs_per_region) * c->buffer_size);
+}
+
+/* Points a slave-owned descriptor back at its own buffer. */
+void
+slave_desc_reset (memif_conn_t *c, queue_t *q, uint16_t slot,
+		  uint32_t headroom)
+{
+  mw_desc_t *d = &q->ring->desc[slot & (q->size - 1)];
+  uint16_t region;
+  uint32_t offset;
+  slave_buffer (c, q, slot, &region, &offset);
+  d->flags = 0;
+  d->region = region;
+  d->offset = offset + headroom;
+  d->length = c->buffer_size - headroom;
+  d->metadata = 0;
+}
+
+/* Region 0 holds the rings, regions 1.. the buffers, each buffer region
+ * small enough for 32-bit descriptor offsets. */
+int
+slave_alloc_session (memif_conn_t *c)
+{
+  int err = queues_alloc (c);
+  if (err)
+    return err;
+  uint32_t nrings = (uint32_t) c->num_s2m + c->num_m2s;
+  uint32_t rsize = 1u << c->log2_ring;
+  uint64_t nbufs = (uint64_t) nrings * rsize;
+  uint64_t per = (MAX_BUFFER_REGION_BYTES + 1) / c->buffer_size;
+  if (per > nbufs)
+    per = nbufs;
+  uint64_t nbuf_regions = (nbufs + per - 1) / per;
+  if (1 + nbuf_regions > MW_MAX_REGIONS)
+    return MEMIF_ERR_MAXREG;
+  c->bufs_per_region = (uint32_t) per;
+
+  err = region_create (&c->regions[0], nrings * ring_stride (c->log2_ring));
+  c->nregions = 1;
+  for (uint64_t i = 0; !err && i < nbuf_regions; i++)
+    {
+      uint64_t n = nbufs - i * per < per ? nbufs - i * per : per;
+      err = region_create (&c->regions[1 + i], n * c->buffer_size);
+      c->nregions++;
+    }
+  if (err)
+    return err;
+
+  for (uint32_t g = 0; g < nrings; g++)
+    {
+      queue_t *q = g < c->num_s2m ? &c->s2m[g] : &c->m2s[g - c->num_s2m];
+      q->log2 = c->log2_ring;
+      q->size = (uint16_t) rsize;
+      q->region = 0;
+      q->offset = (uint32_t) (g * ring_stride (c->log2_ring));
+      q->ring = (mw_ring_t *) ((uint8_t *) c->regions[0].addr + q->offset);
+      q->first_buffer = g * rsize;
+      q->efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+      if (q->efd < 0)
+	return err_from_errno (errno);
+      q->ring->cookie = MW_COOKIE;
+      for (uint32_t s = 0; s < rsize; s++)
+	slave_desc_reset (c, q, (uint16_t) s, 0);
+    }
+  return 0;
+}
+
+int
+master_add_region (memif_conn_t *c, uint16_t index, uint64_t size, int fd,
+		   const char **why)
+{
+  struct stat st;
+  region_t *r;
+  int err = MEMIF_ERR_MFMSG;
+  if (index != c->nregions || index >= MW_MAX_REGIONS)
+    {
+      *why = index >= MW_MAX_REGIONS ? "too many regions"
+	: "regions out of order";
+      err = MEMIF_ERR_MAXREG;
+      goto fail;
+    }
+  if (size == 0 || size > (uint64_t) SIZE_MAX / 2)
+    {
+      *why = "region size out of range";
+      goto fail;
+    }
+  if (fstat (fd, &st) < 0 || (uint64_t) st.st_size < size)
+    {
+      *why = "region larger than its memory";
+      goto fail;
+    }
+  r = &c->regions[index];
+  r->addr = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (r->addr == MAP_FAILED)
+    {
+      r->addr = NULL;
+      *why = "cannot map region";
+      err = MEMIF_ERR_NOMEM;
+      goto fail;
+    }
+  r->size = size;
+  r->fd = fd;
+  c->nregions++;
+  return 0;
+fail:
+  close (fd);
+  return err;
+}
+
+int
+master_add_ring (memif_conn_t *c, const mw_msg_t *m, int efd,
+		 const char **why)
+{
+  bool s2m = m->add_ring.flags & MW_ADD_RING_FLAG_S2M;
+  uint16_t *added = s2m ? &c->s2m_added : &c->m2s_added;
+  int err = MEMIF_ERR_MFMSG;
+  unsigned lg = m->add_ring.log2_ring_size;
+  if (!c->s2m && (err = queues_alloc (c)))
+    {
+      *why = "out of memory";
+      goto fail;
+    }
+  err = MEMIF_ERR_MFMSG;
+  if (m->add_ring.private_hdr_size)
+    {
+      *why = "private headers are not supported";
+      err = MEMIF_ERR_PRIVHDR;
+      goto fail;
+    }
+  if (lg < 1 || lg > MW_MAX_LOG2_RING
+      || (c->log2_ring && lg != c->log2_ring))
+    {
+      *why = "ring size out of range";
+      err = MEMIF_ERR_MAX_RING;
+      goto fail;
+    }
+  if (m->add_ring.index != *added || *added >= MW_MAX_RINGS)
+    {
+      *why = *added >= MW_MAX_RINGS ? "too many rings" : "rings out of order";
+      err = MEMIF_ERR_MAXRING;
+      goto fail;
+    }
+  if (m->add_ring.region >= c->nregions || (m->add_ring.offset & 3)
+      || (uint64_t) m->add_ring.offset + mw_ring_bytes (lg)
+      > c->regions[m->add_ring.region].size)
+    {
+      *why = "ring outside its region";
+      goto fail;
+    }
+  queue_t *q = s2m ? &c->s2m[*added] : &c->m2s[*added];
+  q->log2 = (uint16_t) lg;
+  q->size = (uint16_t) (1u << lg);
+  q->region = m->add_ring.region;
+  q->offset = m->add_ring.offset;
+  q->ring = (mw_ring_t *) ((uint8_t *) c->regions[q->region].addr
+			   + q->offset);
+  q->efd = efd;
+  c->log2_ring = (uint8_t) lg;
+  (*added)++;
+  return 0;
+fail:
+  close (efd);
+  return err;
+}
+
+static bool
+dist_ok (const queue_t *q, uint16_t from, uint16_t to)
+{
+  return mw_dist (from, to) <= q->size;
+}
+
+/* Checks the rings the peer set up and primes this side's shadows. */
+int
+session_start (memif_conn_t *c, const char **why)
+{
+  bool master = c->args.is_master;
+  if (master)
+    {
+      if (!c->s2m_added || !c->m2s_added)
+	{
+	  *why = "CONNECT before rings in both directions";
+	  return MEMIF_ERR_MAXRING;
+	}
+      c->num_s2m = c->s2m_added;
+      c->num_m2s = c->m2s_added;
+    }
+  for (uint32_t g = 0; g < (uint32_t) c->num_s2m + c->num_m2s; g++)
+    {
+      bool s2m = g < c->num_s2m;
+      uint16_t qid = (uint16_t) (s2m ? g : g - c->num_s2m);
+      queue_t *q = s2m ? &c->s2m[qid] : &c->m2s[qid];
+      bool rx = s2m == (bool) master;
+      if (__atomic_load_n (&q->ring->cookie, __ATOMIC_ACQUIRE) != MW_COOKIE)
+	{
+	  *why = "ring cookie mismatch";
+	  return MEMIF_ERR_COOKIE;
+	}
+      uint16_t head = mw_load_acquire (&q->ring->head);
+      uint16_t tail = mw_load_acquire (&q->ring->tail);
+      if (master)
+	{
+	  if (!dist_ok (q, tail, head))
+	    {
+	      *why = "ring head and tail inconsistent";
+	      return MEMIF_ERR_MFMSG;
+	    }
+	  q->own = q->last = tail;
+	}
+      else if (!s2m)
+	{
+	  /* Hand every buffer of the receive ring to the master. */
+	  q->own = q->size;
+	  q->last = 0;
+	  mw_store_release (&q->ring->tail, 0);
+	  mw_store_release (&q->ring->head, q->own);
+	}
+      q->alloc = q->held = 0;
+      if (rx)
+	{
+	  q->ring->flags = c->rx_polling[qid] ? MW_RING_FLAG_MASK_INT : 0;
+	  if (c->on_interrupt)
+	    {
+	      q->int_ent = fd_watch (c->sock, q->efd, FD_INTERRUPT, c, qid);
+	      if (!q->int_ent)
+		{
+		  *why = "cannot watch interrupt fd";
+		  return MEMIF_ERR_CB_FDUPDATE;
+		}
+	    }
+	}
+    }
+  return 0;
+}
+
+static bool
+buffers_out (memif_conn_t *c)
+{
+  for (uint32_t i = 0; c->s2m && i < MW_MAX_RINGS; i++)
+    if (c->s2m[i].held || c->s2m[i].alloc || c->m2s[i].held
+	|| c->m2s[i].alloc)
+      return true;
+  return false;
+}
+
+/* Unmaps the session. When the application still holds buffers, their
+ * address range is swapped for private zero pages instead, so a late read
+ * sees zeros rather than faulting; those ranges go at memif_delete. */
+void
+session_free (memif_conn_t *c, bool keep_held)
+{
+  bool keep = keep_held && buffers_out (c);
+  for (uint32_t i = 0; c->s2m && i < MW_MAX_RINGS; i++)
+    {
+      queue_t *qs[2] = { &c->s2m[i], &c->m2s[i] };
+      for (int k = 0; k < 2; k++)
+	{
+	  if (qs[k]->int_ent)
+	    fd_unwatch (c->sock, qs[k]->int_ent);
+	  if (qs[k]->efd >= 0)
+	    close (qs[k]->efd);
+	}
+    }
+  for (uint16_t i = 0; i < c->nregions; i++)
+    {
+      region_t *r = &c->regions[i];
+      if (r->addr && keep)
+	{
+	  void *p = mmap (r->addr, r->size, PROT_READ | PROT_WRITE,
+			  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	  region_t *ns = mem_alloc (c->sock, (c->nstale + 1) * sizeof (*ns));
+	  if (p != MAP_FAILED && ns)
+	    {
+	      memcpy (ns, c->stale, c->nstale * sizeof (*ns));
+	      mem_free (c->sock, c->stale);
+	      c->stale = ns;
+	      c->stale[c->nstale++] = (region_t)
+	      {
+	      .addr = r->addr,.size = r->size,.fd = -1};
+	    }
+	  else
+	    {
+	      mem_free (c->sock, ns);
+	      munmap (r->addr, r->size);
+	    }
+	}
+      else if (r->addr)
+	munmap (r->addr, r->size);
+      if (r->fd >= 0)
+	close (r->fd);
+      memset (r, 0, sizeof (*r));
+    }
+  mem_free (c->sock, c->s2m);
+  mem_free (c->sock, c->m2s);
+  c->s2m = c->m2s = NULL;
+  c->nregions = 0;
+  c->num_s2m = c->num_m2s = 0;
+  c->s2m_added = c->m2s_added = 0;
+  if (c->args.is_master)
+    c->log2_ring = 0;
+}
+
+void
+stale_free (memif_conn_t *c)
+{
+  for (uint32_t i = 0; i < c->nstale; i++)
+    munmap (c->stale[i].addr, c->stale[i].size);
+  mem_free (c->sock, c->stale);
+  c->stale = NULL;
+  c->nstale = 0;
+}
+
+void *
+region_ptr (memif_conn_t *c, uint16_t region, uint32_t offset, uint32_t len)
+{
+  if (region >= c->nregions
+      || (uint64_t) offset + len > c->regions[region].size)
+    return NULL;
+  return (uint8_t *) c->regions[region].addr + offset;
+}
