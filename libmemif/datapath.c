@@ -81,10 +81,11 @@ tx_room (memif_conn_t *c, queue_t *q)
   return room > q->alloc ? room - q->alloc : 0;
 }
 
-int
-memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
-		      memif_buffer_t *bufs, uint16_t count,
-		      uint16_t *count_out, uint32_t size)
+/* Fills bufs with up to max_packets packets of size bytes each. */
+static int
+buffer_alloc (memif_conn_handle_t conn, uint16_t qid, memif_buffer_t *bufs,
+	      uint16_t count, uint16_t *count_out, uint32_t size,
+	      uint32_t max_packets)
 {
   memif_conn_t *c = conn;
   if (count_out)
@@ -102,7 +103,7 @@ memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
     return lying (c, "peer moved a ring index too far");
 
   uint16_t n = 0;
-  while (n < count)
+  for (uint32_t pkt = 0; n < count && pkt < max_packets; pkt++)
     {
       uint32_t left = size;
       uint16_t k = 0;
@@ -143,11 +144,27 @@ memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
 }
 
 int
+memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
+		      memif_buffer_t *bufs, uint16_t count,
+		      uint16_t *count_out, uint32_t size)
+{
+  return buffer_alloc (conn, qid, bufs, count, count_out, size, UINT32_MAX);
+}
+
+int
+memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
+			     memif_buffer_t *bufs, uint16_t count,
+			     uint16_t *count_out, uint32_t size)
+{
+  return buffer_alloc (conn, qid, bufs, count, count_out, size, 1);
+}
+
+int
 memif_buffer_alloc (memif_conn_handle_t conn, uint16_t qid,
 		    memif_buffer_t *bufs, uint16_t count,
 		    uint16_t *count_out, uint16_t size)
 {
-  return memif_buffer_alloc32 (conn, qid, bufs, count, count_out, size);
+  return buffer_alloc (conn, qid, bufs, count, count_out, size, UINT32_MAX);
 }
 
 static void

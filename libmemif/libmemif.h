@@ -240,6 +240,10 @@ int memif_get_queue_efd (memif_conn_handle_t conn, uint16_t qid, int *fd);
 int memif_set_rx_mode (memif_conn_handle_t conn, memif_rx_mode_t rx_mode,
 		       uint16_t qid);
 
+/* Fills up to count entries of bufs with transmit buffers, as many packets
+ * of size bytes as fit (a packet larger than one buffer takes several
+ * entries, chained with MEMIF_BUFFER_FLAG_NEXT; size 0 = whole buffers).
+ * MEMIF_ERR_NOBUF_RING when the ring had room for fewer. */
 int memif_buffer_alloc (memif_conn_handle_t conn, uint16_t qid,
 			memif_buffer_t *bufs, uint16_t count,
 			uint16_t *count_out, uint16_t size);
@@ -261,6 +265,13 @@ int memif_refill_queue (memif_conn_handle_t conn, uint16_t qid,
 int memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
 			  memif_buffer_t *bufs, uint16_t count,
 			  uint16_t *count_out, uint32_t size);
+
+/* Like memif_buffer_alloc32, but allocates exactly one packet (its chain
+ * takes as many of bufs as it needs): MEMIF_ERR_NOBUF when count is too
+ * small for it, MEMIF_ERR_NOBUF_RING when the ring is. */
+int memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
+				 memif_buffer_t *bufs, uint16_t count,
+				 uint16_t *count_out, uint32_t size);
 
 /* Called whenever a handshake is refused or a connection ends with a reason,
  * on either side: err is the memif_err_t, reason the text sent or received in

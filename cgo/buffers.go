@@ -1,0 +1,245 @@
+package cgo
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+#include <libmemif.h>
+*/
+import "C"
+
+import (
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The data path: one cgo call per burst, no Go allocation per buffer.
+// Bursts are capped at 256 buffers per call.
+
+// Alloc reserves transmit buffers on queue qid for as many packets of size
+// bytes as fit in bufs; a packet larger than one buffer takes several
+// Buffers chained with Next. size 0 asks for whole buffers. It returns the
+// number of Buffers filled, with ErrNoBufRing when the ring had room for
+// fewer packets than asked.
+func (i *Interface) Alloc(qid uint16, bufs []Buffer, size uint32) (int, error) {
+	h, err := i.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer i.s.mu.Unlock()
+	cb := i.scratchBufs()
+	n := min(len(bufs), maxBurst)
+	if n == 0 {
+		return 0, nil
+	}
+	var out C.uint16_t
+	rc := bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &out, size)
+	for k := 0; k < int(out); k++ {
+		toGo(&bufs[k], &cb[k])
+	}
+	return int(out), check("alloc", int(rc))
+}
+
+// AllocPacket reserves the buffers of exactly one packet of size bytes
+// (one Buffer, or a chain when size exceeds the buffer size). bufs must be
+// long enough for the chain (ErrNoBuf otherwise); ErrNoBufRing means the
+// ring is full. It returns the number of Buffers used.
+func (i *Interface) AllocPacket(qid uint16, bufs []Buffer, size uint32) (int, error) {
+	h, err := i.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer i.s.mu.Unlock()
+	cb := i.scratchBufs()
+	n := min(len(bufs), maxBurst)
+	if n == 0 {
+		return 0, &Error{Op: "alloc", Code: ErrNoBuf}
+	}
+	bufSize := i.cfg.BufferSize
+	if bufSize == 0 {
+		bufSize = 2048
+	}
+	var out C.uint16_t
+	rc := bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &out, size, bufSize)
+	for k := 0; k < int(out); k++ {
+		toGo(&bufs[k], &cb[k])
+	}
+	return int(out), check("alloc", int(rc))
+}
+
+// Tx sends the first allocated buffers of queue qid, in allocation order:
+// Data[:Len] of each, with Metadata. It returns how many were sent.
+func (i *Interface) Tx(qid uint16, bufs []Buffer) (int, error) {
+	h, err := i.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer i.s.mu.Unlock()
+	cb := i.scratchBufs()
+	n := min(len(bufs), maxBurst)
+	if n == 0 {
+		return 0, nil
+	}
+	for k := 0; k < n; k++ {
+		b, c := &bufs[k], &cb[k]
+		if b.Len < 0 || b.Len > len(b.Data) {
+			return 0, &Error{Op: "tx", Code: ErrInvalidArg, Reason: "Len outside Data"}
+		}
+		c.desc_index = C.uint16_t(b.desc)
+		c.queue = b.queue
+		c.len = C.uint32_t(b.Len)
+		c.flags = 0
+		if b.Next {
+			c.flags = C.MEMIF_BUFFER_FLAG_NEXT
+		}
+		setMetadata(c, b.Metadata)
+	}
+	var sent C.uint16_t
+	rc := C.memif_tx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &sent)
+	return int(sent), check("tx", int(rc))
+}
+
+// Rx takes up to len(bufs) received buffers from queue qid. They stay
+// owned by the caller until Refill returns them (oldest first).
+func (i *Interface) Rx(qid uint16, bufs []Buffer) (int, error) {
+	h, err := i.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer i.s.mu.Unlock()
+	cb := i.scratchBufs()
+	n := min(len(bufs), maxBurst)
+	if n == 0 {
+		return 0, nil
+	}
+	var got C.uint16_t
+	rc := C.memif_rx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &got)
+	for k := 0; k < int(got); k++ {
+		toGo(&bufs[k], &cb[k])
+	}
+	return int(got), check("rx", int(rc))
+}
+
+// Refill gives the count oldest received buffers of queue qid back to the
+// ring; their Data must not be used afterwards.
+func (i *Interface) Refill(qid uint16, count int) error {
+	h, err := i.lock()
+	if err != nil {
+		return err
+	}
+	defer i.s.mu.Unlock()
+	if count < 0 || count > 0xFFFF {
+		return &Error{Op: "refill", Code: ErrInvalidArg}
+	}
+	return check("refill", int(C.memif_refill_queue(h, C.uint16_t(qid), C.uint16_t(count), 0)))
+}
+
+func toGo(b *Buffer, c *C.memif_buffer_t) {
+	b.Len = int(c.len)
+	b.Data = unsafe.Slice((*byte)(c.data), b.Len)
+	b.Metadata = getMetadata(c)
+	b.Next = c.flags&C.MEMIF_BUFFER_FLAG_NEXT != 0
+	b.desc = uint16(c.desc_index)
+	b.queue = c.queue
+}
+
+// SetRxMode chooses polling (the peer stops signalling this queue) or
+// interrupt mode for receive queue qid; it survives reconnects.
+func (i *Interface) SetRxMode(qid uint16, polling bool) error {
+	h, err := i.lock()
+	if err != nil {
+		return err
+	}
+	defer i.s.mu.Unlock()
+	mode := C.memif_rx_mode_t(C.MEMIF_RX_MODE_INTERRUPT)
+	if polling {
+		mode = C.MEMIF_RX_MODE_POLLING
+	}
+	return check("set rx mode", int(C.memif_set_rx_mode(h, mode, C.uint16_t(qid))))
+}
+
+// WaitRx blocks until receive queue qid is signalled by the peer, the
+// interface disconnects or closes, or timeout passes (timeout < 0 waits
+// without limit). It needs interrupt mode: in polling mode the peer does not
+// signal. A nil return means "try Rx", not that data is certainly there.
+func (i *Interface) WaitRx(qid uint16, timeout time.Duration) error {
+	h, err := i.lock()
+	if err != nil {
+		return err
+	}
+	var efd C.int
+	rc := C.memif_get_queue_efd(h, C.uint16_t(qid), &efd)
+	i.s.mu.Unlock()
+	if rc != 0 {
+		return check("wait", int(rc))
+	}
+	i.waitMu.Lock()
+	if i.wakeFd < 0 {
+		i.waitMu.Unlock()
+		return ErrClosed
+	}
+	i.waiters++
+	wfd := i.wakeFd
+	i.waitMu.Unlock()
+	defer func() {
+		i.waitMu.Lock()
+		i.waiters--
+		i.waitMu.Unlock()
+		i.releaseWake()
+	}()
+	fds := [2]unix.PollFd{{Fd: int32(efd), Events: unix.POLLIN}, {Fd: int32(wfd), Events: unix.POLLIN}}
+	var ts *unix.Timespec
+	if timeout >= 0 {
+		t := unix.NsecToTimespec(int64(timeout))
+		ts = &t
+	}
+	n, perr := unix.Ppoll(fds[:], ts, nil)
+	switch {
+	case perr == unix.EINTR:
+		return nil
+	case perr != nil:
+		return &Error{Op: "wait", Code: ErrSyscall, Reason: perr.Error()}
+	case n == 0:
+		return ErrTimeout
+	case i.closed.Load():
+		return ErrClosed
+	case fds[1].Revents != 0 && !i.up.Load():
+		return &Error{Op: "wait", Code: ErrNoConn, Reason: "disconnected while waiting"}
+	}
+	return nil
+}
+
+// Details reports the interface as the engine sees it.
+func (i *Interface) Details() (Details, error) {
+	h, err := i.lock()
+	if err != nil {
+		return Details{}, err
+	}
+	defer i.s.mu.Unlock()
+	const size = 16384
+	buf := C.malloc(size)
+	defer C.free(buf)
+	var md C.memif_details_t
+	if rc := C.memif_get_details(h, &md, (*C.char)(buf), size); rc != 0 {
+		return Details{}, check("details", int(rc))
+	}
+	str := func(p *C.uint8_t) string {
+		if p == nil {
+			return ""
+		}
+		return C.GoString((*C.char)(unsafe.Pointer(p)))
+	}
+	d := Details{
+		Name: str(md.if_name), AppName: str(md.inst_name),
+		RemoteName: str(md.remote_if_name), RemoteAppName: str(md.remote_inst_name),
+		ID: uint32(md.id), IsMaster: md.role == 0, Mode: Mode(md.mode),
+		SocketPath: str(md.socket_path), Error: str(md.error), Up: md.link_up_down == 1,
+		Regions: int(md.regions_num), RxQueues: int(md.rx_queues_num), TxQueues: int(md.tx_queues_num),
+	}
+	if md.rx_queues_num > 0 && md.rx_queues != nil {
+		d.RingSize = int(md.rx_queues.ring_size)
+		d.BufferSize = int(md.rx_queues.buffer_size)
+	}
+	return d, nil
+}

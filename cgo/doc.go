@@ -1,0 +1,23 @@
+// Package cgo is the thin seam between Go and the memif engine: the only Go
+// package that imports "C".
+//
+// By default it compiles the engine in ../libmemif (our own memif 2.0
+// implementation) with no pre-build step. With the build tag libmemif_system
+// it links an upstream libmemif 4.x instead (see the Makefile's
+// build-system target for the pkg-config / -lmemif flags); the Go API is the
+// same, and the few things that need our engine's extensions degrade as
+// their doc comments say.
+//
+// A Socket runs one event goroutine, locked to its OS thread, that handles
+// the control channel. Every call into the engine, from that goroutine or
+// from data-path methods, holds the socket's mutex, so the engine is never
+// entered concurrently and a disconnect is never processed while a data-path
+// call is reading the rings.
+//
+// Zero-copy contract: Buffer.Data points into shared memory. It is valid
+// until the buffer is returned (Tx for transmit buffers, Refill for received
+// ones) or the Interface is closed. If the peer disconnects while buffers are
+// held, the bundled engine swaps their memory for private zero pages, so a
+// late access reads zeros instead of faulting; with libmemif_system the
+// memory is unmapped and must not be touched after a disconnect.
+package cgo

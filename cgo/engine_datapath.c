@@ -1,0 +1,1 @@
+../libmemif/datapath.c

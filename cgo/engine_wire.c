@@ -1,0 +1,1 @@
+../libmemif/wire.c

@@ -1,0 +1,43 @@
+//go:build libmemif_system
+
+package cgo
+
+/*
+#cgo LDFLAGS: -lmemif
+#include <stdint.h>
+#include <libmemif.h>
+*/
+import "C"
+
+// Upstream libmemif 4.x: 16-bit buffer sizes, no metadata access, and
+// refusal reasons only through Details().Error.
+
+const hasBufferSize32 = false
+
+func setBufferSize(a *C.memif_conn_args_t, n uint32) { a.buffer_size = C.uint16_t(n) }
+
+func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32) C.int {
+	if size > 0xFFFF {
+		return C.int(ErrInvalidArg)
+	}
+	return C.memif_buffer_alloc(c, qid, b, n, out, C.uint16_t(size))
+}
+
+// bufferAllocPacket limits the entries to one packet's chain, computed from
+// the configured buffer size (upstream has no one-packet allocation).
+func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, bufSize uint32) C.int {
+	need := uint32(1)
+	if size > bufSize {
+		need = (size + bufSize - 1) / bufSize
+	}
+	if need > uint32(n) {
+		return C.int(ErrNoBuf)
+	}
+	return bufferAlloc(c, qid, b, C.uint16_t(need), out, size)
+}
+
+func getMetadata(b *C.memif_buffer_t) uint32 { return 0 }
+
+func setMetadata(b *C.memif_buffer_t, m uint32) {}
+
+func enableErrorCallback(s C.memif_socket_handle_t) {}

@@ -1,0 +1,318 @@
+package cgo
+
+/*
+#cgo !libmemif_system CFLAGS: -I${SRCDIR}/../libmemif -D_GNU_SOURCE -std=gnu11 -O2
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <libmemif.h>
+int seam_create_socket(memif_socket_handle_t *s, const char *path, const char *app, long long retry_ns, uintptr_t h);
+int seam_create(memif_conn_handle_t *c, memif_conn_args_t *a, uintptr_t h);
+int seam_fd_handler(uintptr_t p, int events);
+void seam_set_mode(memif_conn_args_t *a, int mode);
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/cgo"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	strerror = func(code int) string { return C.GoString(C.memif_strerror(C.int(code))) }
+}
+
+// NewSocket creates a control socket and starts its event goroutine.
+func NewSocket(cfg SocketConfig) (*Socket, error) {
+	if cfg.Path == "" || len(cfg.Path) > maxSocketPathLen {
+		return nil, fmt.Errorf("memif: socket path must be 1..%d bytes, got %d", maxSocketPathLen, len(cfg.Path))
+	}
+	if len(cfg.AppName) > maxNameLen {
+		return nil, fmt.Errorf("memif: app name is %d bytes, at most %d", len(cfg.AppName), maxNameLen)
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = int64(100 * time.Millisecond)
+	}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memif: epoll: %w", err)
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("memif: eventfd: %w", err)
+	}
+	s := &Socket{cfg: cfg, epfd: epfd, wakeFd: wake, fds: map[int32]uintptr{},
+		ifaces: map[*Interface]struct{}{}, loopDone: make(chan struct{})}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wake)
+		return nil, fmt.Errorf("memif: epoll: %w", err)
+	}
+	s.handle = cgo.NewHandle(s)
+	path, app := C.CString(cfg.Path), C.CString(cfg.AppName)
+	defer C.free(unsafe.Pointer(path))
+	defer C.free(unsafe.Pointer(app))
+	var h C.memif_socket_handle_t
+	s.mu.Lock()
+	rc := C.seam_create_socket(&h, path, app, C.longlong(cfg.RetryInterval), C.uintptr_t(s.handle))
+	if rc == 0 {
+		s.h = unsafe.Pointer(h)
+		enableErrorCallback(h)
+	}
+	s.mu.Unlock()
+	if rc != 0 {
+		s.handle.Delete()
+		unix.Close(epfd)
+		unix.Close(wake)
+		return nil, check("create socket", int(rc))
+	}
+	go s.loop()
+	return s, nil
+}
+
+// loop is the event goroutine: it waits for control fds without the lock
+// and handles each ready fd with it.
+func (s *Socket) loop() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer close(s.loopDone)
+	events := make([]unix.EpollEvent, 1) // one at a time: handling may remove others
+	for {
+		n, err := unix.EpollWait(s.epfd, events, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || s.closed.Load() {
+			return
+		}
+		if n == 0 || int(events[0].Fd) == s.wakeFd {
+			continue
+		}
+		s.mu.Lock()
+		if p, ok := s.fds[events[0].Fd]; ok && s.h != nil {
+			C.seam_fd_handler(C.uintptr_t(p), C.int(epollToMemif(events[0].Events)))
+		}
+		s.mu.Unlock()
+	}
+}
+
+func epollToMemif(ev uint32) int {
+	m := 0
+	if ev&unix.EPOLLIN != 0 {
+		m |= C.MEMIF_FD_EVENT_READ
+	}
+	if ev&unix.EPOLLOUT != 0 {
+		m |= C.MEMIF_FD_EVENT_WRITE
+	}
+	if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		m |= C.MEMIF_FD_EVENT_ERROR
+	}
+	return m
+}
+
+//export goOnFdUpdate
+func goOnFdUpdate(fd C.int, typ C.int, priv C.uintptr_t, ctx C.uintptr_t) C.int {
+	s := cgo.Handle(ctx).Value().(*Socket)
+	t := int(typ)
+	if t&C.MEMIF_FD_EVENT_DEL != 0 {
+		delete(s.fds, int32(fd))
+		unix.EpollCtl(s.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
+		return 0
+	}
+	var ev uint32
+	if t&C.MEMIF_FD_EVENT_READ != 0 {
+		ev |= unix.EPOLLIN
+	}
+	if t&C.MEMIF_FD_EVENT_WRITE != 0 {
+		ev |= unix.EPOLLOUT
+	}
+	e := unix.EpollEvent{Events: ev, Fd: int32(fd)}
+	op := unix.EPOLL_CTL_ADD
+	if _, ok := s.fds[int32(fd)]; ok {
+		op = unix.EPOLL_CTL_MOD
+	}
+	if err := unix.EpollCtl(s.epfd, op, int(fd), &e); err != nil {
+		return -1
+	}
+	s.fds[int32(fd)] = uintptr(priv)
+	return 0
+}
+
+//export goOnLink
+func goOnLink(ctx C.uintptr_t, up C.int) {
+	i := cgo.Handle(ctx).Value().(*Interface)
+	if up != 0 {
+		i.drainWake()
+		i.connects.Add(1)
+		i.up.Store(true)
+	} else {
+		i.up.Store(false)
+		i.disconnects.Add(1)
+		i.wake()
+	}
+	i.notify()
+}
+
+//export goOnError
+func goOnError(ctx C.uintptr_t, isConn C.int, code C.int, reason *C.char) {
+	msg := C.GoString(reason)
+	if isConn == 0 {
+		cgo.Handle(ctx).Value().(*Socket).lastError.Store(&msg)
+		return
+	}
+	i := cgo.Handle(ctx).Value().(*Interface)
+	i.lastError.Store(&msg)
+	i.notify()
+}
+
+// Close deletes every interface of the socket, the socket itself (a
+// master's socket file is removed) and stops the event goroutine. It is
+// idempotent and safe from any goroutine.
+func (s *Socket) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		ifaces := make([]*Interface, 0, len(s.ifaces))
+		for i := range s.ifaces {
+			ifaces = append(ifaces, i)
+		}
+		s.mu.Unlock()
+		for _, i := range ifaces {
+			i.Close()
+		}
+		s.mu.Lock()
+		h := C.memif_socket_handle_t(s.h)
+		err = check("delete socket", int(C.memif_delete_socket(&h)))
+		s.h = nil
+		s.closed.Store(true)
+		s.mu.Unlock()
+		one := []byte{1, 0, 0, 0, 0, 0, 0, 0}
+		unix.Write(s.wakeFd, one)
+		<-s.loopDone
+		unix.Close(s.epfd)
+		unix.Close(s.wakeFd)
+		s.handle.Delete()
+	})
+	return err
+}
+
+// NewInterface creates an interface on the socket. A slave starts
+// connecting at once and keeps retrying; a master waits for its slave.
+func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("memif: eventfd: %w", err)
+	}
+	i := &Interface{s: s, cfg: cfg, wakeFd: wake, changed: make(chan struct{})}
+	i.handle = cgo.NewHandle(i)
+	i.scratch = C.calloc(maxBurst, C.sizeof_memif_buffer_t)
+
+	var a C.memif_conn_args_t
+	if cfg.IsMaster {
+		a.is_master = 1
+	}
+	a.interface_id = C.uint32_t(cfg.InterfaceID)
+	a.num_s2m_rings = C.uint8_t(cfg.NumS2M)
+	a.num_m2s_rings = C.uint8_t(cfg.NumM2S)
+	a.log2_ring_size = C.uint8_t(cfg.Log2RingSize)
+	setBufferSize(&a, cfg.BufferSize)
+	C.seam_set_mode(&a, C.int(cfg.Mode))
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.secret[0])), maxSecretLen), cfg.Secret)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.interface_name[0])), maxNameLen), cfg.Name)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h == nil {
+		i.free()
+		return nil, ErrClosed
+	}
+	a.socket = C.memif_socket_handle_t(s.h)
+	var h C.memif_conn_handle_t
+	if rc := C.seam_create(&h, &a, C.uintptr_t(i.handle)); rc != 0 {
+		i.free()
+		return nil, check("create", int(rc))
+	}
+	i.h = unsafe.Pointer(h)
+	s.ifaces[i] = struct{}{}
+	return i, nil
+}
+
+func (i *Interface) free() {
+	C.free(i.scratch)
+	i.scratch = nil
+	i.handle.Delete()
+}
+
+// Close deletes the interface (the peer gets a DISCONNECT), wakes every
+// waiter with ErrClosed and invalidates all its buffers. Idempotent.
+func (i *Interface) Close() error {
+	s := i.s
+	s.mu.Lock()
+	if i.h == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	h := C.memif_conn_handle_t(i.h)
+	rc := C.memif_delete(&h)
+	i.h = nil
+	delete(s.ifaces, i)
+	i.free()
+	s.mu.Unlock()
+	i.closed.Store(true)
+	i.up.Store(false)
+	i.wake()
+	i.releaseWake()
+	i.notify()
+	return check("delete", int(rc))
+}
+
+func (i *Interface) wake() {
+	i.waitMu.Lock()
+	if i.wakeFd >= 0 {
+		unix.Write(i.wakeFd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	}
+	i.waitMu.Unlock()
+}
+
+func (i *Interface) drainWake() {
+	var b [8]byte
+	i.waitMu.Lock()
+	if i.wakeFd >= 0 {
+		unix.Read(i.wakeFd, b[:])
+	}
+	i.waitMu.Unlock()
+}
+
+// releaseWake closes the wake fd once no waiter uses it any more.
+func (i *Interface) releaseWake() {
+	i.waitMu.Lock()
+	if i.closed.Load() && i.waiters == 0 && i.wakeFd >= 0 {
+		unix.Close(i.wakeFd)
+		i.wakeFd = -1
+	}
+	i.waitMu.Unlock()
+}
+
+// lock enters the engine for a data-path call; it fails once closed.
+func (i *Interface) lock() (C.memif_conn_handle_t, error) {
+	i.s.mu.Lock()
+	if i.h == nil {
+		i.s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	return C.memif_conn_handle_t(i.h), nil
+}
+
+func (i *Interface) scratchBufs() []C.memif_buffer_t {
+	return unsafe.Slice((*C.memif_buffer_t)(i.scratch), maxBurst)
+}

@@ -1,0 +1,92 @@
+package cgo
+
+import (
+	"runtime/cgo"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Socket is one memif control socket and the event goroutine that serves it.
+// A socket serves one role: masters listen on it, slaves connect through it.
+type Socket struct {
+	// mu serialises every call into the engine for this socket and its
+	// interfaces; callbacks from C run with it held.
+	mu     sync.Mutex
+	h      unsafe.Pointer // memif_socket_handle_t
+	handle cgo.Handle
+	cfg    SocketConfig
+
+	epfd   int
+	wakeFd int            // eventfd: stops the event goroutine
+	fds    map[int32]uintptr // watched fd -> engine's private_ctx
+	ifaces map[*Interface]struct{}
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+	loopDone  chan struct{}
+	lastError atomic.Pointer[string]
+}
+
+// Interface is one memif interface (connection) on a Socket.
+type Interface struct {
+	s      *Socket
+	h      unsafe.Pointer // memif_conn_handle_t
+	handle cgo.Handle
+	cfg    Config
+
+	scratch unsafe.Pointer // C array of maxBurst memif_buffer_t
+
+	up          atomic.Bool
+	connects    atomic.Uint64
+	disconnects atomic.Uint64
+	lastError   atomic.Pointer[string]
+
+	// changed is closed and replaced on every state change, so waiters
+	// learn about transitions without polling.
+	changedMu sync.Mutex
+	changed   chan struct{}
+
+	// wakeFd is written on disconnect and close to wake WaitRx; it is
+	// drained on connect. waiters keeps it open while in use.
+	waitMu  sync.Mutex
+	waiters int
+	wakeFd  int
+	closed  atomic.Bool
+}
+
+// Status reports the interface's connection state.
+func (i *Interface) Status() Status {
+	st := Status{Up: i.up.Load(), Connects: i.connects.Load(), Disconnects: i.disconnects.Load()}
+	if e := i.lastError.Load(); e != nil {
+		st.LastError = *e
+	}
+	return st
+}
+
+// Changed returns a channel closed at the next connect, disconnect, refusal
+// or close. Read Status after it fires.
+func (i *Interface) Changed() <-chan struct{} {
+	i.changedMu.Lock()
+	defer i.changedMu.Unlock()
+	return i.changed
+}
+
+func (i *Interface) notify() {
+	i.changedMu.Lock()
+	close(i.changed)
+	i.changed = make(chan struct{})
+	i.changedMu.Unlock()
+}
+
+// Config returns the configuration the interface was created with.
+func (i *Interface) Config() Config { return i.cfg }
+
+// LastError is the last refusal reported on the socket for a peer that
+// matched no interface (for example an unknown interface id).
+func (s *Socket) LastError() string {
+	if e := s.lastError.Load(); e != nil {
+		return *e
+	}
+	return ""
+}

@@ -1,0 +1,106 @@
+package cgo
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Mode is the memif interface mode; both sides must agree.
+type Mode uint8
+
+const (
+	ModeEthernet    Mode = 0
+	ModeIP          Mode = 1
+	ModePuntInject  Mode = 2
+	maxSecretLen         = 24
+	maxNameLen           = 32
+	maxSocketPathLen     = 107
+	maxBurst             = 256
+)
+
+// SocketConfig describes one memif control socket.
+type SocketConfig struct {
+	// Path of the socket file, or "@name" for an abstract socket.
+	Path string
+	// AppName is sent to the peer (HELLO / INIT), at most 32 bytes.
+	AppName string
+	// RetryInterval is how often a slave retries a missing master;
+	// 0 means 100ms.
+	RetryInterval int64 // nanoseconds
+}
+
+// Config describes one memif interface on a socket.
+type Config struct {
+	IsMaster    bool
+	InterfaceID uint32
+	Name        string // at most 32 bytes
+	Secret      string // at most 24 bytes; both sides must match
+	Mode        Mode
+	// Rings each way (1..255) and log2 of the ring size (1..14); 0 picks
+	// the defaults 1 and 10. A master takes what its slave proposes.
+	NumS2M, NumM2S uint8
+	Log2RingSize   uint8
+	// BufferSize of one descriptor's buffer; 0 means 2048. Above 65535
+	// needs the bundled engine (libmemif 4.x has 16-bit buffer sizes).
+	BufferSize uint32
+}
+
+func (c *Config) validate() error {
+	switch {
+	case len(c.Secret) > maxSecretLen:
+		return fmt.Errorf("memif: secret is %d bytes, at most %d", len(c.Secret), maxSecretLen)
+	case len(c.Name) > maxNameLen:
+		return fmt.Errorf("memif: name is %d bytes, at most %d", len(c.Name), maxNameLen)
+	case c.Log2RingSize > 14:
+		return fmt.Errorf("memif: log2 ring size %d, at most 14", c.Log2RingSize)
+	case c.Mode > ModePuntInject:
+		return fmt.Errorf("memif: unknown mode %d", c.Mode)
+	case c.BufferSize > 0xFFFF && !hasBufferSize32:
+		return fmt.Errorf("memif: buffer size %d needs the bundled engine", c.BufferSize)
+	}
+	return nil
+}
+
+// Buffer is one descriptor's shared-memory buffer.
+//
+// On transmit, Alloc sets Data to the whole buffer and Len to the bytes the
+// allocation asked for; the caller writes Data and may lower Len before Tx.
+// On receive, Data holds exactly the Len received bytes. Next marks a buffer
+// that continues in the following one (a chained packet). Metadata is the
+// descriptor's 32-bit metadata word (always 0 with libmemif_system).
+//
+// Data is valid until the buffer is returned (Tx, Refill) or the Interface
+// closes; see the package doc for disconnects.
+type Buffer struct {
+	Data     []byte
+	Len      int
+	Metadata uint32
+	Next     bool
+
+	desc  uint16
+	queue unsafe.Pointer // engine's queue: C memory, never Go memory
+}
+
+// Status is a snapshot of an interface's connection state.
+type Status struct {
+	Up          bool
+	Connects    uint64
+	Disconnects uint64
+	// LastError is the last refusal or disconnect reason, from either side.
+	LastError string
+}
+
+// Details is what memif_get_details reports.
+type Details struct {
+	Name, AppName, RemoteName, RemoteAppName string
+	ID                                       uint32
+	IsMaster                                 bool
+	Mode                                     Mode
+	SocketPath                               string
+	Error                                    string
+	Up                                       bool
+	Regions                                  int
+	RxQueues, TxQueues                       int
+	RingSize                                 int
+	BufferSize                               int
+}

@@ -1,0 +1,60 @@
+package testpmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Stop sends SIGINT, waits for testpmd to exit (SIGKILL after StopTimeout)
+// and returns its final counters: the exit summary if it printed a sane one,
+// else the last periodic block. It removes the server's socket file and
+// testpmd's EAL runtime directory. Calling it again returns the same result.
+//
+// Stop testpmd before its memif peer goes away: the peer's disconnect
+// resets testpmd's counters (and in DPDK 22.11 may crash a forwarding
+// testpmd).
+func (p *Process) Stop() (Stats, error) {
+	p.stopOnce.Do(func() { p.stopStats, p.stopErr = p.stop() })
+	return p.stopStats, p.stopErr
+}
+
+func (p *Process) stop() (Stats, error) {
+	var killed bool
+	select {
+	case <-p.done:
+	default:
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.done:
+		case <-time.After(StopTimeout):
+			_ = p.cmd.Process.Kill()
+			killed = true
+			<-p.done
+		}
+	}
+	p.cleanup()
+
+	p.mu.Lock()
+	st, waitErr := p.stats, p.waitErr
+	p.mu.Unlock()
+	switch {
+	case killed:
+		return st, fmt.Errorf("testpmd: no exit %v after SIGINT, killed\n%s", StopTimeout, p.tail())
+	case waitErr != nil:
+		return st, fmt.Errorf("testpmd: %v\n%s", waitErr, p.tail())
+	}
+	return st, nil
+}
+
+// cleanup removes what testpmd leaves behind when it does not exit cleanly
+// (a clean exit already unlinks the server socket).
+func (p *Process) cleanup() {
+	if p.cfg.Role == "server" {
+		if err := os.Remove(p.cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			p.handle("testpmd driver: remove socket: " + err.Error())
+		}
+	}
+	_ = os.RemoveAll(runtimeDir(p.prefix))
+}
