@@ -18,7 +18,7 @@ type Socket struct {
 	cfg    SocketConfig
 
 	epfd   int
-	wakeFd int            // eventfd: stops the event goroutine
+	wakeFd int               // eventfd: stops the event goroutine
 	fds    map[int32]uintptr // watched fd -> engine's private_ctx
 	ifaces map[*Interface]struct{}
 

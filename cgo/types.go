@@ -9,13 +9,13 @@ import (
 type Mode uint8
 
 const (
-	ModeEthernet    Mode = 0
-	ModeIP          Mode = 1
-	ModePuntInject  Mode = 2
-	maxSecretLen         = 24
-	maxNameLen           = 32
-	maxSocketPathLen     = 107
-	maxBurst             = 256
+	ModeEthernet     Mode = 0
+	ModeIP           Mode = 1
+	ModePuntInject   Mode = 2
+	maxSecretLen          = 24
+	maxNameLen            = 32
+	maxSocketPathLen      = 107
+	maxBurst              = 256
 )
 
 // SocketConfig describes one memif control socket.
