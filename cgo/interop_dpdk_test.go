@@ -1,0 +1,124 @@
+package cgo
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/third_party/testpmd"
+)
+
+// requireTestpmd skips without dpdk-testpmd, except in CI where a missing
+// peer is a failure.
+func requireTestpmd(t *testing.T) {
+	t.Helper()
+	if _, err := testpmd.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and no DPDK peer: %v", err)
+		}
+		t.Skipf("no DPDK peer: %v", err)
+	}
+}
+
+// echoExchange sends n packets through ours, which testpmd's io mode echoes
+// back, and checks every echoed byte and the order. Sizes cycle over
+// 60..1500 bytes (memif carries frames; testpmd io does not parse them).
+func echoExchange(t *testing.T, ours *Interface, n int) {
+	const window = 256 // in flight: below every ring in the loop
+	var rx [64]Buffer
+	sent, recvd := 0, 0
+	sizeOf := func(seq int) int { return 60 + (seq*97)%1441 }
+	deadline := time.Now().Add(60 * time.Second)
+	for recvd < n {
+		require.True(t, time.Now().Before(deadline), "echo stalled: sent %d, received %d; status %+v", sent, recvd, ours.Status())
+		for sent < n && sent-recvd < window {
+			var b [1]Buffer
+			size := sizeOf(sent)
+			k, err := ours.AllocPacket(0, b[:], uint32(size))
+			if err != nil {
+				require.ErrorIs(t, err, ErrNoBufRing)
+				break
+			}
+			require.Equal(t, 1, k)
+			pattern(b[0].Data[:size], sent)
+			binary.LittleEndian.PutUint32(b[0].Data, uint32(sent))
+			_, err = ours.Tx(0, b[:1])
+			require.NoError(t, err)
+			sent++
+		}
+		got, err := ours.Rx(0, rx[:])
+		require.NoError(t, err)
+		if got == 0 {
+			if err := ours.WaitRx(0, 100*time.Millisecond); err != nil {
+				require.ErrorIs(t, err, ErrTimeout)
+			}
+			continue
+		}
+		for k := 0; k < got; k++ {
+			require.False(t, rx[k].Next, "a 1500-byte frame fits one buffer")
+			seq := int(binary.LittleEndian.Uint32(rx[k].Data))
+			require.Equal(t, recvd, seq, "echo out of order")
+			want := make([]byte, sizeOf(seq))
+			pattern(want, seq)
+			binary.LittleEndian.PutUint32(want, uint32(seq))
+			require.Equal(t, want, rx[k].Data, "packet %d echoed with different bytes", seq)
+			recvd++
+		}
+		require.NoError(t, ours.Refill(0, got))
+	}
+}
+
+func startTestpmd(t *testing.T, cfg testpmd.Config) *testpmd.Process {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p, err := testpmd.Start(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Stop() })
+	return p
+}
+
+// stopAndCheck stops testpmd first (DPDK 22.11's memif may crash when its
+// peer leaves mid-forwarding), after reading its counters, then checks that
+// our side saw the disconnect.
+func stopAndCheck(t *testing.T, p *testpmd.Process, ours *Interface, n int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := p.WaitStats(ctx, func(s testpmd.Stats) bool {
+		return s.RxPackets >= uint64(n) && s.TxPackets >= uint64(n)
+	})
+	require.NoError(t, err, p.Output())
+	require.Equal(t, uint64(n), st.RxPackets, "testpmd received exactly what we sent")
+	require.Equal(t, uint64(n), st.TxPackets, "testpmd echoed exactly what it received")
+	_, err = p.Stop()
+	require.NoError(t, err)
+	waitUntil(t, ours, "link down after testpmd left", func(s Status) bool { return !s.Up })
+}
+
+func TestInteropDPDKClientWithOurMaster(t *testing.T) {
+	requireTestpmd(t)
+	path := sockPath(t)
+	ours := newIface(t, newSocket(t, path), Config{IsMaster: true, InterfaceID: 3, Secret: "interop"})
+	p := startTestpmd(t, testpmd.Config{Role: "client", Socket: path, ID: 3, Secret: "interop", ForwardMode: "io"})
+	waitUp(t, ours)
+	const n = 20000
+	echoExchange(t, ours, n)
+	stopAndCheck(t, p, ours, n)
+	d, err := ours.Details()
+	require.NoError(t, err)
+	require.False(t, d.Up)
+}
+
+func TestInteropDPDKServerWithOurSlave(t *testing.T) {
+	requireTestpmd(t)
+	path := sockPath(t)
+	p := startTestpmd(t, testpmd.Config{Role: "server", Socket: path, ID: 5, ForwardMode: "io"})
+	ours := newIface(t, newSocket(t, path), Config{InterfaceID: 5, Log2RingSize: 10, BufferSize: 2048})
+	waitUp(t, ours)
+	const n = 20000
+	echoExchange(t, ours, n)
+	stopAndCheck(t, p, ours, n)
+}
