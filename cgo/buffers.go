@@ -33,12 +33,12 @@ func (i *Interface) Alloc(qid uint16, bufs []Buffer, size uint32) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	var out C.uint16_t
-	rc := bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &out, size)
-	for k := 0; k < int(out); k++ {
+	out := i.count()
+	rc := bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size)
+	for k := 0; k < int(*out); k++ {
 		toGo(&bufs[k], &cb[k])
 	}
-	return int(out), check("alloc", int(rc))
+	return int(*out), dataErr(int(rc))
 }
 
 // AllocPacket reserves the buffers of exactly one packet of size bytes
@@ -60,12 +60,12 @@ func (i *Interface) AllocPacket(qid uint16, bufs []Buffer, size uint32) (int, er
 	if bufSize == 0 {
 		bufSize = 2048
 	}
-	var out C.uint16_t
-	rc := bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &out, size, bufSize)
-	for k := 0; k < int(out); k++ {
+	out := i.count()
+	rc := bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
+	for k := 0; k < int(*out); k++ {
 		toGo(&bufs[k], &cb[k])
 	}
-	return int(out), check("alloc", int(rc))
+	return int(*out), dataErr(int(rc))
 }
 
 // Tx sends the first allocated buffers of queue qid, in allocation order:
@@ -95,9 +95,9 @@ func (i *Interface) Tx(qid uint16, bufs []Buffer) (int, error) {
 		}
 		setMetadata(c, b.Metadata)
 	}
-	var sent C.uint16_t
-	rc := C.memif_tx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &sent)
-	return int(sent), check("tx", int(rc))
+	sent := i.count()
+	rc := C.memif_tx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), sent)
+	return int(*sent), dataErr(int(rc))
 }
 
 // Rx takes up to len(bufs) received buffers from queue qid. They stay
@@ -113,12 +113,12 @@ func (i *Interface) Rx(qid uint16, bufs []Buffer) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	var got C.uint16_t
-	rc := C.memif_rx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), &got)
-	for k := 0; k < int(got); k++ {
+	got := i.count()
+	rc := C.memif_rx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), got)
+	for k := 0; k < int(*got); k++ {
 		toGo(&bufs[k], &cb[k])
 	}
-	return int(got), check("rx", int(rc))
+	return int(*got), dataErr(int(rc))
 }
 
 // Refill gives the count oldest received buffers of queue qid back to the
@@ -132,7 +132,7 @@ func (i *Interface) Refill(qid uint16, count int) error {
 	if count < 0 || count > 0xFFFF {
 		return &Error{Op: "refill", Code: ErrInvalidArg}
 	}
-	return check("refill", int(C.memif_refill_queue(h, C.uint16_t(qid), C.uint16_t(count), 0)))
+	return dataErr(int(C.memif_refill_queue(h, C.uint16_t(qid), C.uint16_t(count), 0)))
 }
 
 func toGo(b *Buffer, c *C.memif_buffer_t) {

@@ -65,6 +65,16 @@ var ErrClosed = errors.New("memif: closed")
 // ErrTimeout is returned by WaitRx when its timeout passed with no event.
 var ErrTimeout = errors.New("memif: timeout")
 
+// dataErr is the data path's error: the bare Errno, which converts to an
+// error without allocating (codes are small), so a caller spinning on a full
+// ring creates no garbage.
+func dataErr(code int) error {
+	if code == 0 {
+		return nil
+	}
+	return Errno(code)
+}
+
 func check(op string, code int) error {
 	if code == 0 {
 		return nil

@@ -215,7 +215,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	}
 	i := &Interface{s: s, cfg: cfg, wakeFd: wake, changed: make(chan struct{})}
 	i.handle = cgo.NewHandle(i)
-	i.scratch = C.calloc(maxBurst, C.sizeof_memif_buffer_t)
+	i.scratch = C.calloc(maxBurst+1, C.sizeof_memif_buffer_t)
 
 	var a C.memif_conn_args_t
 	if cfg.IsMaster {
@@ -313,6 +313,13 @@ func (i *Interface) lock() (C.memif_conn_handle_t, error) {
 	return C.memif_conn_handle_t(i.h), nil
 }
 
+// The scratch area is C memory: maxBurst memif_buffer_t, then one uint16
+// for the engine's count outputs. Pointers to Go variables passed to C
+// would escape to the heap on every call.
 func (i *Interface) scratchBufs() []C.memif_buffer_t {
 	return unsafe.Slice((*C.memif_buffer_t)(i.scratch), maxBurst)
+}
+
+func (i *Interface) count() *C.uint16_t {
+	return (*C.uint16_t)(unsafe.Add(i.scratch, maxBurst*C.sizeof_memif_buffer_t))
 }

@@ -136,9 +136,9 @@ func TestMisuseIsAnError(t *testing.T) {
 	_, err = s.Rx(7, bufs[:])
 	assert.ErrorIs(t, err, ErrQueueID)
 
-	var ce *Error
-	require.True(t, errors.As(err, &ce))
-	assert.Equal(t, ErrQueueID, ce.Code)
+	var code Errno
+	require.True(t, errors.As(err, &code))
+	assert.Equal(t, ErrQueueID, code)
 
 	require.NoError(t, m.Close())
 	require.NoError(t, m.Close(), "Close is idempotent")
