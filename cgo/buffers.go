@@ -87,7 +87,7 @@ func (i *Interface) Tx(qid uint16, bufs []Buffer) (int, error) {
 			return 0, &Error{Op: "tx", Code: ErrInvalidArg, Reason: "Len outside Data"}
 		}
 		c.desc_index = C.uint16_t(b.desc)
-		c.queue = b.queue
+		setQueue(c, b.queue)
 		c.len = C.uint32_t(b.Len)
 		c.flags = 0
 		if b.Next {
@@ -141,7 +141,7 @@ func toGo(b *Buffer, c *C.memif_buffer_t) {
 	b.Metadata = getMetadata(c)
 	b.Next = c.flags&C.MEMIF_BUFFER_FLAG_NEXT != 0
 	b.desc = uint16(c.desc_index)
-	b.queue = c.queue
+	b.queue = getQueue(c)
 }
 
 // SetRxMode chooses polling (the peer stops signalling this queue) or

@@ -9,8 +9,13 @@ int seam_set_error_callback(memif_socket_handle_t s);
 */
 import "C"
 
+import "unsafe"
+
 // The bundled engine's extensions: 32-bit buffer sizes, descriptor
 // metadata, and refusal reasons reported on both sides.
+
+// bundledEngine: the extensions of our own engine are there.
+const bundledEngine = true
 
 const hasBufferSize32 = true
 
@@ -23,6 +28,10 @@ func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n
 func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, _ uint32) C.int {
 	return C.memif_buffer_alloc_packet32(c, qid, b, n, out, C.uint32_t(size))
 }
+
+func getQueue(b *C.memif_buffer_t) unsafe.Pointer { return b.queue }
+
+func setQueue(b *C.memif_buffer_t, q unsafe.Pointer) { b.queue = q }
 
 func getMetadata(b *C.memif_buffer_t) uint32 { return uint32(b.metadata) }
 

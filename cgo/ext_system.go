@@ -9,8 +9,13 @@ package cgo
 */
 import "C"
 
+import "unsafe"
+
 // Upstream libmemif 4.x: 16-bit buffer sizes, no metadata access, and
 // refusal reasons only through Details().Error.
+
+// bundledEngine: an upstream libmemif, without our extensions.
+const bundledEngine = false
 
 const hasBufferSize32 = false
 
@@ -35,6 +40,12 @@ func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffe
 	}
 	return bufferAlloc(c, qid, b, C.uint16_t(need), out, size)
 }
+
+// The queue back-pointer is named differently across libmemif 4.x releases
+// and tx_burst finds the queue from qid: it is left unset.
+func getQueue(b *C.memif_buffer_t) unsafe.Pointer { return nil }
+
+func setQueue(b *C.memif_buffer_t, q unsafe.Pointer) {}
 
 func getMetadata(b *C.memif_buffer_t) uint32 { return 0 }
 

@@ -138,3 +138,20 @@ func recvPacket(t testing.TB, rx *Interface) (data []byte, meta uint32) {
 		}
 	}
 }
+
+// wantMeta is the metadata a receiver sees for m: upstream libmemif gives
+// no access to descriptor metadata.
+func wantMeta(m uint32) uint32 {
+	if !bundledEngine {
+		return 0
+	}
+	return m
+}
+
+// needBundled skips a test of our engine's extensions in a libmemif_system
+// build.
+func needBundled(t testing.TB, what string) {
+	if !bundledEngine {
+		t.Skipf("%s needs the bundled engine", what)
+	}
+}

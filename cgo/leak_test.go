@@ -54,9 +54,7 @@ func TestConnectDisconnectCyclesLeakNothing(t *testing.T) {
 // A buffer held across a disconnect reads zeros instead of faulting, and its
 // placeholder mapping goes when the interface is closed.
 func TestBufferHeldAcrossDisconnectIsSafe(t *testing.T) {
-	if !hasBufferSize32 {
-		t.Skip("the placeholder mapping is the bundled engine's")
-	}
+	needBundled(t, "the placeholder mapping")
 	m, s := pair(t, Config{InterfaceID: 9}, Config{InterfaceID: 9})
 	sendPacket(t, s, 300, 1, 0)
 	var rx [1]Buffer

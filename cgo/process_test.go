@@ -155,7 +155,7 @@ func exchange(t *testing.T, i *Interface, n int) {
 		got, meta := recvPacket(t, i)
 		require.Len(t, got, size)
 		require.True(t, checkPattern(got, k), "packet %d corrupted", k)
-		require.Equal(t, uint32(k), meta)
+		require.Equal(t, wantMeta(uint32(k)), meta)
 	}
 }
 
