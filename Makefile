@@ -32,9 +32,10 @@ $(BUILD)/test_%: libmemif/tests/test_%.c $(ENGINE) $(HEADERS) libmemif/tests/che
 	@mkdir -p $(BUILD)
 	$(CC) $(CTEST_FLAGS) $< $(ENGINE) -o $@
 
-c-test: $(BUILD)/test_wire $(BUILD)/test_loop
+c-test: $(BUILD)/test_wire $(BUILD)/test_loop $(BUILD)/test_api
 	$(BUILD)/test_wire
 	$(BUILD)/test_loop
+	$(BUILD)/test_api
 
 vet:
 	$(GO) vet ./...
