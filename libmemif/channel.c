@@ -249,7 +249,11 @@ channel_on_event (memif_channel_t *ch, uint32_t events)
     {
       if (fd >= 0)
 	close (fd);
-      channel_fail (ch, err, "malformed control message (%zd bytes)", n);
+      if (err == MEMIF_ERR_UNKNOWN_MSG)
+	channel_fail (ch, err, "unknown message type %u",
+		      (unsigned) (buf[0] | (buf[1] << 8)));
+      else
+	channel_fail (ch, err, "malformed control message (%zd bytes)", n);
       return;
     }
   if (m.type == MW_MSG_DISCONNECT)

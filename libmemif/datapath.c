@@ -9,6 +9,8 @@
  * read from shared memory is checked before use; a peer caught lying is
  * disconnected from the control path (conn_fault). */
 #include <errno.h>
+#include <poll.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,14 +169,34 @@ memif_buffer_alloc (memif_conn_handle_t conn, uint16_t qid,
   return buffer_alloc (conn, qid, bufs, count, count_out, size, UINT32_MAX);
 }
 
+/* The interrupt eventfd's open file is shared with the peer, which can
+ * clear O_NONBLOCK on it at any time: never rely on the fd's flags. */
 static void
 kick (queue_t *q)
 {
   uint64_t one = 1;
-  if (!(__atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED)
-	& MW_RING_FLAG_MASK_INT))
+  struct pollfd p = {.fd = q->efd,.events = POLLOUT };
+  if (__atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED)
+      & MW_RING_FLAG_MASK_INT)
+    return;
+  /* Writable means the counter cannot overflow, so write cannot block. */
+  if (poll (&p, 1, 0) == 1 && (p.revents & POLLOUT))
     if (write (q->efd, &one, sizeof (one)) < 0)
-      (void) 0;			/* counter saturated: peer is awake anyway */
+      (void) 0;			/* the peer is awake anyway */
+}
+
+static void
+drain_interrupt (int efd)
+{
+  uint64_t v;
+  struct iovec io = {.iov_base = &v,.iov_len = sizeof (v) };
+  if (preadv2 (efd, &io, 1, -1, RWF_NOWAIT) >= 0 || errno == EAGAIN)
+    return;
+  /* Kernels without RWF_NOWAIT on eventfd: read only what poll saw. */
+  struct pollfd p = {.fd = efd,.events = POLLIN };
+  if (poll (&p, 1, 0) == 1 && (p.revents & POLLIN))
+    if (read (efd, &v, sizeof (v)) < 0)
+      (void) 0;
 }
 
 int
@@ -237,11 +259,7 @@ memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
   if (!rx || (count && !bufs))
     return MEMIF_ERR_INVAL_ARG;
   if (!c->rx_polling[qid])
-    {
-      uint64_t v;
-      if (read (q->efd, &v, sizeof (v)) < 0)
-	(void) 0;		/* nothing pending */
-    }
+    drain_interrupt (q->efd);
   uint16_t avail, limit;
   if (c->args.is_master)
     {

@@ -144,7 +144,17 @@ master_add_region (memif_conn_t *c, uint16_t index, uint64_t size, int fd,
       *why = "region size out of range";
       goto fail;
     }
-  if (fstat (fd, &st) < 0 || (uint64_t) st.st_size < size)
+  /* A region the peer could still shrink would turn our next access into
+   * SIGBUS: seal it ourselves if the peer did not, else refuse it. */
+  (void) fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK);
+  int seals = fcntl (fd, F_GET_SEALS);
+  if (seals < 0 || !(seals & F_SEAL_SHRINK))
+    {
+      *why = "region memory is not sealed against shrinking";
+      goto fail;
+    }
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)
+      || (uint64_t) st.st_size < size)
     {
       *why = "region larger than its memory";
       goto fail;
@@ -165,6 +175,20 @@ master_add_region (memif_conn_t *c, uint16_t index, uint64_t size, int fd,
 fail:
   close (fd);
   return err;
+}
+
+/* The peer chooses the interrupt fd: anything but an eventfd (a pipe, a
+ * socket, a file) could block or lie. */
+static bool
+is_eventfd (int fd)
+{
+  char link[64], target[64];
+  snprintf (link, sizeof (link), "/proc/self/fd/%d", fd);
+  ssize_t n = readlink (link, target, sizeof (target) - 1);
+  if (n < 0)
+    return errno == ENOENT;	/* no /proc: cannot tell, accept */
+  target[n] = 0;
+  return strcmp (target, "anon_inode:[eventfd]") == 0;
 }
 
 int
@@ -207,6 +231,13 @@ master_add_ring (memif_conn_t *c, const mw_msg_t *m, int efd,
       *why = "ring outside its region";
       goto fail;
     }
+  if (!is_eventfd (efd))
+    {
+      *why = "ring interrupt fd is not an eventfd";
+      err = MEMIF_ERR_NO_INTFD;
+      goto fail;
+    }
+  fcntl (efd, F_SETFL, fcntl (efd, F_GETFL) | O_NONBLOCK);
   queue_t *q = s2m ? &c->s2m[*added] : &c->m2s[*added];
   q->log2 = (uint16_t) lg;
   q->size = (uint16_t) (1u << lg);
