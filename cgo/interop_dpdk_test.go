@@ -3,6 +3,7 @@ package cgo
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -119,6 +120,19 @@ func TestInteropDPDKServerWithOurSlave(t *testing.T) {
 	ours := newIface(t, newSocket(t, path), Config{InterfaceID: 5, Log2RingSize: 10, BufferSize: 2048})
 	waitUp(t, ours)
 	const n = 20000
+	echoExchange(t, ours, n)
+	stopAndCheck(t, p, ours, n)
+}
+
+// Abstract socket names: a leading NUL and exactly the name's bytes, which is
+// how DPDK binds them; a padding mismatch would never connect.
+func TestInteropDPDKAbstractSocket(t *testing.T) {
+	requireTestpmd(t)
+	name := fmt.Sprintf("@mcm-interop-%d", os.Getpid())
+	ours := newIface(t, newSocket(t, name), Config{IsMaster: true, InterfaceID: 7})
+	p := startTestpmd(t, testpmd.Config{Role: "client", Socket: name, ID: 7, ForwardMode: "io"})
+	waitUp(t, ours)
+	const n = 1000
 	echoExchange(t, ours, n)
 	stopAndCheck(t, p, ours, n)
 }

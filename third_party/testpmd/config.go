@@ -8,8 +8,10 @@ import (
 
 // Config describes one testpmd instance with a single memif port (port 0).
 type Config struct {
-	Role   string // "server" (memif master) or "client" (memif slave)
-	Socket string // filesystem socket path (socket-abstract=no)
+	Role string // "server" (memif master) or "client" (memif slave)
+	// Socket is a filesystem path (socket-abstract=no), or "@name" for an
+	// abstract socket (socket-abstract=yes, testpmd's own default).
+	Socket string
 	ID     uint32 // memif interface id
 	Secret string // optional memif secret
 	// ForwardMode is "io", "txonly" or "rxonly"; empty means "io". With
@@ -58,8 +60,9 @@ func (c Config) args(filePrefix string) []string {
 	if lcores == "" {
 		lcores = "0@0,1@1"
 	}
-	vdev := "net_memif0,role=" + c.Role + ",socket=" + c.Socket +
-		",id=" + strconv.FormatUint(uint64(c.ID), 10) + ",socket-abstract=no"
+	sock, abstract := strings.CutPrefix(c.Socket, "@")
+	vdev := "net_memif0,role=" + c.Role + ",socket=" + sock +
+		",id=" + strconv.FormatUint(uint64(c.ID), 10) + ",socket-abstract=" + map[bool]string{true: "yes", false: "no"}[abstract]
 	if c.Secret != "" {
 		vdev += ",secret=" + c.Secret
 	}

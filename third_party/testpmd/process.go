@@ -57,7 +57,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		return nil, err
 	}
 	if cfg.Role == "server" {
-		if err := os.Remove(cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := removeSocket(cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("testpmd: remove stale socket: %w", err)
 		}
 	}

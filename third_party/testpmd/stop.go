@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -52,9 +53,17 @@ func (p *Process) stop() (Stats, error) {
 // (a clean exit already unlinks the server socket).
 func (p *Process) cleanup() {
 	if p.cfg.Role == "server" {
-		if err := os.Remove(p.cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := removeSocket(p.cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
 			p.handle("testpmd driver: remove socket: " + err.Error())
 		}
 	}
 	_ = os.RemoveAll(runtimeDir(p.prefix))
+}
+
+// removeSocket removes a socket file; an abstract socket has none.
+func removeSocket(path string) error {
+	if strings.HasPrefix(path, "@") {
+		return nil
+	}
+	return os.Remove(path)
 }
