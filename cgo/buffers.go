@@ -23,22 +23,7 @@ import (
 // number of Buffers filled, with ErrNoBufRing when the ring had room for
 // fewer packets than asked.
 func (i *Interface) Alloc(qid uint16, bufs []Buffer, size uint32) (int, error) {
-	h, err := i.lock()
-	if err != nil {
-		return 0, err
-	}
-	defer i.s.mu.Unlock()
-	cb := i.scratchBufs()
-	n := min(len(bufs), maxBurst)
-	if n == 0 {
-		return 0, nil
-	}
-	out := i.count()
-	rc := bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size)
-	for k := 0; k < int(*out); k++ {
-		toGo(&bufs[k], &cb[k])
-	}
-	return int(*out), dataErr(int(rc))
+	return i.alloc(qid, bufs, size, false)
 }
 
 // AllocPacket reserves the buffers of exactly one packet of size bytes
@@ -46,6 +31,10 @@ func (i *Interface) Alloc(qid uint16, bufs []Buffer, size uint32) (int, error) {
 // long enough for the chain (ErrNoBuf otherwise); ErrNoBufRing means the
 // ring is full. It returns the number of Buffers used.
 func (i *Interface) AllocPacket(qid uint16, bufs []Buffer, size uint32) (int, error) {
+	return i.alloc(qid, bufs, size, true)
+}
+
+func (i *Interface) alloc(qid uint16, bufs []Buffer, size uint32, onePacket bool) (int, error) {
 	h, err := i.lock()
 	if err != nil {
 		return 0, err
@@ -54,14 +43,19 @@ func (i *Interface) AllocPacket(qid uint16, bufs []Buffer, size uint32) (int, er
 	cb := i.scratchBufs()
 	n := min(len(bufs), maxBurst)
 	if n == 0 {
-		return 0, &Error{Op: "alloc", Code: ErrNoBuf}
-	}
-	bufSize := i.cfg.BufferSize
-	if bufSize == 0 {
-		bufSize = 2048
+		return 0, Errno(ErrNoBuf)
 	}
 	out := i.count()
-	rc := bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
+	var rc C.int
+	if onePacket {
+		bufSize := i.cfg.BufferSize
+		if bufSize == 0 {
+			bufSize = 2048
+		}
+		rc = bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
+	} else {
+		rc = bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size)
+	}
 	for k := 0; k < int(*out); k++ {
 		toGo(&bufs[k], &cb[k])
 	}

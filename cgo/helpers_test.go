@@ -155,3 +155,17 @@ func needBundled(t testing.TB, what string) {
 		t.Skipf("%s needs the bundled engine", what)
 	}
 }
+
+// provePair waits for a master and a slave to connect and moves one packet
+// each way between them.
+func provePair(t *testing.T, m, s *Interface) {
+	t.Helper()
+	waitUp(t, m)
+	waitUp(t, s)
+	sendPacket(t, s, 300, 11, 0)
+	got, _ := recvPacket(t, m)
+	require.True(t, checkPattern(got, 11) && len(got) == 300, "packet slave->master")
+	sendPacket(t, m, 200, 12, 0)
+	got, _ = recvPacket(t, s)
+	require.True(t, checkPattern(got, 12) && len(got) == 200, "packet master->slave")
+}
