@@ -4,12 +4,24 @@ package cgo
 
 /*
 #include <stdint.h>
+#include <stdlib.h>
 #include <libmemif.h>
 int seam_set_error_callback(memif_socket_handle_t s);
+int seam_tx_wait_prepare(memif_conn_handle_t c, uint16_t qid, void *p);
+void seam_futex_wait(void *p, long long ns);
+typedef struct {
+  uint16_t room, in_flight;
+  uint32_t value;
+  uint32_t *word;
+  int peer_wakes;
+} seam_tx_wait_t;
 */
 import "C"
 
-import "unsafe"
+import (
+	"time"
+	"unsafe"
+)
 
 // The bundled engine's extensions: 32-bit buffer sizes, descriptor
 // metadata, and refusal reasons reported on both sides.
@@ -38,3 +50,59 @@ func getMetadata(b *C.memif_buffer_t) uint32 { return uint32(b.metadata) }
 func setMetadata(b *C.memif_buffer_t, m uint32) { b.metadata = C.uint32_t(m) }
 
 func enableErrorCallback(s C.memif_socket_handle_t) { C.seam_set_error_callback(s) }
+
+// Slices of a transmit wait: long when the peer's engine wakes us, short
+// polls when it cannot (a plain memif peer gives no release event).
+const (
+	txWaitWoken  = 50 * time.Millisecond
+	txWaitPolled = 200 * time.Microsecond
+)
+
+// WaitTx blocks until transmit queue qid has room for a buffer (drain
+// false) or everything sent has been released by the peer (drain true), or
+// the interface goes down or closes, or timeout passes (< 0: no limit).
+// With a peer running this engine it sleeps until the peer releases
+// buffers; with other peers it polls every 200µs.
+func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error {
+	var deadline time.Time
+	if timeout >= 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	i.txWaitMu.Lock() // one armed waiter per interface: disarming is then safe
+	defer i.txWaitMu.Unlock()
+	w := (*C.seam_tx_wait_t)(i.txWait)
+	for {
+		h, err := i.lock()
+		if err != nil {
+			return err
+		}
+		rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
+		done := rc == 0 && ((drain && w.in_flight == 0) || (!drain && w.room > 0))
+		if done || rc != 0 {
+			C.memif_tx_wait_done(h, C.uint16_t(qid))
+		}
+		i.s.mu.Unlock()
+		if rc != 0 {
+			return dataErr(int(rc))
+		}
+		if done {
+			return nil
+		}
+		slice := txWaitPolled
+		if w.peer_wakes != 0 {
+			slice = txWaitWoken
+		}
+		if timeout >= 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return ErrTimeout
+			}
+			slice = min(slice, left)
+		}
+		C.seam_futex_wait(i.txWait, C.longlong(slice))
+	}
+}
+
+func allocTxWait() unsafe.Pointer { return C.calloc(1, C.sizeof_seam_tx_wait_t) }
+
+func freeTxWait(p unsafe.Pointer) { C.free(p) }

@@ -9,7 +9,10 @@ package cgo
 */
 import "C"
 
-import "unsafe"
+import (
+	"time"
+	"unsafe"
+)
 
 // Upstream libmemif 4.x: 16-bit buffer sizes, no metadata access, and
 // refusal reasons only through Details().Error.
@@ -52,3 +55,20 @@ func getMetadata(b *C.memif_buffer_t) uint32 { return 0 }
 func setMetadata(b *C.memif_buffer_t, m uint32) {}
 
 func enableErrorCallback(s C.memif_socket_handle_t) {}
+
+// WaitTx, with upstream libmemif, cannot see the ring: it waits one short
+// slice (or until closed) and the caller retries its allocation.
+func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error {
+	if i.closed.Load() {
+		return ErrClosed
+	}
+	if timeout == 0 {
+		return ErrTimeout
+	}
+	time.Sleep(200 * time.Microsecond)
+	return nil
+}
+
+func allocTxWait() unsafe.Pointer { return nil }
+
+func freeTxWait(p unsafe.Pointer) {}

@@ -216,6 +216,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	i := &Interface{s: s, cfg: cfg, wakeFd: wake, changed: make(chan struct{})}
 	i.handle = cgo.NewHandle(i)
 	i.scratch = C.calloc(maxBurst+1, C.sizeof_memif_buffer_t)
+	i.txWait = allocTxWait()
 
 	var a C.memif_conn_args_t
 	if cfg.IsMaster {
@@ -234,12 +235,14 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	defer s.mu.Unlock()
 	if s.h == nil {
 		i.free()
+		freeTxWait(i.txWait)
 		return nil, ErrClosed
 	}
 	a.socket = C.memif_socket_handle_t(s.h)
 	var h C.memif_conn_handle_t
 	if rc := C.seam_create(&h, &a, C.uintptr_t(i.handle)); rc != 0 {
 		i.free()
+		freeTxWait(i.txWait)
 		return nil, check("create", int(rc))
 	}
 	i.h = unsafe.Pointer(h)
@@ -273,6 +276,11 @@ func (i *Interface) Close() error {
 	i.wake()
 	i.releaseWake()
 	i.notify()
+	// memif_delete woke any WaitTx; it returns ErrClosed and lets go.
+	i.txWaitMu.Lock()
+	freeTxWait(i.txWait)
+	i.txWait = nil
+	i.txWaitMu.Unlock()
 	return check("delete", int(rc))
 }
 

@@ -1,7 +1,11 @@
 //go:build !libmemif_system
 
 /* seam_ext.c - trampolines for the bundled engine's extensions. */
+#include <linux/futex.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libmemif.h>
 
@@ -17,4 +21,30 @@ int
 seam_set_error_callback (memif_socket_handle_t s)
 {
   return memif_set_error_callback (s, seam_on_error);
+}
+
+/* Transmit-wait scratch, in C memory so no Go variable escapes per call. */
+typedef struct
+{
+  uint16_t room, in_flight;
+  uint32_t value;
+  uint32_t *word;
+  int peer_wakes;
+} seam_tx_wait_t;
+
+int
+seam_tx_wait_prepare (memif_conn_handle_t c, uint16_t qid, void *p)
+{
+  seam_tx_wait_t *w = p;
+  return memif_tx_wait_prepare (c, qid, &w->room, &w->in_flight, &w->word,
+				&w->value, &w->peer_wakes);
+}
+
+/* Sleeps until *word != value, a FUTEX_WAKE, or ns nanoseconds. */
+void
+seam_futex_wait (void *p, long long ns)
+{
+  seam_tx_wait_t *w = p;
+  struct timespec ts = {.tv_sec = ns / 1000000000,.tv_nsec = ns % 1000000000 };
+  syscall (SYS_futex, w->word, FUTEX_WAIT, w->value, &ts, NULL, 0);
 }

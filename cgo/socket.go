@@ -37,6 +37,9 @@ type Interface struct {
 
 	scratch unsafe.Pointer // C array of maxBurst memif_buffer_t
 
+	txWaitMu sync.Mutex
+	txWait   unsafe.Pointer // C scratch for WaitTx
+
 	up          atomic.Bool
 	connects    atomic.Uint64
 	disconnects atomic.Uint64

@@ -273,6 +273,21 @@ int memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
 				 memif_buffer_t *bufs, uint16_t count,
 				 uint16_t *count_out, uint32_t size);
 
+/* Transmit flow control. memif 2.0 has no event for "the peer released
+ * buffers"; this engine adds one in the rings' unused padding.
+ * memif_tx_wait_prepare reports the slots this side may allocate (room) and
+ * the slots sent but not yet released by the peer (in_flight), and arms a
+ * wait: when the caller needs more room, or a drain, it may sleep with
+ * futex(word, FUTEX_WAIT, value, timeout) without holding the interface.
+ * *peer_wakes is 1 when the peer's engine FUTEX_WAKEs such waiters (this
+ * engine does); other peers never wake them, so poll with short timeouts.
+ * memif_tx_wait_done disarms the wait. */
+#define MEMIF_HAVE_EXT_TX_WAIT 1
+int memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
+			   uint16_t *room, uint16_t *in_flight,
+			   uint32_t **word, uint32_t *value, int *peer_wakes);
+int memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid);
+
 /* Called whenever a handshake is refused or a connection ends with a reason,
  * on either side: err is the memif_err_t, reason the text sent or received in
  * DISCONNECT. conn is NULL when no interface matched (e.g. unknown id on a

@@ -197,6 +197,7 @@ void slave_desc_reset (memif_conn_t *c, queue_t *q, uint16_t slot,
 
 /* datapath.c */
 void conn_fault (memif_conn_t *c, int err, const char *why);
+void wake_local_waiters (mw_ring_t *r);
 
 static inline queue_t *
 tx_queue (memif_conn_t *c, uint16_t qid)

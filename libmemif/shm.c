@@ -306,6 +306,13 @@ session_start (memif_conn_t *c, const char **why)
 	  mw_store_release (&q->ring->head, q->own);
 	}
       q->alloc = q->held = 0;
+      /* Announce that this side wakes senders waiting on its releases. */
+      if (rx && master)
+	__atomic_store_n (&q->ring->ext_tail_wakes, MW_EXT_WAKES,
+			  __ATOMIC_RELEASE);
+      else if (rx)
+	__atomic_store_n (&q->ring->ext_head_wakes, MW_EXT_WAKES,
+			  __ATOMIC_RELEASE);
       if (rx)
 	{
 	  q->ring->flags = c->rx_polling[qid] ? MW_RING_FLAG_MASK_INT : 0;
@@ -345,6 +352,8 @@ session_free (memif_conn_t *c, bool keep_held)
       queue_t *qs[2] = { &c->s2m[i], &c->m2s[i] };
       for (int k = 0; k < 2; k++)
 	{
+	  if (qs[k]->ring)
+	    wake_local_waiters (qs[k]->ring);
 	  if (qs[k]->int_ent)
 	    fd_unwatch (c->sock, qs[k]->int_ent);
 	  if (qs[k]->efd >= 0)

@@ -102,22 +102,34 @@ typedef struct
   uint32_t metadata;
 } mw_desc_t;
 
+/* The ext_* words live in padding that memif 2.0 leaves unused (peers
+ * neither read nor write it). They carry this engine's cross-process wakeup
+ * for a sender waiting on a full ring: see datapath.c. */
 typedef struct
 {
   uint32_t cookie;
   uint16_t flags;
 #define MW_RING_FLAG_MASK_INT 1u
   uint16_t head;
-  uint8_t pad0[56];
+  uint32_t ext_head_waiters;	/* master waits for the slave's head */
+  uint32_t ext_head_wakes;	/* the slave wakes them (MW_EXT_WAKES) */
+  uint8_t pad0[48];
   uint16_t tail;
-  uint8_t pad1[62];
+  uint16_t pad_tail;
+  uint32_t ext_tail_waiters;	/* slave waits for the master's tail */
+  uint32_t ext_tail_wakes;	/* the master wakes them */
+  uint8_t pad1[52];
   mw_desc_t desc[];
 } mw_ring_t;
+
+#define MW_EXT_WAKES 0x4D474F31u	/* "MGO1": this peer wakes futex waiters */
 
 _Static_assert (sizeof (mw_desc_t) == 16, "descriptor is 16 bytes");
 _Static_assert (offsetof (mw_ring_t, head) == 6, "head at +6");
 _Static_assert (offsetof (mw_ring_t, tail) == 64, "tail at +64");
 _Static_assert (offsetof (mw_ring_t, desc) == 128, "descriptors at +128");
+_Static_assert (offsetof (mw_ring_t, ext_head_waiters) == 8, "head word");
+_Static_assert (offsetof (mw_ring_t, ext_tail_waiters) == 68, "tail word");
 
 static inline uint64_t
 mw_ring_bytes (unsigned log2_size)
