@@ -158,23 +158,43 @@ func (i *Interface) SetRxMode(qid uint16, polling bool) error {
 // without limit). It needs interrupt mode: in polling mode the peer does not
 // signal. A nil return means "try Rx", not that data is certainly there.
 func (i *Interface) WaitRx(qid uint16, timeout time.Duration) error {
+	return i.waitRx(qid, 1, timeout)
+}
+
+// MaxWaitQueues is how many receive queues WaitRxAny watches at most.
+const MaxWaitQueues = 8
+
+// WaitRxAny is WaitRx over receive queues 0..n-1 (n at most MaxWaitQueues).
+func (i *Interface) WaitRxAny(n int, timeout time.Duration) error {
+	if n < 1 || n > MaxWaitQueues {
+		return &Error{Op: "wait", Code: ErrInvalidArg, Reason: "queue count"}
+	}
+	return i.waitRx(0, n, timeout)
+}
+
+func (i *Interface) waitRx(first uint16, n int, timeout time.Duration) error {
+	var fds [MaxWaitQueues + 1]unix.PollFd
 	h, err := i.lock()
 	if err != nil {
 		return err
 	}
-	var efd C.int
-	rc := C.memif_get_queue_efd(h, C.uint16_t(qid), &efd)
-	i.s.mu.Unlock()
-	if rc != 0 {
-		return check("wait", int(rc))
+	efd := i.count() // C scratch: no Go variable escapes to C
+	for k := 0; k < n; k++ {
+		rc := C.memif_get_queue_efd(h, C.uint16_t(int(first)+k), (*C.int)(unsafe.Pointer(efd)))
+		if rc != 0 {
+			i.s.mu.Unlock()
+			return dataErr(int(rc))
+		}
+		fds[k] = unix.PollFd{Fd: int32(*(*C.int)(unsafe.Pointer(efd))), Events: unix.POLLIN}
 	}
+	i.s.mu.Unlock()
 	i.waitMu.Lock()
 	if i.wakeFd < 0 {
 		i.waitMu.Unlock()
 		return ErrClosed
 	}
 	i.waiters++
-	wfd := i.wakeFd
+	fds[n] = unix.PollFd{Fd: int32(i.wakeFd), Events: unix.POLLIN}
 	i.waitMu.Unlock()
 	defer func() {
 		i.waitMu.Lock()
@@ -182,24 +202,23 @@ func (i *Interface) WaitRx(qid uint16, timeout time.Duration) error {
 		i.waitMu.Unlock()
 		i.releaseWake()
 	}()
-	fds := [2]unix.PollFd{{Fd: int32(efd), Events: unix.POLLIN}, {Fd: int32(wfd), Events: unix.POLLIN}}
 	var ts *unix.Timespec
 	if timeout >= 0 {
 		t := unix.NsecToTimespec(int64(timeout))
 		ts = &t
 	}
-	n, perr := unix.Ppoll(fds[:], ts, nil)
+	got, perr := unix.Ppoll(fds[:n+1], ts, nil)
 	switch {
 	case perr == unix.EINTR:
 		return nil
 	case perr != nil:
 		return &Error{Op: "wait", Code: ErrSyscall, Reason: perr.Error()}
-	case n == 0:
+	case got == 0:
 		return ErrTimeout
 	case i.closed.Load():
 		return ErrClosed
-	case fds[1].Revents != 0 && !i.up.Load():
-		return &Error{Op: "wait", Code: ErrNoConn, Reason: "disconnected while waiting"}
+	case fds[n].Revents != 0 && !i.up.Load():
+		return Errno(ErrNoConn)
 	}
 	return nil
 }

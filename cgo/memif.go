@@ -215,7 +215,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	}
 	i := &Interface{s: s, cfg: cfg, wakeFd: wake, changed: make(chan struct{})}
 	i.handle = cgo.NewHandle(i)
-	i.scratch = C.calloc(maxBurst+1, C.sizeof_memif_buffer_t)
+	i.scratch = C.calloc(maxBurst+1, C.sizeof_memif_buffer_t) // + room for a count or an fd
 	i.txWait = allocTxWait()
 
 	var a C.memif_conn_args_t

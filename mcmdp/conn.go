@@ -1,0 +1,226 @@
+package mcmdp
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	memif "github.com/mcmgo/mcm/cgo"
+)
+
+// Conn is one MCM data-plane connection over memif (MCM's mcm_conn_context).
+// Its methods are safe for concurrent use.
+type Conn struct {
+	p      ConnParam
+	layout frameLayout
+	tx     bool
+	sock   *memif.Socket
+	iface  *memif.Interface
+
+	// mu guards the session state below; engine calls made under it are
+	// short (no waits).
+	mu      sync.Mutex
+	up      bool
+	session uint64
+	seen    uint64 // engine connects already turned into sessions
+	queues  []*queue
+	rr      int
+	nextSeq uint32
+	rxCount uint32
+	lastSeq uint32
+	haveSeq bool
+	scratch [256]memif.Buffer
+	guard   []byte // Debug: faults on any access
+
+	changedMu sync.Mutex
+	changed   chan struct{}
+	lastError atomic.Pointer[string]
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	stop      chan struct{}
+	watchDone chan struct{}
+
+	st stats
+}
+
+// CreateConnection creates the memif interface described by p and returns
+// once it is connected. Either side may start first: a slave keeps trying
+// until its master appears. If ctx ends first, the error wraps
+// ErrNeverConnected and gives the last refusal reason, if any.
+func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
+	if p == nil {
+		return nil, bad("ConnParam", "nil")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	layout, _ := p.frameLayout()
+	c := &Conn{p: *p, layout: layout, tx: p.Type == Tx, changed: make(chan struct{}),
+		stop: make(chan struct{}), watchDone: make(chan struct{})}
+	if p.Debug {
+		if err := c.mapGuard(); err != nil {
+			return nil, err
+		}
+	}
+	sock, err := memif.NewSocket(memif.SocketConfig{Path: p.Memif.SocketPath, AppName: "mcmdp",
+		RetryInterval: int64(50 * time.Millisecond)})
+	if err != nil {
+		return nil, fmt.Errorf("mcmdp: socket %s: %w", p.Memif.SocketPath, err)
+	}
+	nq := uint8(p.queues())
+	iface, err := sock.NewInterface(memif.Config{
+		IsMaster: p.Memif.IsMaster, InterfaceID: p.Memif.InterfaceID,
+		Name: p.Memif.Name, Secret: p.Memif.Secret, Mode: memif.ModeEthernet,
+		NumS2M: nq, NumM2S: nq, Log2RingSize: p.log2Ring(), BufferSize: layout.buffer,
+	})
+	if err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("mcmdp: interface: %w", err)
+	}
+	c.sock, c.iface = sock, iface
+	if !c.tx && p.Polling {
+		for q := uint16(0); q < uint16(nq); q++ {
+			iface.SetRxMode(q, true)
+		}
+	}
+	go c.watch()
+	for {
+		ch := c.changes()
+		if c.isUp() {
+			return c, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			c.Close()
+			reason := ""
+			if e := c.lastError.Load(); e != nil && *e != "" {
+				reason = " (last reason: " + *e + ")"
+			} else if e := sock.LastError(); e != "" {
+				reason = " (last reason: " + e + ")"
+			}
+			return nil, fmt.Errorf("%w to %s: %v%s", ErrNeverConnected, p.Memif.SocketPath, ctx.Err(), reason)
+		}
+	}
+}
+
+// watch follows the interface's state: each (re)connect starts a session
+// with fresh queue bookkeeping; a disconnect voids outstanding buffers.
+func (c *Conn) watch() {
+	defer close(c.watchDone)
+	for {
+		ch := c.iface.Changed()
+		st := c.iface.Status()
+		if st.LastError != "" {
+			c.lastError.Store(&st.LastError)
+		}
+		c.mu.Lock()
+		if st.Up && st.Connects != c.seen {
+			c.startSession(st.Connects)
+		} else if !st.Up && c.up {
+			c.up = false
+			c.queues = nil
+		}
+		c.mu.Unlock()
+		c.notify()
+		select {
+		case <-ch:
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+func (c *Conn) startSession(connects uint64) {
+	if c.seen > 0 {
+		c.st.reconnects.Add(connects - c.seen)
+	}
+	c.seen = connects
+	d, err := c.iface.Details()
+	if err != nil || d.RingSize == 0 {
+		c.up = false // went down again already; the next change retries
+		return
+	}
+	c.session++
+	c.queues = make([]*queue, c.p.queues())
+	for k := range c.queues {
+		c.queues[k] = newQueue(uint16(k), d.RingSize)
+	}
+	c.haveSeq = false
+	c.up = true
+}
+
+func (c *Conn) isUp() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up
+}
+
+func (c *Conn) changes() <-chan struct{} {
+	c.changedMu.Lock()
+	defer c.changedMu.Unlock()
+	return c.changed
+}
+
+func (c *Conn) notify() {
+	c.changedMu.Lock()
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.changedMu.Unlock()
+}
+
+// Close is MCM's mcm_destroy_connection. A sender first waits, by watching
+// the ring, until the receiver has taken everything already enqueued (at
+// most DrainTimeout). Then every waiting call returns ErrClosed, the peer
+// gets a DISCONNECT, and a master removes its socket file. Idempotent and
+// safe from any goroutine.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() {
+		if c.tx && c.isUp() {
+			deadline := time.Now().Add(c.p.drainTimeout())
+			for q := 0; q < c.p.queues(); q++ {
+				c.iface.WaitTx(uint16(q), max(time.Until(deadline), 0), true)
+			}
+		}
+		c.closed.Store(true)
+		close(c.stop)
+		c.closeErr = c.sock.Close()
+		<-c.watchDone
+		c.mu.Lock()
+		c.up = false
+		c.queues = nil
+		c.mu.Unlock()
+		c.notify()
+		c.unmapGuard()
+	})
+	return c.closeErr
+}
+
+// Param returns the parameters the connection was created with.
+func (c *Conn) Param() ConnParam { return c.p }
+
+// FrameSize is the payload capacity of one buffer: a whole video frame or
+// audio packet.
+func (c *Conn) FrameSize() int { return int(c.layout.payload) }
+
+// mapErr turns the seam's errors into this package's.
+func (c *Conn) mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case c.closed.Load() || err == memif.ErrClosed:
+		return ErrClosed
+	case err == memif.ErrTimeout:
+		return ErrTimeout
+	case err == memif.ErrNoConn || err == memif.ErrDisconnected:
+		return ErrDisconnected
+	}
+	if code, ok := err.(memif.Errno); ok && (code == memif.ErrNoConn || code == memif.ErrDisconnected) {
+		return ErrDisconnected
+	}
+	return err
+}

@@ -1,0 +1,20 @@
+package mcmdp
+
+import "errors"
+
+var (
+	// ErrTimeout: DequeueBuffer's timeout passed with no buffer.
+	ErrTimeout = errors.New("mcmdp: timeout")
+	// ErrDisconnected: the peer went away; the Conn resumes by itself when
+	// it returns. Buffers dequeued before are void.
+	ErrDisconnected = errors.New("mcmdp: peer disconnected")
+	// ErrClosed: the Conn was closed.
+	ErrClosed = errors.New("mcmdp: connection closed")
+	// ErrNeverConnected: CreateConnection's context ended first.
+	ErrNeverConnected = errors.New("mcmdp: never connected")
+	// ErrBufferState: a buffer enqueued twice, from another Conn, or from
+	// before a reconnect.
+	ErrBufferState = errors.New("mcmdp: buffer is not dequeued from this connection")
+	// ErrLen: Len outside the buffer.
+	ErrLen = errors.New("mcmdp: buffer Len out of range")
+)

@@ -1,0 +1,146 @@
+package mcmdp
+
+import (
+	"runtime"
+	"time"
+
+	memif "github.com/mcmgo/mcm/cgo"
+)
+
+func (c *Conn) dequeueRx(timeout time.Duration, deadline time.Time) (*Buffer, error) {
+	for {
+		b, err := c.takeFrame()
+		if b != nil || err != nil {
+			return b, err
+		}
+		wait, ok := remaining(timeout, deadline)
+		if !ok {
+			return nil, ErrTimeout
+		}
+		if c.p.Polling {
+			runtime.Gosched() // polling mode: spin, as asked
+			continue
+		}
+		if err := c.iface.WaitRxAny(c.p.queues(), wait); err != nil {
+			return nil, c.mapErr(err)
+		}
+	}
+}
+
+// takeFrame returns the next complete frame from any queue, round-robin,
+// or (nil, nil) when none has arrived.
+func (c *Conn) takeFrame() (*Buffer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	if !c.up {
+		return nil, ErrDisconnected
+	}
+	for k := 0; k < len(c.queues); k++ {
+		q := c.queues[(c.rr+k)%len(c.queues)]
+		end, err := c.fillPending(q)
+		if err != nil {
+			return nil, err
+		}
+		if end >= 0 {
+			c.rr += k + 1
+			return c.deliver(q, end+1), nil
+		}
+	}
+	return nil, nil
+}
+
+// fillPending makes sure q.pending holds a whole frame if the ring has
+// one, and returns the index of its last descriptor (or -1).
+func (c *Conn) fillPending(q *queue) (int, error) {
+	for {
+		for k := range q.pending {
+			if !q.pending[k].Next {
+				return k, nil
+			}
+		}
+		room := cap(q.pending) - len(q.pending)
+		if room == 0 {
+			// A chain longer than the pending area: grow it; the frame is
+			// never truncated. Rare, and the growth stays for reuse.
+			grown := make([]memif.Buffer, 0, 2*cap(q.pending))
+			q.pending = append(grown, q.pending...)
+			room = cap(q.pending) - len(q.pending)
+		}
+		n, err := c.iface.Rx(q.id, q.pending[len(q.pending):cap(q.pending)][:min(room, len(c.scratch))])
+		if err != nil {
+			return -1, c.mapErr(err)
+		}
+		if n == 0 {
+			return -1, nil
+		}
+		q.pending = q.pending[:len(q.pending)+n]
+	}
+}
+
+// deliver turns the first n pending descriptors into a Buffer.
+func (c *Conn) deliver(q *queue, n int) *Buffer {
+	b := q.push()
+	b.segs = append(b.segs[:0], q.pending[:n]...)
+	q.pending = q.pending[:copy(q.pending, q.pending[n:])]
+	b.chained = n > 1
+	var data []byte
+	if b.chained {
+		total := 0
+		for k := range b.segs {
+			total += len(b.segs[k].Data)
+		}
+		if cap(b.stage) < total {
+			b.stage = make([]byte, total) // once per slot and size, then reused
+		}
+		data = b.stage[:0]
+		for k := range b.segs {
+			data = append(data, b.segs[k].Data...)
+		}
+	} else {
+		data = b.segs[0].Data
+	}
+	if c.p.Raw {
+		b.SeqNum, b.Timestamp = c.rxCount, 0
+	} else if seq, ts, ok := getTrailer(data[max(len(data)-trailerSize, 0):]); ok {
+		data = data[:len(data)-trailerSize]
+		b.SeqNum, b.Timestamp = seq, ts
+		if c.haveSeq && seq != c.lastSeq+1 {
+			c.st.seqGaps.Add(uint64(seq - c.lastSeq - 1))
+		}
+		c.lastSeq, c.haveSeq = seq, true
+	} else {
+		c.st.framing.Add(1) // delivered whole, but without metadata
+		b.SeqNum, b.Timestamp = c.rxCount, 0
+	}
+	c.rxCount++
+	b.Data, b.Len = data, len(data)
+	b.conn, b.session, b.state = c, c.session, bufOut
+	c.st.framesRx.Add(1)
+	c.st.bytesRx.Add(uint64(len(data)))
+	return b
+}
+
+// enqueueRx returns a received frame; its descriptors go back to the ring
+// once every older frame has come back too.
+func (c *Conn) enqueueRx(b *Buffer) error {
+	b.state = bufDone
+	if c.p.Debug && !b.chained {
+		poison(b.segs[0].Data)
+	}
+	c.retire(b)
+	ndesc := 0
+	for d := b.q.popDone(1 << 30); d != nil; d = b.q.popDone(1 << 30) {
+		ndesc += len(d.segs)
+	}
+	for ndesc > 0 {
+		n := min(ndesc, 0xFFFF)
+		if err := c.iface.Refill(b.q.id, n); err != nil {
+			return c.mapErr(err)
+		}
+		ndesc -= n
+	}
+	return nil
+}

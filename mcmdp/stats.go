@@ -1,0 +1,33 @@
+package mcmdp
+
+import "sync/atomic"
+
+// Stats counts what a connection moved and what went wrong.
+type Stats struct {
+	FramesTx, BytesTx uint64
+	FramesRx, BytesRx uint64
+	// SeqGaps: frames missing between consecutive received SeqNums.
+	SeqGaps uint64
+	// RingFull: DequeueBuffer calls that found the ring full and waited.
+	RingFull uint64
+	// Reconnects: sessions after the first.
+	Reconnects uint64
+	// FramingErrors: received frames without a valid metadata trailer.
+	FramingErrors uint64
+}
+
+type stats struct {
+	framesTx, bytesTx, framesRx, bytesRx  atomic.Uint64
+	seqGaps, ringFull, reconnects, framing atomic.Uint64
+}
+
+// Stats returns the counters so far.
+func (c *Conn) Stats() Stats {
+	s := &c.st
+	return Stats{
+		FramesTx: s.framesTx.Load(), BytesTx: s.bytesTx.Load(),
+		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
+		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
+		Reconnects: s.reconnects.Load(), FramingErrors: s.framing.Load(),
+	}
+}
