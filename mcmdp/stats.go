@@ -17,7 +17,7 @@ type Stats struct {
 }
 
 type stats struct {
-	framesTx, bytesTx, framesRx, bytesRx  atomic.Uint64
+	framesTx, bytesTx, framesRx, bytesRx   atomic.Uint64
 	seqGaps, ringFull, reconnects, framing atomic.Uint64
 }
 
