@@ -94,3 +94,10 @@ func recvFrame(t testing.TB, c *Conn) *Buffer {
 	require.NotNil(t, b)
 	return b
 }
+
+func osStat(path string) (os.FileInfo, error) {
+	if path == "" {
+		return nil, os.ErrNotExist
+	}
+	return os.Stat(path)
+}

@@ -1,0 +1,119 @@
+package mcmdp
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestVideoFrameSizes(t *testing.T) {
+	cases := []struct {
+		f    PixelFormat
+		w, h uint32
+		want uint64
+	}{
+		{PixFmtYUV422P10LE, 1920, 1080, 8294400}, // 2 bytes x 2 samples per pixel
+		{PixFmtV210, 1920, 1080, 5529600},        // 40 groups of 48 px x 128 B per row
+		{PixFmtV210, 1280, 720, 2488320},         // 1280 px pad to 1296: 27 x 128 = 3456 B/row
+		{PixFmtYUV422RFC4175, 1920, 1080, 5184000},
+		{PixFmtNV12, 1920, 1080, 3110400},
+		{PixFmtYUV422P, 1920, 1080, 4147200},
+		{PixFmtRGB8, 1920, 1080, 6220800},
+		{PixFmtV210, 3840, 2160, 22118400},
+	}
+	for _, tc := range cases {
+		got, err := VideoFrameSize(tc.w, tc.h, tc.f)
+		require.NoError(t, err, tc.f)
+		assert.Equal(t, tc.want, got, "%v %dx%d", tc.f, tc.w, tc.h)
+	}
+	_, err := VideoFrameSize(1921, 1080, PixFmtNV12)
+	assert.ErrorContains(t, err, "even width")
+}
+
+func TestAudioPacketSizes(t *testing.T) {
+	cases := []struct {
+		a    AudioParam
+		want uint64
+	}{
+		{AudioParam{AudioPCM24, Sampling48K, PTime1ms, 2}, 3 * 48 * 2},
+		{AudioParam{AudioPCM16, Sampling96K, PTime125us, 8}, 2 * 12 * 8},
+		{AudioParam{AudioAM824, Sampling48K, PTime4ms, 16}, 4 * 192 * 16},
+		{AudioParam{AudioPCM8, Sampling44K, PTime1_09ms, 1}, 48},
+		{AudioParam{AudioPCM24, Sampling48K, PTime333us, 2}, 3 * 16 * 2},
+	}
+	for _, tc := range cases {
+		got, err := AudioPacketSize(tc.a)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, "%+v", tc.a)
+	}
+}
+
+func TestBufferSizeFromMedia(t *testing.T) {
+	p := videoParam("/tmp/x.sock", Tx)
+	p.Width, p.Height = 1920, 1080
+	l, err := p.frameLayout()
+	require.NoError(t, err)
+	assert.Equal(t, uint32(8294400), l.payload)
+	assert.Equal(t, uint32(8294400+16), l.wire)
+	assert.Equal(t, uint32(8294464), l.buffer, "rounded up to a cache line")
+	p.Raw = true
+	l, _ = p.frameLayout()
+	assert.Equal(t, uint32(8294400), l.buffer)
+}
+
+func TestInvalidParamsNameTheField(t *testing.T) {
+	cases := []struct {
+		field string
+		edit  func(p *ConnParam)
+	}{
+		{"Type", func(p *ConnParam) { p.Type = 7 }},
+		{"Protocol", func(p *ConnParam) { p.Protocol = ProtoUDP }},
+		{"Protocol", func(p *ConnParam) { p.Protocol = ProtoAuto }},
+		{"Protocol", func(p *ConnParam) { p.Protocol = ProtoGRPC }},
+		{"Memif.SocketPath", func(p *ConnParam) { p.Memif.SocketPath = "" }},
+		{"Memif.SocketPath", func(p *ConnParam) { p.Memif.SocketPath = "/" + strings.Repeat("x", 107) }},
+		{"Memif.Secret", func(p *ConnParam) { p.Memif.Secret = strings.Repeat("s", 25) }},
+		{"Memif.Name", func(p *ConnParam) { p.Memif.Name = strings.Repeat("n", 33) }},
+		{"Width", func(p *ConnParam) { p.Width = 0 }},
+		{"Width", func(p *ConnParam) { p.Width = 100000 }},
+		{"Height", func(p *ConnParam) { p.Height = 0 }},
+		{"FPS", func(p *ConnParam) { p.FPS = 0 }},
+		{"FPS", func(p *ConnParam) { p.FPS = -1 }},
+		{"PixFmt", func(p *ConnParam) { p.PixFmt = 99 }},
+		{"Log2RingSize", func(p *ConnParam) { p.Log2RingSize = 15 }},
+		{"Queues", func(p *ConnParam) { p.Queues = 9 }},
+		{"Payload", func(p *ConnParam) { p.Payload = 9 }},
+		{"Audio.PTime", func(p *ConnParam) {
+			p.Payload, p.Audio = PayloadAudio, AudioParam{AudioPCM16, Sampling44K, PTime1ms, 2}
+		}},
+		{"Audio.PTime", func(p *ConnParam) {
+			p.Payload, p.Audio = PayloadAudio, AudioParam{AudioPCM16, Sampling48K, 42, 2}
+		}},
+		{"Audio.Channels", func(p *ConnParam) {
+			p.Payload, p.Audio = PayloadAudio, AudioParam{AudioPCM16, Sampling48K, PTime1ms, 0}
+		}},
+		{"Audio.Format", func(p *ConnParam) {
+			p.Payload, p.Audio = PayloadAudio, AudioParam{9, Sampling48K, PTime1ms, 2}
+		}},
+		{"Audio.Sampling", func(p *ConnParam) {
+			p.Payload, p.Audio = PayloadAudio, AudioParam{AudioPCM8, 7, PTime1ms, 2}
+		}},
+		{"BufferSize", func(p *ConnParam) { p.Payload = PayloadAncillary }},
+		{"BufferSize", func(p *ConnParam) { p.BufferSize = 10 }},
+	}
+	for _, tc := range cases {
+		p := videoParam(sockPath(t), Tx)
+		tc.edit(p)
+		_, err := CreateConnection(t.Context(), p)
+		var pe *ParamError
+		require.True(t, errors.As(err, &pe), "%s: got %v", tc.field, err)
+		assert.Equal(t, tc.field, pe.Field, err.Error())
+		_, statErr := osStat(p.Memif.SocketPath)
+		assert.Error(t, statErr, "no socket touched for a bad %s", tc.field)
+	}
+	_, err := CreateConnection(t.Context(), nil)
+	assert.Error(t, err)
+}
