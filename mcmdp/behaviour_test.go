@@ -45,6 +45,7 @@ func TestStartOrderBothWays(t *testing.T) {
 			sendFrame(t, tx, 1, 100)
 			b := recvFrame(t, rx)
 			assert.True(t, filled(b.Data, 1))
+			require.NoError(t, rx.EnqueueBuffer(b)) // or the sender's Close waits to drain
 		})
 	}
 }

@@ -154,6 +154,29 @@ func (c *Conn) startSession(connects uint64) {
 	c.up = true
 }
 
+// Connected reports whether the peer is there now.
+func (c *Conn) Connected() bool { return c.isUp() }
+
+// WaitConnected blocks until the peer is connected (at once if it is), the
+// Conn closes (ErrClosed), or ctx ends. After ErrDisconnected, it is how to
+// wait for the peer's return without polling.
+func (c *Conn) WaitConnected(ctx context.Context) error {
+	for {
+		ch := c.changes()
+		if c.closed.Load() {
+			return ErrClosed
+		}
+		if c.isUp() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 func (c *Conn) isUp() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
