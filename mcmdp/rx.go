@@ -123,21 +123,16 @@ func (c *Conn) deliver(q *queue, n int) *Buffer {
 	return b
 }
 
-// enqueueRx returns a received frame; its descriptors go back to the ring
-// once every older frame has come back too.
-func (c *Conn) enqueueRx(b *Buffer) error {
-	b.state = bufDone
-	if c.p.Debug && !b.chained {
-		poison(b.segs[0].Data)
-	}
-	c.retire(b)
+// flushRx gives the done prefix of q back to the ring: a frame's
+// descriptors return once every older frame has come back too.
+func (c *Conn) flushRx(q *queue) error {
 	ndesc := 0
-	for d := b.q.popDone(1 << 30); d != nil; d = b.q.popDone(1 << 30) {
+	for d := q.popDone(1 << 30); d != nil; d = q.popDone(1 << 30) {
 		ndesc += len(d.segs)
 	}
 	for ndesc > 0 {
 		n := min(ndesc, 0xFFFF)
-		if err := c.iface.Refill(b.q.id, n); err != nil {
+		if err := c.iface.Refill(q.id, n); err != nil {
 			return c.mapErr(err)
 		}
 		ndesc -= n

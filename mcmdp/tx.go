@@ -1,6 +1,7 @@
 package mcmdp
 
 import (
+	"runtime"
 	"time"
 
 	memif "github.com/mcmgo/mcm/cgo"
@@ -70,7 +71,10 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	if !c.up {
 		return nil, 0, ErrDisconnected
 	}
-	q := c.queues[c.rr%len(c.queues)]
+	return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+}
+
+func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 	n, err := c.iface.AllocPacket(q.id, c.scratch[:], c.layout.wire)
 	if err == memif.ErrNoBufRing {
 		return nil, q.id, nil
@@ -79,9 +83,14 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 		return nil, 0, c.mapErr(err)
 	}
 	c.rr++
+	return c.frameFrom(q, c.scratch[:n]), q.id, nil
+}
+
+// frameFrom makes the next entry of q a Tx buffer over segs.
+func (c *Conn) frameFrom(q *queue, segs []memif.Buffer) *Buffer {
 	b := q.push()
-	b.segs = append(b.segs[:0], c.scratch[:n]...)
-	b.chained = n > 1
+	b.segs = append(b.segs[:0], segs...)
+	b.chained = len(segs) > 1
 	payload := int(c.layout.payload)
 	if b.chained {
 		if cap(b.stage) < payload {
@@ -97,7 +106,7 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	c.nextSeq++
 	b.Timestamp = 0
 	b.conn, b.session, b.state = c, c.session, bufOut
-	return b, q.id, nil
+	return b
 }
 
 // EnqueueBuffer is MCM's mcm_enqueue_buffer. On Tx it sends Data[:Len]
@@ -107,12 +116,17 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 // (or ErrDisconnected), never silently reused. After it returns, b.Data
 // must not be used.
 func (c *Conn) EnqueueBuffer(b *Buffer) error {
-	if b == nil {
-		return ErrBufferState
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if b.conn != c || b.state != bufOut {
+	if err := c.markDone(b); err != nil {
+		return err
+	}
+	return c.flush(b.q)
+}
+
+// markDone checks b and hands it back; the ring sees it at the next flush.
+func (c *Conn) markDone(b *Buffer) error {
+	if b == nil || b.conn != c || b.state != bufOut {
 		return ErrBufferState
 	}
 	if c.closed.Load() {
@@ -123,25 +137,24 @@ func (c *Conn) EnqueueBuffer(b *Buffer) error {
 		c.retire(b)
 		return ErrDisconnected
 	}
-	if c.tx {
-		return c.enqueueTx(b)
+	if !c.tx {
+		b.state = bufDone
+		if c.p.Debug && !b.chained {
+			poison(b.segs[0].Data)
+		}
+		c.retire(b)
+		return nil
 	}
-	return c.enqueueRx(b)
-}
-
-func (c *Conn) enqueueTx(b *Buffer) error {
 	if b.Len < 0 || b.Len > int(c.layout.payload) {
 		return ErrLen
-	}
-	wire := b.Len
-	if !c.p.Raw {
-		wire += trailerSize
 	}
 	if b.chained {
 		c.scatter(b)
 	} else {
+		wire := b.Len
 		if !c.p.Raw {
 			putTrailer(b.mem[b.Len:], b.SeqNum, b.Timestamp)
+			wire += trailerSize
 		}
 		b.segs[0].Len = wire
 	}
@@ -149,7 +162,26 @@ func (c *Conn) enqueueTx(b *Buffer) error {
 	c.st.framesTx.Add(1)
 	c.st.bytesTx.Add(uint64(b.Len))
 	c.retire(b)
-	return c.flushTx(b.q)
+	return nil
+}
+
+func (c *Conn) flush(q *queue) error {
+	if c.tx {
+		return c.flushTx(q)
+	}
+	return c.flushRx(q)
+}
+
+func (c *Conn) flushAll(qs *[maxQueues]*queue) error {
+	var first error
+	for _, q := range qs {
+		if q != nil {
+			if err := c.flush(q); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
 }
 
 // scatter copies a chained frame's staging bytes and trailer into its
@@ -188,4 +220,98 @@ func (c *Conn) flushTx(q *queue) error {
 			return c.mapErr(err)
 		}
 	}
+}
+
+// DequeueBuffers is the burst form of DequeueBuffer for small packets: it
+// fills bufs with up to len(bufs) buffers in one engine call and returns how
+// many. It waits like DequeueBuffer only while it has none.
+func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error) {
+	if len(bufs) == 0 {
+		return 0, nil
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		n, q, err := c.takeBurst(bufs)
+		if n > 0 || err != nil {
+			return n, err
+		}
+		wait, ok := remaining(timeout, deadline)
+		if !ok {
+			return 0, ErrTimeout
+		}
+		if c.tx {
+			c.st.ringFull.Add(1)
+			err = c.iface.WaitTx(q, wait, false)
+		} else if c.p.Polling {
+			runtime.Gosched()
+			continue
+		} else {
+			err = c.iface.WaitRxAny(c.p.queues(), wait)
+		}
+		if err != nil {
+			return 0, c.mapErr(err)
+		}
+	}
+}
+
+func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
+	if !c.tx {
+		n := 0
+		for n < len(bufs) {
+			b, err := c.takeFrame()
+			if b == nil || err != nil {
+				return n, 0, err
+			}
+			bufs[n] = b
+			n++
+		}
+		return n, 0, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() {
+		return 0, 0, ErrClosed
+	}
+	if !c.up {
+		return 0, 0, ErrDisconnected
+	}
+	q := c.queues[c.rr%len(c.queues)]
+	if c.layout.wire > c.layout.buffer { // chains: one frame at a time
+		b, _, err := c.allocFrameLocked(q)
+		if b == nil {
+			return 0, q.id, err
+		}
+		bufs[0] = b
+		return 1, q.id, nil
+	}
+	n, err := c.iface.Alloc(q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
+	if err != nil && err != memif.ErrNoBufRing {
+		return 0, 0, c.mapErr(err)
+	}
+	for k := 0; k < n; k++ {
+		bufs[k] = c.frameFrom(q, c.scratch[k:k+1])
+	}
+	if n > 0 {
+		c.rr++
+	}
+	return n, q.id, nil
+}
+
+// EnqueueBuffers is the burst form of EnqueueBuffer: one engine call for
+// all of them. It stops at the first buffer that fails and returns its error.
+func (c *Conn) EnqueueBuffers(bufs []*Buffer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var touched [maxQueues]*queue
+	for _, b := range bufs {
+		if err := c.markDone(b); err != nil {
+			c.flushAll(&touched)
+			return err
+		}
+		touched[b.q.id] = b.q
+	}
+	return c.flushAll(&touched)
 }

@@ -1,0 +1,60 @@
+package mcmdp
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// packetParams: small packets (ancillary payload with a 128-byte buffer).
+func packetParams(t testing.TB) (txp, rxp *ConnParam) {
+	txp, rxp = pairParams(t)
+	for _, p := range []*ConnParam{txp, rxp} {
+		p.Payload, p.BufferSize, p.Log2RingSize = PayloadAncillary, 128, 8
+	}
+	return txp, rxp
+}
+
+func TestBurstForms(t *testing.T) {
+	txp, rxp := packetParams(t)
+	tx, rx := connect(t, txp, rxp)
+	require.Equal(t, 112, tx.FrameSize())
+	var out, in [32]*Buffer
+	seq := 0
+	for round := 0; round < 20; round++ {
+		n, err := tx.DequeueBuffers(out[:], waitTimeout)
+		require.NoError(t, err)
+		require.Equal(t, 32, n, "one call, a whole burst")
+		for k := 0; k < n; k++ {
+			out[k].Len = 64
+			fill(out[k].Data[:64], seq+k)
+		}
+		require.NoError(t, tx.EnqueueBuffers(out[:n]))
+		got := 0
+		for got < n {
+			m, err := rx.DequeueBuffers(in[:], waitTimeout)
+			require.NoError(t, err)
+			for k := 0; k < m; k++ {
+				require.Len(t, in[k].Data, 64)
+				require.True(t, filled(in[k].Data, seq+got+k))
+			}
+			require.NoError(t, rx.EnqueueBuffers(in[:m]))
+			got += m
+		}
+		seq += n
+	}
+	assert.Equal(t, uint64(640), rx.Stats().FramesRx)
+	assert.Zero(t, rx.Stats().SeqGaps)
+
+	allocs := testing.AllocsPerRun(100, func() {
+		n, _ := tx.DequeueBuffers(out[:], waitTimeout)
+		tx.EnqueueBuffers(out[:n])
+		for got := 0; got < n; {
+			m, _ := rx.DequeueBuffers(in[:], waitTimeout)
+			rx.EnqueueBuffers(in[:m])
+			got += m
+		}
+	})
+	assert.Zero(t, allocs)
+}
