@@ -46,7 +46,8 @@ type queue struct {
 	id         uint16
 	entries    []Buffer
 	head, tail uint64         // oldest outstanding frame, next frame
-	pending    []memif.Buffer // Rx: descriptors read, frame not yet complete
+	pending    []memif.Buffer // Rx: descriptors read, not yet delivered...
+	next       int            // ...from pending[next:]
 }
 
 func newQueue(id uint16, ringSize int) *queue {

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 // runPeer is a master that sends frames as fast as the ring allows (tx) or
 // receives and returns them (rx), until killed.
 func runPeer(role, path string) int {
+	if sink, ok := sinks[role]; ok {
+		return runSink(path, sink)
+	}
 	typ := Tx
 	if role == "rx" {
 		typ = Rx
@@ -52,7 +55,7 @@ func runPeer(role, path string) int {
 	}
 }
 
-func startPeer(t *testing.T, role, path string) *exec.Cmd {
+func startPeer(t testing.TB, role, path string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MCMDP_HELPER="+role, "MCMDP_PATH="+path)
 	out, err := cmd.StdoutPipe()
@@ -146,3 +149,4 @@ func TestPeerKilledAndRestartedMidStream(t *testing.T) {
 		assert.Equal(t, uint64(1), tx.Stats().Reconnects)
 	})
 }
+

@@ -38,6 +38,10 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 	if !c.up {
 		return nil, ErrDisconnected
 	}
+	return c.takeFrameLocked()
+}
+
+func (c *Conn) takeFrameLocked() (*Buffer, error) {
 	for k := 0; k < len(c.queues); k++ {
 		q := c.queues[(c.rr+k)%len(c.queues)]
 		end, err := c.fillPending(q)
@@ -52,24 +56,31 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 	return nil, nil
 }
 
-// fillPending makes sure q.pending holds a whole frame if the ring has
-// one, and returns the index of its last descriptor (or -1).
+// fillPending makes sure q.pending[q.next:] holds a whole frame if the
+// ring has one, and returns the index of its last descriptor (or -1).
 func (c *Conn) fillPending(q *queue) (int, error) {
 	for {
-		for k := range q.pending {
+		for k := q.next; k < len(q.pending); k++ {
 			if !q.pending[k].Next {
 				return k, nil
 			}
 		}
-		room := cap(q.pending) - len(q.pending)
-		if room == 0 {
-			// A chain longer than the pending area: grow it; the frame is
-			// never truncated. Rare, and the growth stays for reuse.
-			grown := make([]memif.Buffer, 0, 2*cap(q.pending))
-			q.pending = append(grown, q.pending...)
-			room = cap(q.pending) - len(q.pending)
+		if q.next == len(q.pending) { // all delivered: start over
+			q.pending, q.next = q.pending[:0], 0
 		}
-		n, err := c.iface.Rx(q.id, q.pending[len(q.pending):cap(q.pending)][:min(room, len(c.scratch))])
+		if len(q.pending) == cap(q.pending) {
+			// Move the partial frame down, or grow for a chain longer than
+			// the area: a frame is never truncated. Growth is rare and kept.
+			part := q.pending[q.next:]
+			if q.next == 0 {
+				q.pending = append(make([]memif.Buffer, 0, 2*cap(q.pending)), part...)
+			} else {
+				q.pending = q.pending[:copy(q.pending, part)]
+			}
+			q.next = 0
+		}
+		room := min(cap(q.pending)-len(q.pending), len(c.scratch))
+		n, err := c.iface.Rx(q.id, q.pending[len(q.pending):len(q.pending)+room])
 		if err != nil {
 			return -1, c.mapErr(err)
 		}
@@ -80,12 +91,12 @@ func (c *Conn) fillPending(q *queue) (int, error) {
 	}
 }
 
-// deliver turns the first n pending descriptors into a Buffer.
-func (c *Conn) deliver(q *queue, n int) *Buffer {
+// deliver turns pending[q.next:end] into a Buffer.
+func (c *Conn) deliver(q *queue, end int) *Buffer {
 	b := q.push()
-	b.segs = append(b.segs[:0], q.pending[:n]...)
-	q.pending = q.pending[:copy(q.pending, q.pending[n:])]
-	b.chained = n > 1
+	b.segs = append(b.segs[:0], q.pending[q.next:end]...)
+	q.next = end
+	b.chained = len(b.segs) > 1
 	var data []byte
 	if b.chained {
 		total := 0

@@ -258,18 +258,6 @@ func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error
 }
 
 func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
-	if !c.tx {
-		n := 0
-		for n < len(bufs) {
-			b, err := c.takeFrame()
-			if b == nil || err != nil {
-				return n, 0, err
-			}
-			bufs[n] = b
-			n++
-		}
-		return n, 0, nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed.Load() {
@@ -277,6 +265,18 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 	}
 	if !c.up {
 		return 0, 0, ErrDisconnected
+	}
+	if !c.tx {
+		n := 0
+		for n < len(bufs) {
+			b, err := c.takeFrameLocked()
+			if b == nil || err != nil {
+				return n, 0, err
+			}
+			bufs[n] = b
+			n++
+		}
+		return n, 0, nil
 	}
 	q := c.queues[c.rr%len(c.queues)]
 	if c.layout.wire > c.layout.buffer { // chains: one frame at a time

@@ -1,0 +1,246 @@
+package mcmdp
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// Benchmark peers run in a second process (see runPeer): a receiver that
+// is the memif slave, started after this process's master exists.
+type sinkKind struct {
+	param   func(path string) *ConnParam
+	readAll bool // read every byte of every frame
+}
+
+var sinks = map[string]sinkKind{
+	"sink-packets": {param: func(path string) *ConnParam {
+		p := packetRx(path)
+		p.Polling = true
+		return p
+	}},
+	"sink-frames": {param: frameRx, readAll: true},
+}
+
+func packetRx(path string) *ConnParam {
+	return &ConnParam{Type: Rx, Protocol: ProtoMemif, Raw: true,
+		Memif:   MemifParam{SocketPath: path, InterfaceID: 1},
+		Payload: PayloadAncillary, BufferSize: 128, Log2RingSize: 10}
+}
+
+func frameRx(path string) *ConnParam {
+	return &ConnParam{Type: Rx, Protocol: ProtoMemif,
+		Memif:   MemifParam{SocketPath: path, InterfaceID: 1},
+		Payload: PayloadVideo, Width: 1920, Height: 1080, FPS: 60, PixFmt: PixFmtYUV422P10LE}
+}
+
+func runSink(path string, k sinkKind) int {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	fmt.Println("READY")
+	c, err := CreateConnection(ctx, k.param(path))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	var bufs [64]*Buffer
+	for {
+		n, err := c.DequeueBuffers(bufs[:], -1)
+		if err != nil {
+			if err == ErrClosed {
+				return 0
+			}
+			c.WaitConnected(context.Background())
+			continue
+		}
+		if k.readAll {
+			for _, b := range bufs[:n] {
+				sink64 += sumWords(b.Data)
+			}
+		}
+		c.EnqueueBuffers(bufs[:n])
+	}
+}
+
+var sink64 uint64
+
+// sumWords reads every byte, 8 at a time.
+func sumWords(b []byte) uint64 {
+	w := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
+	var s uint64
+	for _, v := range w {
+		s += v
+	}
+	return s
+}
+
+func benchSender(b *testing.B, sink string, p *ConnParam) *Conn {
+	path := sockPath(b)
+	p.Type, p.Memif.SocketPath, p.Memif.IsMaster = Tx, path, true
+	done := make(chan *Conn, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c, err := CreateConnection(ctx, p)
+		if err != nil {
+			b.Error(err)
+		}
+		done <- c
+	}()
+	startPeer(b, sink, path) // a slave: it retries until our master exists
+	c := <-done
+	if c == nil {
+		b.FailNow()
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// BenchmarkPackets64B: 64-byte packets from this process to a polling
+// receiver process, one buffer per call or 32 per call.
+func BenchmarkPackets64B(b *testing.B) {
+	for _, burst := range []int{1, 32} {
+		b.Run(fmt.Sprintf("burst%d", burst), func(b *testing.B) {
+			p := packetRx("")
+			p.Polling = false
+			tx := benchSender(b, "sink-packets", p)
+			bufs := make([]*Buffer, burst)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for sent := 0; sent < b.N; {
+				n := 1
+				var err error
+				if burst == 1 {
+					bufs[0], err = tx.DequeueBuffer(-1)
+				} else {
+					n, err = tx.DequeueBuffers(bufs[:min(burst, b.N-sent)], -1)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, buf := range bufs[:n] {
+					buf.Len = 64
+					buf.Data[0] = byte(sent)
+				}
+				if burst == 1 {
+					err = tx.EnqueueBuffer(bufs[0])
+				} else {
+					err = tx.EnqueueBuffers(bufs[:n])
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				sent += n
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds()/1e6, "Mpps")
+		})
+	}
+}
+
+// BenchmarkFrames1080p: 1080p yuv422p10le frames (8,294,400 B) from this
+// process, which writes every byte, to a receiver process that reads every
+// byte; interrupt mode.
+func BenchmarkFrames1080p(b *testing.B) {
+	p := frameRx("")
+	tx := benchSender(b, "sink-frames", p)
+	src := make([]byte, tx.FrameSize())
+	fill(src, 1)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		buf, err := tx.DequeueBuffer(-1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		copy(buf.Data, src)
+		if err := tx.EnqueueBuffer(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "frames/s")
+}
+
+// BenchmarkFrames1080pInProcess touches the same bytes with no transport:
+// write a frame, read it back. The difference to BenchmarkFrames1080p is
+// the transport's share.
+func BenchmarkFrames1080pInProcess(b *testing.B) {
+	n, _ := VideoFrameSize(1920, 1080, PixFmtYUV422P10LE)
+	src, dst := make([]byte, n), make([]byte, n)
+	fill(src, 1)
+	b.SetBytes(int64(n))
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		copy(dst, src)
+		sink64 += sumWords(dst)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "frames/s")
+}
+
+// BenchmarkLatency: one frame in flight, from the sender's Timestamp to
+// the receiver's DequeueBuffer returning, in one process.
+func BenchmarkLatency(b *testing.B) {
+	for _, polling := range []bool{false, true} {
+		b.Run(map[bool]string{false: "interrupt", true: "polling"}[polling], func(b *testing.B) {
+			txp, rxp := pairParams(b)
+			rxp.Polling = polling
+			tx, rx := connect(b, txp, rxp)
+			lat := make([]time.Duration, 0, b.N)
+			got := make(chan struct{})
+			go func() {
+				for i := 0; i < b.N; i++ {
+					buf, err := rx.DequeueBuffer(-1)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					lat = append(lat, time.Duration(time.Now().UnixNano()-buf.Timestamp))
+					rx.EnqueueBuffer(buf)
+					got <- struct{}{}
+				}
+			}()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				buf, err := tx.DequeueBuffer(-1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				buf.Len = 64
+				buf.Timestamp = time.Now().UnixNano()
+				tx.EnqueueBuffer(buf)
+				<-got
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+		})
+	}
+}
+
+// BenchmarkIdleCPU: a connected pair in interrupt mode with a receiver
+// blocked in DequeueBuffer; reports the process's CPU use while idle.
+func BenchmarkIdleCPU(b *testing.B) {
+	txp, rxp := pairParams(b)
+	_, rx := connect(b, txp, rxp)
+	go rx.DequeueBuffer(-1)
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		time.Sleep(200 * time.Millisecond) // the measured idle period
+	}
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	b.ReportMetric(100*cpu.Seconds()/time.Since(start).Seconds(), "%CPU")
+}
