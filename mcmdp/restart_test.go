@@ -149,4 +149,3 @@ func TestPeerKilledAndRestartedMidStream(t *testing.T) {
 		assert.Equal(t, uint64(1), tx.Stats().Reconnects)
 	})
 }
-
