@@ -3,6 +3,7 @@ package mcmdp
 import (
 	"context"
 	"errors"
+	"os"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -176,6 +177,8 @@ func TestMisuseIsAnError(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, tx.Close())
 	require.NoError(t, tx.Close(), "Close is idempotent")
+	_, statErr := os.Stat(txp.Memif.SocketPath)
+	assert.True(t, os.IsNotExist(statErr), "the master removed its socket file")
 	assert.ErrorIs(t, tx.EnqueueBuffer(b), ErrClosed)
 	_, err = tx.DequeueBuffer(0)
 	assert.ErrorIs(t, err, ErrClosed)

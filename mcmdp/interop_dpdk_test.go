@@ -77,3 +77,4 @@ func TestRawReceiveFromDPDK(t *testing.T) {
 	_, err = p.Stop()
 	require.NoError(t, err)
 }
+
