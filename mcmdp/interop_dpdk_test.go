@@ -77,4 +77,3 @@ func TestRawReceiveFromDPDK(t *testing.T) {
 	_, err = p.Stop()
 	require.NoError(t, err)
 }
-
