@@ -69,7 +69,7 @@ build-system:
 	$(GO) build -tags libmemif_system ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./cgo/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./cgo/ ./mcmdp/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMessage -fuzztime 60s ./cgo/
