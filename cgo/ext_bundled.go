@@ -106,3 +106,16 @@ func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error 
 func allocTxWait() unsafe.Pointer { return C.calloc(1, C.sizeof_seam_tx_wait_t) }
 
 func freeTxWait(p unsafe.Pointer) { C.free(p) }
+
+// SetCloseReason sets the reason Close sends the peer in its DISCONNECT
+// (96 bytes at most), e.g. to tell an end of stream from a failure.
+func (i *Interface) SetCloseReason(reason string) error {
+	h, err := i.lock()
+	if err != nil {
+		return err
+	}
+	defer i.s.mu.Unlock()
+	cs := C.CString(reason)
+	defer C.free(unsafe.Pointer(cs))
+	return check("set close reason", int(C.memif_set_delete_reason(h, cs)))
+}

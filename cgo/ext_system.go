@@ -72,3 +72,6 @@ func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error 
 func allocTxWait() unsafe.Pointer { return nil }
 
 func freeTxWait(p unsafe.Pointer) {}
+
+// SetCloseReason: upstream libmemif always sends its own reason.
+func (i *Interface) SetCloseReason(reason string) error { return nil }

@@ -1,6 +1,7 @@
 //go:build !libmemif_system
 
 /* api.c - interface lifecycle, details and error strings. */
+#include <stdio.h>
 #include <string.h>
 
 #include "private.h"
@@ -142,7 +143,8 @@ memif_delete (memif_conn_handle_t *conn)
     {
       mw_msg_t m = {.type = MW_MSG_DISCONNECT };
       m.disconnect.code = MEMIF_ERR_SUCCESS;
-      strcpy (m.disconnect.reason, "interface deleted");
+      strcpy (m.disconnect.reason, c->delete_reason[0] ? c->delete_reason
+	      : "interface deleted");
       channel_send (c->ch, &m, -1);
       channel_close (c->ch);
     }
@@ -167,5 +169,15 @@ memif_delete (memif_conn_handle_t *conn)
     }
   mem_free (s, c);
   *conn = NULL;
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_set_delete_reason (memif_conn_handle_t conn, const char *reason)
+{
+  memif_conn_t *c = conn;
+  if (!c || !reason)
+    return MEMIF_ERR_INVAL_ARG;
+  snprintf (c->delete_reason, sizeof (c->delete_reason), "%s", reason);
   return MEMIF_ERR_SUCCESS;
 }

@@ -288,6 +288,11 @@ int memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
 			   uint32_t **word, uint32_t *value, int *peer_wakes);
 int memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid);
 
+/* The reason memif_delete sends the peer in its DISCONNECT (at most 96
+ * bytes; default "interface deleted"), so a peer can tell a clean end of
+ * stream from a crash. */
+int memif_set_delete_reason (memif_conn_handle_t conn, const char *reason);
+
 /* Called whenever a handshake is refused or a connection ends with a reason,
  * on either side: err is the memif_err_t, reason the text sent or received in
  * DISCONNECT. conn is NULL when no interface matched (e.g. unknown id on a

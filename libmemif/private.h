@@ -105,6 +105,7 @@ struct memif_conn
   char remote_if_name[MW_NAME_LEN + 1];
   char remote_app_name[MW_NAME_LEN + 1];
   char error[MW_REASON_LEN + 1];
+  char delete_reason[MW_REASON_LEN + 1];	/* sent by memif_delete */
 };
 
 enum channel_state

@@ -317,3 +317,15 @@ func faults(f func()) (hit bool) {
 	f()
 	return false
 }
+
+func TestCloseReasonReachesThePeer(t *testing.T) {
+	txp, rxp := pairParams(t)
+	tx, rx := connect(t, txp, rxp)
+	sendFrame(t, tx, 1, 10)
+	b := recvFrame(t, rx)
+	require.NoError(t, rx.EnqueueBuffer(b))
+	require.NoError(t, tx.CloseWithReason("end of stream: 1 frames"))
+	_, err := rx.DequeueBuffer(waitTimeout)
+	require.ErrorIs(t, err, ErrDisconnected)
+	assert.Equal(t, "end of stream: 1 frames", rx.PeerReason())
+}

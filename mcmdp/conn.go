@@ -196,6 +196,27 @@ func (c *Conn) notify() {
 	c.changedMu.Unlock()
 }
 
+// CloseWithReason is Close with the reason the peer receives in memif's
+// DISCONNECT (96 bytes at most), e.g. "end of stream: 600 frames", so the
+// peer can tell a clean end from a crash (see PeerReason).
+func (c *Conn) CloseWithReason(reason string) error {
+	c.iface.SetCloseReason(reason)
+	return c.Close()
+}
+
+// PeerReason is the last reason the connection ended or was refused with,
+// from either side: the peer's DISCONNECT text, or what this side saw
+// ("peer closed the control channel" for a peer that vanished).
+func (c *Conn) PeerReason() string {
+	if e := c.iface.Status().LastError; e != "" {
+		return e
+	}
+	if e := c.lastError.Load(); e != nil {
+		return *e
+	}
+	return ""
+}
+
 // Close is MCM's mcm_destroy_connection. A sender first waits, by watching
 // the ring, until the receiver has taken everything already enqueued (at
 // most DrainTimeout). Then every waiting call returns ErrClosed, the peer
