@@ -7,7 +7,7 @@ HEADERS  := $(wildcard libmemif/*.h)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CTEST_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 $(SAN)
 
-.PHONY: all build test deps c-test vet go-test race system-test bench fuzz demo clean
+.PHONY: all build test deps c-test vet go-test race system-test bench fuzz tools demo clean
 
 all: build
 
@@ -74,10 +74,19 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMessage -fuzztime 60s ./cgo/
 
-# Interim demo until mcm-send / mcm-recv exist: two processes move 1500-byte
-# packets through the seam and print the rate.
-demo:
-	$(GO) test -run '^$$' -bench 'TwoProcess/1500B' -benchtime 2s ./cgo/
+tools:
+	@mkdir -p bin
+	$(GO) build -o bin/ ./cmd/mcm-send ./cmd/mcm-recv
+
+# The main job: a receiver and a sender move 1080p60 frames for 3 seconds
+# through shared memory and print their summaries.
+DEMO_DIR := $(BUILD)/demo
+demo: tools
+	@mkdir -p $(DEMO_DIR) && rm -f $(DEMO_DIR)/recv.out
+	@MCM_RUN_DIR=$(abspath $(DEMO_DIR)) bin/mcm-recv > $(DEMO_DIR)/recv.out 2>&1 & \
+	  MCM_RUN_DIR=$(abspath $(DEMO_DIR)) bin/mcm-send --duration 3s; s=$$?; \
+	  wait $$!; r=$$?; cat $(DEMO_DIR)/recv.out; \
+	  test $$s -eq 0 -a $$r -eq 0
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) bin

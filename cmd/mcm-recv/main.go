@@ -1,0 +1,196 @@
+// Command mcm-recv receives frames over memif with the MCM data-plane API,
+// checks them, optionally writes them to a file, and prints a summary with
+// one-way latency. See --help.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mcmgo/mcm/internal/cli"
+	"github.com/mcmgo/mcm/mcmdp"
+)
+
+const tool = "mcm-recv"
+
+const help = `Usage: mcm-recv [flags]
+
+Receives video frames (or audio / ancillary packets) over memif shared
+memory. By default it is the memif slave on the default socket, expects
+1080p yuv422p10le frames with mcm-send's test pattern, checks every byte,
+and ends when the sender ends its stream.
+
+Examples:
+  mcm-recv                                       # then run mcm-send elsewhere
+  mcm-recv --raw --check none --frames 10000 --payload anc --buffer-size 2048 --socket /tmp/pmd.sock
+
+Exit codes: 0 done, 2 bad flag, 3 no sender within --connect-timeout,
+4 integrity errors, 5 sender lost (unless --keep-going), 1 other errors.
+
+Flags:
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout)) }
+
+type recvFlags struct {
+	cli.Common
+	output string
+	check  string
+}
+
+func run(args []string, stdout io.Writer) int {
+	var f recvFlags
+	fs := flag.NewFlagSet(tool, flag.ContinueOnError)
+	f.Register(fs, "slave")
+	fs.StringVar(&f.output, "output", "", "write the received frames to this file, byte-exact")
+	fs.StringVar(&f.check, "check", "auto", "integrity check: pattern (mcm-send's test pattern), none, or auto (pattern unless --raw)")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), help); fs.PrintDefaults() }
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cli.ExitOK
+		}
+		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	switch f.check {
+	case "auto":
+		f.check = map[bool]string{true: "none", false: "pattern"}[f.Raw]
+	case "pattern", "none":
+	default:
+		return cli.Fail(tool, fmt.Errorf("--check %q: want pattern, none or auto", f.check), cli.ExitUsage)
+	}
+	p, err := f.Param(mcmdp.Rx)
+	if err != nil {
+		var u *cli.UsageError
+		if errors.As(err, &u) {
+			return cli.Fail(tool, err, cli.ExitUsage)
+		}
+		return cli.Fail(tool, err, cli.ExitError)
+	}
+	var out *bufio.Writer
+	if f.output != "" {
+		file, err := os.Create(f.output)
+		if err != nil {
+			return cli.Fail(tool, err, cli.ExitUsage)
+		}
+		defer file.Close()
+		out = bufio.NewWriterSize(file, 1<<20)
+	}
+
+	ctx, stop := cli.Signals(&f.Common)
+	defer stop()
+	conn, err := cli.Connect(ctx, &f.Common, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return cli.Fail(tool, errors.New("stopped before a sender appeared"), cli.ExitNoPeer)
+		}
+		return cli.Fail(tool, fmt.Errorf("no sender at %s within %v: %w", f.Socket, f.ConnectTimeout, err), cli.ExitNoPeer)
+	}
+	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency()}
+	if f.check == "pattern" {
+		r.pattern = cli.NewPattern(conn.FrameSize())
+	}
+	sum := r.loop(ctx)
+	if out != nil {
+		if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
+			sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
+		}
+	}
+	sum.Tool, sum.Role, sum.Socket = tool, f.Role, f.Socket
+	sum.Print(stdout, f.JSON)
+	if sum.Error != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", tool, sum.Error)
+	}
+	return sum.ExitCode
+}
+
+type receiver struct {
+	f       *recvFlags
+	conn    *mcmdp.Conn
+	out     *bufio.Writer
+	pattern *cli.Pattern
+	lat     *cli.Latency
+	cnt     cli.Counters
+	bad     uint64
+}
+
+func (r *receiver) loop(ctx context.Context) *cli.Summary {
+	done := ctx.Done()
+	limits := cli.NewLimits(&r.f.Common)
+	stopProgress := cli.Progress(&r.cnt, done)
+	start := time.Now()
+	var n uint64
+	end, code, failure := "", cli.ExitOK, ""
+	for end == "" {
+		if over, why := limits.Reached(n); over {
+			end = why
+			break
+		}
+		select {
+		case <-done:
+			end = "signal"
+			continue
+		default:
+		}
+		buf, err := r.conn.DequeueBuffer(limits.Left(200 * time.Millisecond))
+		switch {
+		case errors.Is(err, mcmdp.ErrTimeout):
+			continue
+		case errors.Is(err, mcmdp.ErrDisconnected):
+			reason := r.conn.PeerReason()
+			if strings.HasPrefix(reason, cli.EndOfStream) {
+				end = "sender finished (" + reason + ")"
+				continue
+			}
+			if r.f.KeepGoing {
+				r.conn.WaitConnected(ctx)
+				continue
+			}
+			end, code, failure = "peer-lost", cli.ExitPeerLost, "sender lost: "+reason
+			continue
+		case err != nil:
+			end, code, failure = "error", cli.ExitError, err.Error()
+			continue
+		}
+		r.take(buf)
+		if err := r.conn.EnqueueBuffer(buf); err != nil && !errors.Is(err, mcmdp.ErrDisconnected) {
+			end, code, failure = "error", cli.ExitError, err.Error()
+		}
+		n++
+	}
+	elapsed := time.Since(start)
+	st := r.conn.Stats()
+	r.conn.Close()
+	stopProgress()
+	if r.bad > 0 && code == cli.ExitOK {
+		code, failure = cli.ExitIntegrity, fmt.Sprintf("%d frames differ from what was sent", r.bad)
+	}
+	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
+		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects,
+		End: end, ExitCode: code, Error: failure}
+	sum.Finish(elapsed)
+	return sum
+}
+
+// take checks, measures and stores one frame.
+func (r *receiver) take(buf *mcmdp.Buffer) {
+	now := time.Now().UnixNano()
+	if buf.Timestamp != 0 {
+		r.lat.Add(time.Duration(now - buf.Timestamp))
+	}
+	if r.pattern != nil && !r.pattern.Check(buf.Data, buf.SeqNum) {
+		r.bad++
+	}
+	if r.out != nil {
+		r.out.Write(buf.Data)
+	}
+	r.cnt.Frames.Add(1)
+	r.cnt.Bytes.Add(uint64(len(buf.Data)))
+	r.cnt.Gaps.Store(r.conn.Stats().SeqGaps)
+}

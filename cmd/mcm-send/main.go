@@ -1,0 +1,206 @@
+// Command mcm-send sends frames over memif with the MCM data-plane API: a
+// cheap test pattern or a raw file, paced at --fps, with a summary at the
+// end. See --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/mcmgo/mcm/internal/cli"
+	"github.com/mcmgo/mcm/mcmdp"
+)
+
+const tool = "mcm-send"
+
+const help = `Usage: mcm-send [flags]
+
+Sends video frames (or audio / ancillary packets) over memif shared memory.
+By default it is the memif master, sends a 1080p yuv422p10le test pattern at
+60 fps to the default socket, and runs until stopped.
+
+Examples:
+  mcm-send --frames 600                        # 10 s of 1080p60 to mcm-recv
+  mcm-send --input clip.yuv --loop --fps 30 --width 1280 --height 720 --pix-fmt nv12
+
+Exit codes: 0 done, 2 bad flag, 3 no receiver within --connect-timeout,
+5 receiver lost (unless --keep-going), 1 other errors.
+
+Flags:
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout)) }
+
+type sendFlags struct {
+	cli.Common
+	input   string
+	loop    bool
+	corrupt int64
+}
+
+func run(args []string, stdout io.Writer) int {
+	var f sendFlags
+	fs := flag.NewFlagSet(tool, flag.ContinueOnError)
+	f.Register(fs, "master")
+	fs.StringVar(&f.input, "input", "", "send frames from this raw file instead of the test pattern")
+	fs.BoolVar(&f.loop, "loop", false, "with --input, start over at the end of the file")
+	fs.Int64Var(&f.corrupt, "corrupt", -1, "testing aid: flip one byte of frame N after filling it")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), help); fs.PrintDefaults() }
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cli.ExitOK
+		}
+		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	p, err := f.Param(mcmdp.Tx)
+	if err != nil {
+		return cli.Fail(tool, err, exitFor(err))
+	}
+	var src *os.File
+	if f.input != "" {
+		if src, err = os.Open(f.input); err != nil {
+			return cli.Fail(tool, err, cli.ExitUsage)
+		}
+		defer src.Close()
+	} else if f.loop {
+		return cli.Fail(tool, errors.New("--loop needs --input"), cli.ExitUsage)
+	}
+
+	ctx, stop := cli.Signals(&f.Common)
+	defer stop()
+	conn, err := cli.Connect(ctx, &f.Common, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return cli.Fail(tool, errors.New("stopped before a receiver appeared"), cli.ExitNoPeer)
+		}
+		return cli.Fail(tool, fmt.Errorf("no receiver at %s within %v: %w", f.Socket, f.ConnectTimeout, err), cli.ExitNoPeer)
+	}
+	s := &sender{f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize())}
+	sum := s.loop(ctx)
+	sum.Tool, sum.Role, sum.Socket = tool, f.Role, f.Socket
+	sum.Print(stdout, f.JSON)
+	if sum.Error != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", tool, sum.Error)
+	}
+	return sum.ExitCode
+}
+
+func exitFor(err error) int {
+	var u *cli.UsageError
+	if errors.As(err, &u) {
+		return cli.ExitUsage
+	}
+	return cli.ExitError
+}
+
+type sender struct {
+	f       *sendFlags
+	conn    *mcmdp.Conn
+	src     *os.File
+	pattern *cli.Pattern
+	cnt     cli.Counters
+}
+
+func (s *sender) loop(ctx context.Context) *cli.Summary {
+	done := ctx.Done()
+	sum := &cli.Summary{}
+	limits := cli.NewLimits(&s.f.Common)
+	pacer := cli.NewPacer(s.f.FPS)
+	stopProgress := cli.Progress(&s.cnt, done)
+	start := time.Now()
+	var n uint64
+	end, code, failure := "", cli.ExitOK, ""
+	for end == "" {
+		if over, why := limits.Reached(n); over {
+			end = why
+			break
+		}
+		select {
+		case <-done:
+			end = "signal"
+			continue
+		default:
+		}
+		pacer.Wait(done)
+		buf, err := s.conn.DequeueBuffer(limits.Left(200 * time.Millisecond))
+		switch {
+		case errors.Is(err, mcmdp.ErrTimeout):
+			continue
+		case errors.Is(err, mcmdp.ErrDisconnected):
+			if s.f.KeepGoing {
+				s.conn.WaitConnected(ctx)
+				continue
+			}
+			end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+s.conn.PeerReason()
+			continue
+		case err != nil:
+			end, code, failure = "error", cli.ExitError, err.Error()
+			continue
+		}
+		if err := s.fill(buf, n); err != nil {
+			// Not sent: Close drops a dequeued buffer that never went out.
+			if err == errInputEnd {
+				end = "input"
+			} else {
+				end, code, failure = "error", cli.ExitError, err.Error()
+			}
+			continue
+		}
+		if int64(n) == s.f.corrupt {
+			buf.Data[buf.Len/2] ^= 0xFF
+		}
+		buf.Timestamp = time.Now().UnixNano()
+		size := buf.Len
+		if err := s.conn.EnqueueBuffer(buf); err != nil {
+			if errors.Is(err, mcmdp.ErrDisconnected) && s.f.KeepGoing {
+				continue
+			}
+			end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+err.Error()
+			continue
+		}
+		n++
+		s.cnt.Frames.Add(1)
+		s.cnt.Bytes.Add(uint64(size))
+	}
+	elapsed := time.Since(start)
+	st := s.conn.Stats()
+	reason := fmt.Sprintf("%s: %d frames", cli.EndOfStream, n)
+	if code != cli.ExitOK {
+		reason = "mcm-send stopped: " + end
+	}
+	s.conn.CloseWithReason(reason) // waits until the receiver took what was sent
+	stopProgress()
+	sum.Frames, sum.Bytes = n, st.BytesTx
+	sum.RingFull, sum.Reconnects = st.RingFull, st.Reconnects
+	sum.End, sum.ExitCode, sum.Error = end, code, failure
+	sum.Finish(elapsed)
+	return sum
+}
+
+var errInputEnd = errors.New("end of input")
+
+// fill writes frame n: from the file, or the test pattern.
+func (s *sender) fill(buf *mcmdp.Buffer, n uint64) error {
+	if s.src == nil {
+		s.pattern.Fill(buf.Data, buf.SeqNum)
+		return nil
+	}
+	_, err := io.ReadFull(s.src, buf.Data)
+	if (err == io.EOF || err == io.ErrUnexpectedEOF) && s.f.loop {
+		if _, err = s.src.Seek(0, io.SeekStart); err == nil {
+			_, err = io.ReadFull(s.src, buf.Data)
+		}
+	}
+	switch {
+	case err == io.EOF:
+		return errInputEnd
+	case err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("%s ends with a partial frame after %d frames of %d bytes", s.f.input, n, len(buf.Data))
+	}
+	return err
+}

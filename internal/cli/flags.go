@@ -1,0 +1,170 @@
+// Package cli holds what mcm-send and mcm-recv share: flags, the test
+// pattern, pacing, the progress line and the summary.
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mcmgo/mcm/mcmdp"
+)
+
+// Common are the flags both tools take; they map onto mcmdp.ConnParam.
+type Common struct {
+	Role           string
+	Socket         string
+	ID             uint
+	Secret         string
+	Payload        string
+	Width, Height  uint
+	PixFmt         string
+	FPS            float64
+	AudioFormat    string
+	Sampling       string
+	PTime          string
+	Channels       uint
+	Ring           uint
+	Queues         uint
+	BufferSize     uint
+	Polling        bool
+	Raw            bool
+	Frames         uint64
+	Duration       time.Duration
+	JSON           bool
+	ConnectTimeout time.Duration
+	KeepGoing      bool
+}
+
+// Register adds the common flags; defaultRole is the tool's memif role.
+func (c *Common) Register(fs *flag.FlagSet, defaultRole string) {
+	fs.StringVar(&c.Role, "role", defaultRole, "memif role: master or slave")
+	fs.StringVar(&c.Socket, "socket", DefaultSocket(), "memif socket path (@name for an abstract socket)")
+	fs.UintVar(&c.ID, "id", 0, "memif interface id")
+	fs.StringVar(&c.Secret, "secret", "", "memif secret (at most 24 bytes)")
+	fs.StringVar(&c.Payload, "payload", "video", "payload type: video, audio or anc")
+	fs.UintVar(&c.Width, "width", 1920, "video width in pixels")
+	fs.UintVar(&c.Height, "height", 1080, "video height in pixels")
+	fs.StringVar(&c.PixFmt, "pix-fmt", "yuv422p10le", "pixel format: yuv422p10le, v210, yuv422rfc4175, nv12, yuv422p, rgb24")
+	fs.Float64Var(&c.FPS, "fps", 60, "frames per second; the sender paces at this rate, 0 = as fast as possible")
+	fs.StringVar(&c.AudioFormat, "audio-format", "pcm24", "audio sample format: pcm8, pcm16, pcm24, am824")
+	fs.StringVar(&c.Sampling, "sampling", "48k", "audio sampling rate: 44.1k, 48k, 96k")
+	fs.StringVar(&c.PTime, "ptime", "1ms", "audio packet time: 1ms, 125us, 250us, 333us, 4ms, 80us, 1.09ms, 0.14ms, 0.09ms")
+	fs.UintVar(&c.Channels, "channels", 2, "audio channels")
+	fs.UintVar(&c.Ring, "ring", 0, "log2 of the ring size, 1..14 (0: 3 for video, 8 otherwise)")
+	fs.UintVar(&c.Queues, "queues", 1, "memif queues each way, 1..8")
+	fs.UintVar(&c.BufferSize, "buffer-size", 0, "shared-memory buffer size in bytes (0: sized from the media; required for anc)")
+	fs.BoolVar(&c.Polling, "polling", false, "receiver busy-polls instead of waiting for interrupts")
+	fs.BoolVar(&c.Raw, "raw", false, "payload only, no SeqNum/Timestamp trailer (for plain memif peers such as DPDK)")
+	fs.Uint64Var(&c.Frames, "frames", 0, "stop after this many frames (0: no limit)")
+	fs.DurationVar(&c.Duration, "duration", 0, "stop after this long (0: no limit)")
+	fs.BoolVar(&c.JSON, "json", false, "print the summary as one JSON object")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "give up if the peer does not appear within this time")
+	fs.BoolVar(&c.KeepGoing, "keep-going", false, "ride through the peer's restart instead of failing")
+}
+
+// DefaultSocket is where both tools meet when no --socket is given: a
+// per-user run directory.
+func DefaultSocket() string {
+	dir := os.Getenv("MCM_RUN_DIR")
+	if dir == "" {
+		if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
+			dir = filepath.Join(x, "mcm")
+		} else if os.Geteuid() == 0 {
+			dir = "/run/mcm"
+		} else {
+			dir = filepath.Join(os.TempDir(), fmt.Sprintf("mcm-%d", os.Geteuid()))
+		}
+	}
+	return filepath.Join(dir, "mcm.sock")
+}
+
+var (
+	sampling = map[string]mcmdp.AudioSampling{"44.1k": mcmdp.Sampling44K, "48k": mcmdp.Sampling48K, "96k": mcmdp.Sampling96K}
+	formats  = map[string]mcmdp.AudioFormat{"pcm8": mcmdp.AudioPCM8, "pcm16": mcmdp.AudioPCM16, "pcm24": mcmdp.AudioPCM24, "am824": mcmdp.AudioAM824}
+	ptimes   = map[string]mcmdp.AudioPTime{"1ms": mcmdp.PTime1ms, "125us": mcmdp.PTime125us, "250us": mcmdp.PTime250us,
+		"333us": mcmdp.PTime333us, "4ms": mcmdp.PTime4ms, "80us": mcmdp.PTime80us,
+		"1.09ms": mcmdp.PTime1_09ms, "0.14ms": mcmdp.PTime0_14ms, "0.09ms": mcmdp.PTime0_09ms}
+	payloads = map[string]mcmdp.PayloadType{"video": mcmdp.PayloadVideo, "audio": mcmdp.PayloadAudio, "anc": mcmdp.PayloadAncillary}
+)
+
+// UsageError is a bad flag: exit code 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// Param builds the connection parameters and checks them.
+func (c *Common) Param(typ mcmdp.TransferType) (*mcmdp.ConnParam, error) {
+	p := &mcmdp.ConnParam{Type: typ, Protocol: mcmdp.ProtoMemif,
+		Polling: c.Polling, Raw: c.Raw, BufferSize: uint32(c.BufferSize)}
+	switch c.Role {
+	case "master":
+		p.Memif.IsMaster = true
+	case "slave":
+	default:
+		return nil, usage("--role %q: want master or slave", c.Role)
+	}
+	p.Memif.SocketPath, p.Memif.InterfaceID, p.Memif.Secret = c.Socket, uint32(c.ID), c.Secret
+	p.Memif.Name = strings.TrimPrefix(filepath.Base(os.Args[0]), "/")
+	var ok bool
+	if p.Payload, ok = payloads[c.Payload]; !ok {
+		return nil, usage("--payload %q: want video, audio or anc", c.Payload)
+	}
+	pf, err := mcmdp.ParsePixelFormat(c.PixFmt)
+	if err != nil {
+		return nil, usage("--pix-fmt %q: unknown pixel format", c.PixFmt)
+	}
+	p.PixFmt, p.Width, p.Height = pf, uint32(c.Width), uint32(c.Height)
+	if c.FPS < 0 {
+		return nil, usage("--fps %v: must not be negative", c.FPS)
+	}
+	p.FPS = c.FPS
+	if p.FPS == 0 {
+		p.FPS = 60 // unpaced: the stream's nominal rate only
+	}
+	if p.Audio.Format, ok = formats[c.AudioFormat]; !ok {
+		return nil, usage("--audio-format %q: want pcm8, pcm16, pcm24 or am824", c.AudioFormat)
+	}
+	if p.Audio.Sampling, ok = sampling[c.Sampling]; !ok {
+		return nil, usage("--sampling %q: want 44.1k, 48k or 96k", c.Sampling)
+	}
+	if p.Audio.PTime, ok = ptimes[c.PTime]; !ok {
+		return nil, usage("--ptime %q: unknown packet time", c.PTime)
+	}
+	if c.Channels > 0xFFFF || c.Ring > 0xFF || c.Queues > 0xFF || c.ID > 0xFFFFFFFF || c.BufferSize > 0xFFFFFFFF {
+		return nil, usage("a numeric flag is out of range")
+	}
+	p.Audio.Channels, p.Log2RingSize, p.Queues = uint16(c.Channels), uint8(c.Ring), uint8(c.Queues)
+	if c.Duration < 0 {
+		return nil, usage("--duration %v: must not be negative", c.Duration)
+	}
+	if err := p.Validate(); err != nil {
+		if pe, ok := err.(*mcmdp.ParamError); ok {
+			return nil, usage("%s: %s", flagOf(pe.Field), pe.Reason)
+		}
+		return nil, usage("%v", err)
+	}
+	if !strings.HasPrefix(c.Socket, "@") {
+		if err := os.MkdirAll(filepath.Dir(c.Socket), 0o700); err != nil {
+			return nil, fmt.Errorf("run directory: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// flagOf names the flag behind a ConnParam field.
+func flagOf(field string) string {
+	m := map[string]string{"Width": "--width", "Height": "--height", "FPS": "--fps", "PixFmt": "--pix-fmt",
+		"Memif.SocketPath": "--socket", "Memif.Secret": "--secret", "Log2RingSize": "--ring",
+		"Queues": "--queues", "BufferSize": "--buffer-size", "Audio.Channels": "--channels",
+		"Audio.PTime": "--ptime", "Audio.Format": "--audio-format", "Audio.Sampling": "--sampling"}
+	if f, ok := m[field]; ok {
+		return f
+	}
+	return field
+}

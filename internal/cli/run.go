@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mcmgo/mcm/mcmdp"
+)
+
+// EndOfStream starts the DISCONNECT reason a sender gives when it has sent
+// everything; a receiver that sees it ends cleanly.
+const EndOfStream = "end of stream"
+
+// Parse parses args with fs, turning errors into exit code 2 with one line.
+func Parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // errors are reported by Fail, help by Usage
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stdout)
+		fs.Usage()
+		return err
+	}
+	if err != nil {
+		return usage("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// Fail prints one clear line and returns the exit code for err.
+func Fail(tool string, err error, code int) int {
+	fmt.Fprintf(os.Stderr, "%s: %v\n", tool, err)
+	return code
+}
+
+// Connect creates the connection within --connect-timeout, or says why not.
+func Connect(ctx context.Context, c *Common, p *mcmdp.ConnParam) (*mcmdp.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout)
+	defer cancel()
+	return mcmdp.CreateConnection(cctx, p)
+}
+
+// Signals returns a context cancelled by SIGINT or SIGTERM, and by the
+// --duration limit; the run ends cleanly either way.
+func Signals(c *Common) (context.Context, func()) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	return ctx, stop
+}
+
+// Limits tells when a run is over by --frames or --duration.
+type Limits struct {
+	frames   uint64
+	deadline time.Time
+}
+
+// NewLimits starts the --duration clock.
+func NewLimits(c *Common) Limits {
+	l := Limits{frames: c.Frames}
+	if c.Duration > 0 {
+		l.deadline = time.Now().Add(c.Duration)
+	}
+	return l
+}
+
+// Reached reports whether the run is over after n frames, and why.
+func (l Limits) Reached(n uint64) (bool, string) {
+	if l.frames > 0 && n >= l.frames {
+		return true, "frames"
+	}
+	if !l.deadline.IsZero() && !time.Now().Before(l.deadline) {
+		return true, "duration"
+	}
+	return false, ""
+}
+
+// Left is how long until the --duration limit (or d if there is none).
+func (l Limits) Left(d time.Duration) time.Duration {
+	if l.deadline.IsZero() {
+		return d
+	}
+	return max(min(d, time.Until(l.deadline)), time.Millisecond)
+}

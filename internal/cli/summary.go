@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Exit codes, the same for both tools.
+const (
+	ExitOK        = 0
+	ExitError     = 1
+	ExitUsage     = 2
+	ExitNoPeer    = 3 // the peer never appeared within --connect-timeout
+	ExitIntegrity = 4 // received bytes differ from what was sent
+	ExitPeerLost  = 5 // the peer vanished without ending the stream
+)
+
+// Latency holds one-way latencies, sender timestamp to receipt.
+type Latency struct{ samples []time.Duration }
+
+const maxLatencySamples = 1 << 20
+
+// NewLatency preallocates the sample store.
+func NewLatency() *Latency { return &Latency{samples: make([]time.Duration, 0, 4096)} }
+
+// Add records one latency; past a million samples it keeps every other.
+func (l *Latency) Add(d time.Duration) {
+	if len(l.samples) == maxLatencySamples {
+		for i := 0; i < len(l.samples)/2; i++ {
+			l.samples[i] = l.samples[2*i]
+		}
+		l.samples = l.samples[:len(l.samples)/2]
+	}
+	l.samples = append(l.samples, d)
+}
+
+// LatencySummary is in microseconds.
+type LatencySummary struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Summary returns nil when nothing was measured.
+func (l *Latency) Summary() *LatencySummary {
+	if l == nil || len(l.samples) == 0 {
+		return nil
+	}
+	s := slices.Clone(l.samples)
+	slices.Sort(s)
+	at := func(q float64) float64 { return float64(s[int(q*float64(len(s)-1))]) / 1e3 }
+	return &LatencySummary{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: float64(s[len(s)-1]) / 1e3}
+}
+
+// Summary is what a run reports at its end.
+type Summary struct {
+	Tool            string          `json:"tool"`
+	Role            string          `json:"role"`
+	Socket          string          `json:"socket"`
+	Frames          uint64          `json:"frames"`
+	Bytes           uint64          `json:"bytes"`
+	Seconds         float64         `json:"duration_s"`
+	FPS             float64         `json:"fps"`
+	Gbps            float64         `json:"gbit_s"`
+	LatencyUS       *LatencySummary `json:"latency_us,omitempty"`
+	SeqGaps         uint64          `json:"seq_gaps"`
+	IntegrityErrors uint64          `json:"integrity_errors"`
+	RingFull        uint64          `json:"ring_full_waits"`
+	Reconnects      uint64          `json:"reconnects"`
+	End             string          `json:"end"`
+	ExitCode        int             `json:"exit_code"`
+	Error           string          `json:"error,omitempty"`
+}
+
+// Finish fills the rates from the totals.
+func (s *Summary) Finish(elapsed time.Duration) {
+	s.Seconds = elapsed.Seconds()
+	if s.Seconds > 0 {
+		s.FPS = float64(s.Frames) / s.Seconds
+		s.Gbps = float64(s.Bytes) * 8 / s.Seconds / 1e9
+	}
+}
+
+// Print writes the summary as text or as one JSON object.
+func (s *Summary) Print(w io.Writer, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(s)
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(w, "%s summary (%s, %s)\n", s.Tool, s.Role, s.Socket)
+	fmt.Fprintf(w, "  frames     %d (%s)\n", s.Frames, humanBytes(s.Bytes))
+	fmt.Fprintf(w, "  duration   %.3f s\n", s.Seconds)
+	fmt.Fprintf(w, "  rate       %.2f fps, %.3f Gbit/s\n", s.FPS, s.Gbps)
+	if l := s.LatencyUS; l != nil {
+		fmt.Fprintf(w, "  latency    p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us\n", l.P50, l.P90, l.P99, l.Max)
+	}
+	fmt.Fprintf(w, "  seq gaps   %d\n", s.SeqGaps)
+	fmt.Fprintf(w, "  integrity  %d errors\n", s.IntegrityErrors)
+	if s.RingFull > 0 {
+		fmt.Fprintf(w, "  ring full  %d waits\n", s.RingFull)
+	}
+	if s.Reconnects > 0 {
+		fmt.Fprintf(w, "  reconnects %d\n", s.Reconnects)
+	}
+	fmt.Fprintf(w, "  end        %s\n", s.End)
+}
+
+func humanBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d B", n)
+}
