@@ -154,6 +154,10 @@ func (c *Conn) startSession(connects uint64) {
 	c.up = true
 }
 
+// Changed returns a channel closed at the next connect, disconnect or
+// Close; check Connected after it fires.
+func (c *Conn) Changed() <-chan struct{} { return c.changes() }
+
 // Connected reports whether the peer is there now.
 func (c *Conn) Connected() bool { return c.isUp() }
 

@@ -51,7 +51,7 @@ func run(args []string, stdout io.Writer) int {
 	f.Register(fs, "slave")
 	fs.StringVar(&f.output, "output", "", "write the received frames to this file, byte-exact")
 	fs.StringVar(&f.check, "check", "auto", "integrity check: pattern (mcm-send's test pattern), none, or auto (pattern unless --raw)")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), help); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cli.ExitOK
@@ -86,6 +86,9 @@ func run(args []string, stdout io.Writer) int {
 	ctx, stop := cli.Signals(&f.Common)
 	defer stop()
 	conn, err := cli.Connect(ctx, &f.Common, p)
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "%s: connected to %s as %s\n", tool, f.Socket, f.Role)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return cli.Fail(tool, errors.New("stopped before a sender appeared"), cli.ExitNoPeer)
@@ -165,6 +168,9 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 		n++
 	}
 	elapsed := time.Since(start)
+	if code == cli.ExitOK && end != "signal" {
+		cli.Linger(&r.f.Common, r.conn, done)
+	}
 	st := r.conn.Stats()
 	r.conn.Close()
 	stopProgress()

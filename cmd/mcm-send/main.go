@@ -50,7 +50,7 @@ func run(args []string, stdout io.Writer) int {
 	fs.StringVar(&f.input, "input", "", "send frames from this raw file instead of the test pattern")
 	fs.BoolVar(&f.loop, "loop", false, "with --input, start over at the end of the file")
 	fs.Int64Var(&f.corrupt, "corrupt", -1, "testing aid: flip one byte of frame N after filling it")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), help); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cli.ExitOK
@@ -74,6 +74,9 @@ func run(args []string, stdout io.Writer) int {
 	ctx, stop := cli.Signals(&f.Common)
 	defer stop()
 	conn, err := cli.Connect(ctx, &f.Common, p)
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "%s: connected to %s as %s\n", tool, f.Socket, f.Role)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return cli.Fail(tool, errors.New("stopped before a receiver appeared"), cli.ExitNoPeer)
@@ -168,6 +171,9 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		s.cnt.Bytes.Add(uint64(size))
 	}
 	elapsed := time.Since(start)
+	if code == cli.ExitOK && end != "signal" {
+		cli.Linger(&s.f.Common, s.conn, done)
+	}
 	st := s.conn.Stats()
 	reason := fmt.Sprintf("%s: %d frames", cli.EndOfStream, n)
 	if code != cli.ExitOK {

@@ -37,6 +37,7 @@ type Common struct {
 	JSON           bool
 	ConnectTimeout time.Duration
 	KeepGoing      bool
+	Linger         time.Duration
 }
 
 // Register adds the common flags; defaultRole is the tool's memif role.
@@ -64,6 +65,7 @@ func (c *Common) Register(fs *flag.FlagSet, defaultRole string) {
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as one JSON object")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "give up if the peer does not appear within this time")
 	fs.BoolVar(&c.KeepGoing, "keep-going", false, "ride through the peer's restart instead of failing")
+	fs.DurationVar(&c.Linger, "linger", 0, "after the last frame, stay connected this long or until the peer leaves (e.g. to read a DPDK peer's counters)")
 }
 
 // DefaultSocket is where both tools meet when no --socket is given: a
@@ -167,4 +169,25 @@ func flagOf(field string) string {
 		return f
 	}
 	return field
+}
+
+// PrintFlags lists the flags the way users type them, with two dashes.
+func PrintFlags(fs *flag.FlagSet) {
+	w := fs.Output()
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, usage)
+		switch {
+		case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "false" || f.DefValue == "0s":
+		case typ == "string":
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		default:
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }

@@ -89,3 +89,22 @@ func (l Limits) Left(d time.Duration) time.Duration {
 	}
 	return max(min(d, time.Until(l.deadline)), time.Millisecond)
 }
+
+// Linger keeps conn connected after the run for --linger, until the peer
+// leaves, or until done closes.
+func Linger(c *Common, conn *mcmdp.Conn, done <-chan struct{}) {
+	if c.Linger <= 0 {
+		return
+	}
+	t := time.NewTimer(c.Linger)
+	defer t.Stop()
+	for conn.Connected() {
+		select {
+		case <-t.C:
+			return
+		case <-done:
+			return
+		case <-conn.Changed():
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package toolstest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHelpMatchesFlags(t *testing.T) {
+	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt", "fps",
+		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "polling", "raw",
+		"frames", "duration", "json", "connect-timeout", "keep-going", "linger"}
+	for tool, own := range map[string][]string{"mcm-send": {"input", "loop"}, "mcm-recv": {"output", "check"}} {
+		p := run(t, runDir(t), tool, "--help")
+		require.Equal(t, 0, p.code)
+		help := p.stdout.String()
+		for _, f := range append(common, own...) {
+			assert.Regexp(t, `(?m)^  --`+f+`( |$)`, help, "%s --help documents --%s", tool, f)
+		}
+		examples := help[strings.Index(help, "Examples:"):strings.Index(help, "Exit codes:")]
+		assert.Equal(t, 2, strings.Count(examples, "\n  "+tool), "%s shows two examples", tool)
+	}
+}
+
+func TestBadFlagsExit2WithOneLine(t *testing.T) {
+	cases := []struct {
+		tool string
+		args []string
+		want string
+	}{
+		{"mcm-send", []string{"--width", "0"}, "--width"},
+		{"mcm-recv", []string{"--height", "99999"}, "--height"},
+		{"mcm-send", []string{"--role", "boss"}, "--role"},
+		{"mcm-send", []string{"--pix-fmt", "mjpeg"}, "--pix-fmt"},
+		{"mcm-recv", []string{"--ptime", "7ms", "--payload", "audio"}, "--ptime"},
+		{"mcm-recv", []string{"--check", "sha1"}, "--check"},
+		{"mcm-send", []string{"--bogus"}, "bogus"},
+		{"mcm-send", []string{"extra"}, "unexpected argument"},
+		{"mcm-send", []string{"--loop"}, "--loop needs --input"},
+		{"mcm-send", []string{"--input", "/nonexistent/clip.yuv"}, "clip.yuv"},
+	}
+	for _, tc := range cases {
+		p := run(t, runDir(t), tc.tool, tc.args...)
+		assert.Equal(t, 2, p.code, "%s %v: %s", tc.tool, tc.args, p.stderr.String())
+		lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+		assert.Len(t, lines, 1, "one line: %q", p.stderr.String())
+		assert.Contains(t, p.stderr.String(), tc.want)
+		assert.True(t, strings.HasPrefix(p.stderr.String(), tc.tool+": "))
+	}
+}
+
+func TestNoPeerExit3(t *testing.T) {
+	for _, tool := range []string{"mcm-send", "mcm-recv"} {
+		p := run(t, runDir(t), tool, "--connect-timeout", "300ms")
+		assert.Equal(t, 3, p.code, "%s: %s", tool, p.stderr.String())
+		assert.Contains(t, p.stderr.String(), "within 300ms")
+	}
+}
+
+func TestDefaultsFindEachOtherWithJSONSummaries(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json"})...)
+	send := run(t, dir, "mcm-send", args(small, []string{"--json", "--frames", "40", "--fps", "0"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	ss, rs := send.summary(t), recv.summary(t)
+	assert.Equal(t, uint64(40), ss.Frames)
+	assert.Equal(t, uint64(40), rs.Frames)
+	assert.Equal(t, uint64(40*320*240*4), rs.Bytes)
+	assert.Equal(t, ss.Bytes, rs.Bytes)
+	assert.Zero(t, rs.IntegrityErrors)
+	assert.Zero(t, rs.SeqGaps)
+	assert.Equal(t, "frames", ss.End)
+	assert.Contains(t, rs.End, "end of stream: 40 frames")
+	require.NotNil(t, rs.LatencyUS)
+	assert.Positive(t, rs.LatencyUS.P50)
+	assert.LessOrEqual(t, rs.LatencyUS.P50, rs.LatencyUS.Max)
+	assert.Positive(t, rs.Gbps)
+}
+
+func TestCorruptedByteIsAnIntegrityFailure(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json"})...)
+	send := run(t, dir, "mcm-send", args(small, []string{"--frames", "20", "--fps", "0", "--corrupt", "7"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	assert.Equal(t, 4, recv.wait(t))
+	rs := recv.summary(t)
+	assert.Equal(t, uint64(1), rs.IntegrityErrors)
+	assert.Equal(t, uint64(20), rs.Frames)
+	assert.Contains(t, recv.stderr.String(), "1 frames differ")
+}
+
+func TestFileInOutIsByteExact(t *testing.T) {
+	dir := runDir(t)
+	frame := 320 * 240 * 3 / 2 // nv12
+	in := make([]byte, 5*frame)
+	rand.Read(in)
+	inPath, outPath := filepath.Join(dir, "in.yuv"), filepath.Join(dir, "out.yuv")
+	require.NoError(t, os.WriteFile(inPath, in, 0o600))
+	fmtArgs := []string{"--width", "320", "--height", "240", "--pix-fmt", "nv12"}
+	recv := start(t, dir, "mcm-recv", args(fmtArgs, []string{"--check", "none", "--output", outPath})...)
+	send := run(t, dir, "mcm-send", args(fmtArgs, []string{"--input", inPath, "--fps", "0"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	out, err := os.ReadFile(outPath)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(in, out), "output differs from input (%d vs %d bytes)", len(out), len(in))
+	assert.Contains(t, send.stdout.String(), "end        input")
+}
+
+func TestLostPeerExit5UnlessKeepGoing(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json"})...)
+	send := start(t, dir, "mcm-send", args(small, []string{"--fps", "200"})...)
+	send.waitConnected(t)
+	recv.waitConnected(t)
+	send.cmd.Process.Kill() // SIGKILL: no end of stream
+	send.wait(t)
+	assert.Equal(t, 5, recv.wait(t))
+	assert.Contains(t, recv.stderr.String(), "sender lost")
+	assert.Equal(t, "peer-lost", recv.summary(t).End)
+
+	// --keep-going rides through a restart of the sender.
+	dir = runDir(t)
+	recv = start(t, dir, "mcm-recv", args(small, []string{"--json", "--keep-going"})...)
+	send = start(t, dir, "mcm-send", args(small, []string{"--fps", "200"})...)
+	send.waitConnected(t)
+	recv.waitConnected(t)
+	send.cmd.Process.Kill()
+	send.wait(t)
+	second := run(t, dir, "mcm-send", args(small, []string{"--frames", "30", "--fps", "0"})...)
+	require.Equal(t, 0, second.code, "%s", second.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	rs := recv.summary(t)
+	assert.Equal(t, uint64(1), rs.Reconnects)
+	assert.GreaterOrEqual(t, rs.Frames, uint64(30))
+	assert.Zero(t, rs.IntegrityErrors)
+}
+
+func TestSignalEndsCleanlyWithSummary(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json"})...)
+	send := start(t, dir, "mcm-send", args(small, []string{"--json", "--fps", "100"})...)
+	send.waitConnected(t)
+	recv.waitConnected(t)
+	require.NoError(t, send.cmd.Process.Signal(syscall.SIGTERM))
+	assert.Equal(t, 0, send.wait(t), "%s", send.stderr.String())
+	assert.Equal(t, "signal", send.summary(t).End)
+	assert.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	assert.Equal(t, send.summary(t).Frames, recv.summary(t).Frames, "everything sent was received")
+}
