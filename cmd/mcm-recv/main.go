@@ -95,7 +95,7 @@ func run(args []string, stdout io.Writer) int {
 		}
 		return cli.Fail(tool, fmt.Errorf("no sender at %s within %v: %w", f.Socket, f.ConnectTimeout, err), cli.ExitNoPeer)
 	}
-	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency()}
+	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
 	if f.check == "pattern" {
 		r.pattern = cli.NewPattern(conn.FrameSize())
 	}
@@ -119,6 +119,7 @@ type receiver struct {
 	out     *bufio.Writer
 	pattern *cli.Pattern
 	lat     *cli.Latency
+	crc     *cli.Checksum
 	cnt     cli.Counters
 	bad     uint64
 }
@@ -179,7 +180,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	}
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects,
-		End: end, ExitCode: code, Error: failure}
+		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum
 }
@@ -193,6 +194,7 @@ func (r *receiver) take(buf *mcmdp.Buffer) {
 	if r.pattern != nil && !r.pattern.Check(buf.Data, buf.SeqNum) {
 		r.bad++
 	}
+	r.crc.Add(buf.Data)
 	if r.out != nil {
 		r.out.Write(buf.Data)
 	}

@@ -83,7 +83,7 @@ func run(args []string, stdout io.Writer) int {
 		}
 		return cli.Fail(tool, fmt.Errorf("no receiver at %s within %v: %w", f.Socket, f.ConnectTimeout, err), cli.ExitNoPeer)
 	}
-	s := &sender{f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize())}
+	s := &sender{f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize()), crc: cli.NewChecksum(f.CRC)}
 	sum := s.loop(ctx)
 	sum.Tool, sum.Role, sum.Socket = tool, f.Role, f.Socket
 	sum.Print(stdout, f.JSON)
@@ -106,6 +106,7 @@ type sender struct {
 	conn    *mcmdp.Conn
 	src     *os.File
 	pattern *cli.Pattern
+	crc     *cli.Checksum
 	cnt     cli.Counters
 }
 
@@ -157,6 +158,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		if int64(n) == s.f.corrupt {
 			buf.Data[buf.Len/2] ^= 0xFF
 		}
+		s.crc.Add(buf.Data[:buf.Len])
 		buf.Timestamp = time.Now().UnixNano()
 		size := buf.Len
 		if err := s.conn.EnqueueBuffer(buf); err != nil {
@@ -184,6 +186,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 	sum.Frames, sum.Bytes = n, st.BytesTx
 	sum.RingFull, sum.Reconnects = st.RingFull, st.Reconnects
 	sum.End, sum.ExitCode, sum.Error = end, code, failure
+	sum.CRC32C = s.crc.String()
 	sum.Finish(elapsed)
 	return sum
 }

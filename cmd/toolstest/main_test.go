@@ -155,6 +155,7 @@ type summary struct {
 	SeqGaps         uint64  `json:"seq_gaps"`
 	IntegrityErrors uint64  `json:"integrity_errors"`
 	Reconnects      uint64  `json:"reconnects"`
+	CRC32C          string  `json:"crc32c"`
 	End             string  `json:"end"`
 	ExitCode        int     `json:"exit_code"`
 	Error           string  `json:"error"`

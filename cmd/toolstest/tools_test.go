@@ -16,7 +16,7 @@ import (
 func TestHelpMatchesFlags(t *testing.T) {
 	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt", "fps",
 		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "polling", "raw",
-		"frames", "duration", "json", "connect-timeout", "keep-going", "linger"}
+		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc"}
 	for tool, own := range map[string][]string{"mcm-send": {"input", "loop"}, "mcm-recv": {"output", "check"}} {
 		p := run(t, runDir(t), tool, "--help")
 		require.Equal(t, 0, p.code)
@@ -105,14 +105,18 @@ func TestFileInOutIsByteExact(t *testing.T) {
 	inPath, outPath := filepath.Join(dir, "in.yuv"), filepath.Join(dir, "out.yuv")
 	require.NoError(t, os.WriteFile(inPath, in, 0o600))
 	fmtArgs := []string{"--width", "320", "--height", "240", "--pix-fmt", "nv12"}
-	recv := start(t, dir, "mcm-recv", args(fmtArgs, []string{"--check", "none", "--output", outPath})...)
-	send := run(t, dir, "mcm-send", args(fmtArgs, []string{"--input", inPath, "--fps", "0"})...)
+	recv := start(t, dir, "mcm-recv", args(fmtArgs, []string{"--check", "none", "--output", outPath, "--crc", "--json"})...)
+	send := run(t, dir, "mcm-send", args(fmtArgs, []string{"--input", inPath, "--fps", "0", "--crc", "--json"})...)
 	require.Equal(t, 0, send.code, "%s", send.stderr.String())
 	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
 	out, err := os.ReadFile(outPath)
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(in, out), "output differs from input (%d vs %d bytes)", len(out), len(in))
-	assert.Contains(t, send.stdout.String(), "end        input")
+	ss, rs := send.summary(t), recv.summary(t)
+	assert.Equal(t, "input", ss.End)
+	assert.Equal(t, uint64(5), rs.Frames)
+	require.NotEmpty(t, ss.CRC32C)
+	assert.Equal(t, ss.CRC32C, rs.CRC32C, "the checksums of both ends agree")
 }
 
 func TestLostPeerExit5UnlessKeepGoing(t *testing.T) {

@@ -38,6 +38,7 @@ type Common struct {
 	ConnectTimeout time.Duration
 	KeepGoing      bool
 	Linger         time.Duration
+	CRC            bool
 }
 
 // Register adds the common flags; defaultRole is the tool's memif role.
@@ -65,6 +66,7 @@ func (c *Common) Register(fs *flag.FlagSet, defaultRole string) {
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as one JSON object")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "give up if the peer does not appear within this time")
 	fs.BoolVar(&c.KeepGoing, "keep-going", false, "ride through the peer's restart instead of failing")
+	fs.BoolVar(&c.CRC, "crc", false, "report a CRC-32C of every payload byte in order (compare the two summaries)")
 	fs.DurationVar(&c.Linger, "linger", 0, "after the last frame, stay connected this long or until the peer leaves (e.g. to read a DPDK peer's counters)")
 }
 

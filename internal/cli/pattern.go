@@ -1,6 +1,10 @@
 package cli
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+	"hash/crc32"
+)
 
 // Pattern is the test signal: a byte sequence a little longer than a frame,
 // so frame n is the window starting at (n*7) mod 256. Producing and
@@ -31,4 +35,30 @@ func (p *Pattern) Fill(dst []byte, seq uint32) { copy(dst, p.window(seq, len(dst
 // Check reports whether got is frame seq.
 func (p *Pattern) Check(got []byte, seq uint32) bool {
 	return len(got) <= p.size && bytes.Equal(got, p.window(seq, len(got)))
+}
+
+// Checksum is a running CRC-32C over payload bytes, in stream order.
+type Checksum struct {
+	on  bool
+	crc uint32
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// NewChecksum is active when on.
+func NewChecksum(on bool) *Checksum { return &Checksum{on: on} }
+
+// Add folds b in.
+func (c *Checksum) Add(b []byte) {
+	if c.on {
+		c.crc = crc32.Update(c.crc, castagnoli, b)
+	}
+}
+
+// String is the checksum in hex, or "" when inactive.
+func (c *Checksum) String() string {
+	if !c.on {
+		return ""
+	}
+	return fmt.Sprintf("%08x", c.crc)
 }

@@ -71,6 +71,7 @@ type Summary struct {
 	IntegrityErrors uint64          `json:"integrity_errors"`
 	RingFull        uint64          `json:"ring_full_waits"`
 	Reconnects      uint64          `json:"reconnects"`
+	CRC32C          string          `json:"crc32c,omitempty"`
 	End             string          `json:"end"`
 	ExitCode        int             `json:"exit_code"`
 	Error           string          `json:"error,omitempty"`
@@ -103,6 +104,9 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	fmt.Fprintf(w, "  integrity  %d errors\n", s.IntegrityErrors)
 	if s.RingFull > 0 {
 		fmt.Fprintf(w, "  ring full  %d waits\n", s.RingFull)
+	}
+	if s.CRC32C != "" {
+		fmt.Fprintf(w, "  crc32c     %s\n", s.CRC32C)
 	}
 	if s.Reconnects > 0 {
 		fmt.Fprintf(w, "  reconnects %d\n", s.Reconnects)
