@@ -45,6 +45,18 @@ usable (memif_conn_t *c)
   return 0;
 }
 
+/* The preamble of every data-path call: a connected interface, an
+ * existing queue. */
+static int
+queue_of (memif_conn_t *c, uint16_t qid, bool tx, queue_t **q)
+{
+  int err = usable (c);
+  if (err)
+    return err;
+  *q = tx ? tx_queue (c, qid) : rx_queue (c, qid);
+  return *q ? 0 : MEMIF_ERR_QID;
+}
+
 static int
 lying (memif_conn_t *c, const char *why)
 {
@@ -95,14 +107,12 @@ buffer_alloc (memif_conn_handle_t conn, uint16_t qid, memif_buffer_t *bufs,
   memif_conn_t *c = conn;
   if (count_out)
     *count_out = 0;
-  int err = usable (c);
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
   if (err)
     return err;
   if (!bufs || !count_out)
     return MEMIF_ERR_INVAL_ARG;
-  queue_t *q = tx_queue (c, qid);
-  if (!q)
-    return MEMIF_ERR_QID;
   int room = tx_room (c, q);
   if (room < 0)
     return lying (c, "peer moved a ring index too far");
@@ -209,12 +219,10 @@ memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
   memif_conn_t *c = conn;
   if (tx)
     *tx = 0;
-  int err = usable (c);
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
   if (err)
     return err;
-  queue_t *q = tx_queue (c, qid);
-  if (!q)
-    return MEMIF_ERR_QID;
   if (count > q->alloc || (count && !bufs) || !tx)
     return MEMIF_ERR_INVAL_ARG;
   /* Check the whole burst first: a bad buffer sends nothing. */
@@ -253,12 +261,10 @@ memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
   memif_conn_t *c = conn;
   if (rx)
     *rx = 0;
-  int err = usable (c);
+  queue_t *q;
+  int err = queue_of (c, qid, false, &q);
   if (err)
     return err;
-  queue_t *q = rx_queue (c, qid);
-  if (!q)
-    return MEMIF_ERR_QID;
   if (!rx || (count && !bufs))
     return MEMIF_ERR_INVAL_ARG;
   if (!c->rx_polling[qid])
@@ -341,12 +347,10 @@ memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
 		       uint32_t *value, int *peer_wakes)
 {
   memif_conn_t *c = conn;
-  int err = usable (c);
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
   if (err)
     return err;
-  queue_t *q = tx_queue (c, qid);
-  if (!q)
-    return MEMIF_ERR_QID;
   if (!room || !in_flight || !word || !value || !peer_wakes)
     return MEMIF_ERR_INVAL_ARG;
   /* The master waits for the slave's head, the slave for the master's
@@ -377,12 +381,10 @@ int
 memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid)
 {
   memif_conn_t *c = conn;
-  int err = usable (c);
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
   if (err)
     return err;
-  queue_t *q = tx_queue (c, qid);
-  if (!q)
-    return MEMIF_ERR_QID;
   __atomic_store_n (c->args.is_master ? &q->ring->ext_head_waiters
 		    : &q->ring->ext_tail_waiters, 0, __ATOMIC_RELAXED);
   return MEMIF_ERR_SUCCESS;
@@ -393,12 +395,10 @@ memif_refill_queue (memif_conn_handle_t conn, uint16_t qid, uint16_t count,
 		    uint16_t headroom)
 {
   memif_conn_t *c = conn;
-  int err = usable (c);
+  queue_t *q;
+  int err = queue_of (c, qid, false, &q);
   if (err)
     return err;
-  queue_t *q = rx_queue (c, qid);
-  if (!q)
-    return MEMIF_ERR_QID;
   if (c->args.is_master)
     {
       if (count > q->held)
@@ -429,12 +429,10 @@ memif_get_queue_efd (memif_conn_handle_t conn, uint16_t qid, int *fd)
   memif_conn_t *c = conn;
   if (fd)
     *fd = -1;
-  int err = usable (c);
+  queue_t *q;
+  int err = queue_of (c, qid, false, &q);
   if (err)
     return err;
-  queue_t *q = rx_queue (c, qid);
-  if (!q)
-    return MEMIF_ERR_QID;
   if (!fd)
     return MEMIF_ERR_INVAL_ARG;
   *fd = q->efd;

@@ -132,19 +132,12 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	var n uint64
 	end, code, failure := "", cli.ExitOK, ""
 	for end == "" {
-		if over, why := limits.Reached(n); over {
-			end = why
-			break
-		}
-		select {
-		case <-done:
-			end = "signal"
-			continue
-		default:
-		}
-		buf, err := r.conn.DequeueBuffer(limits.Left(200 * time.Millisecond))
+		buf, stop, err := cli.Step(ctx, r.conn, limits, n, nil)
 		switch {
-		case errors.Is(err, mcmdp.ErrTimeout):
+		case stop != "":
+			end = stop
+			continue
+		case buf == nil && err == nil:
 			continue
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			reason := r.conn.PeerReason()

@@ -119,21 +119,14 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 	start := time.Now()
 	var n uint64
 	end, code, failure := "", cli.ExitOK, ""
+	pace := func(n uint64) { pacer.Wait(n, done) }
 	for end == "" {
-		if over, why := limits.Reached(n); over {
-			end = why
-			break
-		}
-		select {
-		case <-done:
-			end = "signal"
-			continue
-		default:
-		}
-		pacer.Wait(done)
-		buf, err := s.conn.DequeueBuffer(limits.Left(200 * time.Millisecond))
+		buf, stop, err := cli.Step(ctx, s.conn, limits, n, pace)
 		switch {
-		case errors.Is(err, mcmdp.ErrTimeout):
+		case stop != "":
+			end = stop
+			continue
+		case buf == nil && err == nil:
 			continue
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			if s.f.KeepGoing {

@@ -7,7 +7,6 @@ import "time"
 type Pacer struct {
 	start  time.Time
 	period time.Duration
-	n      int64
 }
 
 // NewPacer paces at fps; 0 disables pacing.
@@ -19,13 +18,13 @@ func NewPacer(fps float64) *Pacer {
 	return p
 }
 
-// Wait blocks until the next frame is due, or done closes.
-func (p *Pacer) Wait(done <-chan struct{}) {
+// Wait blocks until frame n is due, or done closes. Asking again for the
+// same frame (after a failed attempt) does not push the schedule back.
+func (p *Pacer) Wait(n uint64, done <-chan struct{}) {
 	if p.period == 0 {
 		return
 	}
-	due := p.start.Add(time.Duration(p.n) * p.period)
-	p.n++
+	due := p.Due(n)
 	if d := time.Until(due); d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -35,3 +34,6 @@ func (p *Pacer) Wait(done <-chan struct{}) {
 		}
 	}
 }
+
+// Due is when frame n may go: start + n/fps.
+func (p *Pacer) Due(n uint64) time.Time { return p.start.Add(time.Duration(n) * p.period) }

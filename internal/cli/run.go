@@ -108,3 +108,23 @@ func Linger(c *Common, conn *mcmdp.Conn, done <-chan struct{}) {
 		}
 	}
 }
+
+// Step is one turn of a tool's loop after n frames: the next buffer, or
+// why the run ends ("frames", "duration", "signal"), or (nil, "", nil) to
+// turn again, or the connection's error.
+func Step(ctx context.Context, conn *mcmdp.Conn, limits Limits, n uint64, pace func(n uint64)) (*mcmdp.Buffer, string, error) {
+	if over, why := limits.Reached(n); over {
+		return nil, why, nil
+	}
+	if ctx.Err() != nil {
+		return nil, "signal", nil
+	}
+	if pace != nil {
+		pace(n)
+	}
+	buf, err := conn.DequeueBuffer(limits.Left(200 * time.Millisecond))
+	if errors.Is(err, mcmdp.ErrTimeout) {
+		return nil, "", nil
+	}
+	return buf, "", err
+}
