@@ -127,7 +127,7 @@ type receiver struct {
 func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	done := ctx.Done()
 	limits := cli.NewLimits(&r.f.Common)
-	stopProgress := cli.Progress(&r.cnt, done)
+	stopProgress := cli.Progress(&r.cnt)
 	start := time.Now()
 	var n uint64
 	end, code, failure := "", cli.ExitOK, ""

@@ -115,7 +115,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 	sum := &cli.Summary{}
 	limits := cli.NewLimits(&s.f.Common)
 	pacer := cli.NewPacer(s.f.FPS)
-	stopProgress := cli.Progress(&s.cnt, done)
+	stopProgress := cli.Progress(&s.cnt)
 	start := time.Now()
 	var n uint64
 	end, code, failure := "", cli.ExitOK, ""

@@ -77,7 +77,10 @@ func start(t *testing.T, dir, tool string, args ...string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	p := &proc{done: make(chan struct{}), connected: make(chan struct{})}
-	p.cmd = exec.CommandContext(ctx, filepath.Join(binDir, tool), args...)
+	if !filepath.IsAbs(tool) {
+		tool = filepath.Join(binDir, tool)
+	}
+	p.cmd = exec.CommandContext(ctx, tool, args...)
 	p.cmd.Env = append(os.Environ(), "MCM_RUN_DIR="+dir)
 	p.cmd.Stdout = &p.stdout
 	errPipe, err := p.cmd.StderrPipe()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -159,4 +160,23 @@ func TestSignalEndsCleanlyWithSummary(t *testing.T) {
 	assert.Equal(t, "signal", send.summary(t).End)
 	assert.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
 	assert.Equal(t, send.summary(t).Frames, recv.summary(t).Frames, "everything sent was received")
+}
+
+// On a terminal both tools show a live progress line and still end; the
+// summary follows it. script(1) gives the sender a pseudo-terminal.
+func TestProgressLineOnATerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", small...)
+	sendCmd := filepath.Join(binDir, "mcm-send") + " --duration 1500ms --width 320 --height 240"
+	term := run(t, dir, "/usr/bin/script", "-qec", sendCmd, "/dev/null")
+	require.Equal(t, 0, term.code, "%s", term.stdout.String())
+	out := term.stdout.String()
+	assert.Contains(t, out, "\r\033[K", "the line redraws in place")
+	assert.Regexp(t, `frames \d+ +[\d.]+ fps +[\d.]+ Gbit/s +gaps 0`, out)
+	assert.Contains(t, out, "mcm-send summary")
+	assert.Equal(t, 0, recv.wait(t))
+	assert.NotContains(t, recv.stdout.String(), "\033[K", "no progress line into a pipe")
 }

@@ -15,12 +15,13 @@ type Counters struct {
 }
 
 // Progress prints a live line to stderr once a second, only when stderr is
-// a terminal: pipes and logs get the summary alone.
-func Progress(c *Counters, done <-chan struct{}) (stop func()) {
+// a terminal: pipes and logs get the summary alone. stop ends it and clears
+// the line.
+func Progress(c *Counters) (stop func()) {
 	if _, err := unix.IoctlGetTermios(int(os.Stderr.Fd()), unix.TCGETS); err != nil {
 		return func() {}
 	}
-	finished := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(time.Second)
@@ -39,5 +40,5 @@ func Progress(c *Counters, done <-chan struct{}) (stop func()) {
 			}
 		}
 	}()
-	return func() { <-finished }
+	return func() { close(done); <-finished }
 }
