@@ -230,7 +230,7 @@ func (i *Interface) Details() (Details, error) {
 		return Details{}, err
 	}
 	defer i.s.mu.Unlock()
-	const size = 16384
+	const size = 1 << 16 // 255 queues each way and 256 regions fit
 	buf := C.malloc(size)
 	defer C.free(buf)
 	var md C.memif_details_t

@@ -8,7 +8,7 @@ package cgo
 #include <libmemif.h>
 int seam_set_error_callback(memif_socket_handle_t s);
 int seam_tx_wait_prepare(memif_conn_handle_t c, uint16_t qid, void *p);
-void seam_futex_wait(void *p, long long ns);
+void seam_futex_wait(uint32_t *word, uint32_t value, long long ns);
 typedef struct {
   uint16_t room, in_flight;
   uint32_t value;
@@ -58,29 +58,30 @@ const (
 	txWaitPolled = 200 * time.Microsecond
 )
 
-// WaitTx blocks until transmit queue qid has room for a buffer (drain
-// false) or everything sent has been released by the peer (drain true), or
-// the interface goes down or closes, or timeout passes (< 0: no limit).
-// With a peer running this engine it sleeps until the peer releases
-// buffers; with other peers it polls every 200µs.
-func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error {
+// WaitTx blocks until transmit queue qid has room for need buffers
+// (need > 0), or, with need == 0, until everything sent has been released
+// by the peer; or the interface goes down or closes, or timeout passes
+// (< 0: no limit). With a peer running this engine it sleeps until the peer
+// releases buffers; with other peers it polls every 200µs. Any number of
+// goroutines may wait; none holds anything while asleep.
+func (i *Interface) WaitTx(qid uint16, timeout time.Duration, need int) error {
 	var deadline time.Time
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	i.txWaitMu.Lock() // one armed waiter per interface: disarming is then safe
-	defer i.txWaitMu.Unlock()
-	w := (*C.seam_tx_wait_t)(i.txWait)
 	for {
 		h, err := i.lock()
 		if err != nil {
 			return err
 		}
+		// The C scratch is only touched under the socket mutex.
+		w := (*C.seam_tx_wait_t)(i.txWait)
 		rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
-		done := rc == 0 && ((drain && w.in_flight == 0) || (!drain && w.room > 0))
+		done := rc == 0 && ((need <= 0 && w.in_flight == 0) || (need > 0 && int(w.room) >= need))
 		if done || rc != 0 {
 			C.memif_tx_wait_done(h, C.uint16_t(qid))
 		}
+		word, value, wakes := w.word, w.value, w.peer_wakes
 		i.s.mu.Unlock()
 		if rc != 0 {
 			return dataErr(int(rc))
@@ -89,7 +90,7 @@ func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error 
 			return nil
 		}
 		slice := txWaitPolled
-		if w.peer_wakes != 0 {
+		if wakes != 0 {
 			slice = txWaitWoken
 		}
 		if timeout >= 0 {
@@ -99,7 +100,9 @@ func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error 
 			}
 			slice = min(slice, left)
 		}
-		C.seam_futex_wait(i.txWait, C.longlong(slice))
+		// The word may be unmapped by a disconnect meanwhile: the kernel
+		// then answers EFAULT and the next turn sees the interface down.
+		C.seam_futex_wait(word, value, C.longlong(slice))
 	}
 }
 

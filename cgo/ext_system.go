@@ -58,7 +58,7 @@ func enableErrorCallback(s C.memif_socket_handle_t) {}
 
 // WaitTx, with upstream libmemif, cannot see the ring: it waits one short
 // slice (or until closed) and the caller retries its allocation.
-func (i *Interface) WaitTx(qid uint16, timeout time.Duration, drain bool) error {
+func (i *Interface) WaitTx(qid uint16, timeout time.Duration, need int) error {
 	if i.closed.Load() {
 		return ErrClosed
 	}

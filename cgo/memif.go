@@ -235,14 +235,12 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	defer s.mu.Unlock()
 	if s.h == nil {
 		i.free()
-		freeTxWait(i.txWait)
 		return nil, ErrClosed
 	}
 	a.socket = C.memif_socket_handle_t(s.h)
 	var h C.memif_conn_handle_t
 	if rc := C.seam_create(&h, &a, C.uintptr_t(i.handle)); rc != 0 {
 		i.free()
-		freeTxWait(i.txWait)
 		return nil, check("create", int(rc))
 	}
 	i.h = unsafe.Pointer(h)
@@ -250,9 +248,13 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	return i, nil
 }
 
+// free releases the C scratch; callers hold the socket mutex (or never
+// published the interface), so no WaitTx is using it.
 func (i *Interface) free() {
 	C.free(i.scratch)
 	i.scratch = nil
+	freeTxWait(i.txWait)
+	i.txWait = nil
 	i.handle.Delete()
 }
 
@@ -276,11 +278,6 @@ func (i *Interface) Close() error {
 	i.wake()
 	i.releaseWake()
 	i.notify()
-	// memif_delete woke any WaitTx; it returns ErrClosed and lets go.
-	i.txWaitMu.Lock()
-	freeTxWait(i.txWait)
-	i.txWait = nil
-	i.txWaitMu.Unlock()
 	return check("delete", int(rc))
 }
 
@@ -311,12 +308,18 @@ func (i *Interface) releaseWake() {
 	i.waitMu.Unlock()
 }
 
-// lock enters the engine for a data-path call; it fails once closed.
+// lock enters the engine for a data-path call; it fails once closed, or
+// when the session changed under a pinned caller (connects only moves
+// under this mutex, so the check is exact).
 func (i *Interface) lock() (C.memif_conn_handle_t, error) {
 	i.s.mu.Lock()
 	if i.h == nil {
 		i.s.mu.Unlock()
 		return nil, ErrClosed
+	}
+	if p := i.pinned.Load(); p != 0 && p != i.connects.Load() {
+		i.s.mu.Unlock()
+		return nil, Errno(ErrNoConn)
 	}
 	return C.memif_conn_handle_t(i.h), nil
 }

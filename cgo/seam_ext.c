@@ -42,9 +42,8 @@ seam_tx_wait_prepare (memif_conn_handle_t c, uint16_t qid, void *p)
 
 /* Sleeps until *word != value, a FUTEX_WAKE, or ns nanoseconds. */
 void
-seam_futex_wait (void *p, long long ns)
+seam_futex_wait (uint32_t *word, uint32_t value, long long ns)
 {
-  seam_tx_wait_t *w = p;
   struct timespec ts = {.tv_sec = ns / 1000000000,.tv_nsec = ns % 1000000000 };
-  syscall (SYS_futex, w->word, FUTEX_WAIT, w->value, &ts, NULL, 0);
+  syscall (SYS_futex, word, FUTEX_WAIT, value, &ts, NULL, 0);
 }

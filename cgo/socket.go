@@ -37,11 +37,11 @@ type Interface struct {
 
 	scratch unsafe.Pointer // C array of maxBurst memif_buffer_t
 
-	txWaitMu sync.Mutex
-	txWait   unsafe.Pointer // C scratch for WaitTx
+	txWait unsafe.Pointer // C scratch for WaitTx, used under the socket mutex
 
 	up          atomic.Bool
-	connects    atomic.Uint64
+	connects    atomic.Uint64 // changed under the socket mutex
+	pinned      atomic.Uint64 // see PinSession
 	disconnects atomic.Uint64
 	lastError   atomic.Pointer[string]
 
@@ -93,3 +93,10 @@ func (s *Socket) LastError() string {
 	}
 	return ""
 }
+
+// PinSession makes every later data-path call fail with ErrNoConn unless
+// the interface is still in the session that was the connects-th to come
+// up (Status().Connects). A caller keeping per-session state (like mcmdp's
+// queues) pins it so that a call racing a reconnect cannot mix sessions.
+// 0 unpins.
+func (i *Interface) PinSession(connects uint64) { i.pinned.Store(connects) }

@@ -36,11 +36,11 @@ func TestWaitTxWokenByPeerRelease(t *testing.T) {
 				tx, rx = m, s
 			}
 			require.Equal(t, 16, fillRing(t, tx))
-			assert.ErrorIs(t, tx.WaitTx(0, 0, false), ErrTimeout, "full ring, no wait")
-			assert.ErrorIs(t, tx.WaitTx(0, time.Millisecond, false), ErrTimeout)
+			assert.ErrorIs(t, tx.WaitTx(0, 0, 1), ErrTimeout, "full ring, no wait")
+			assert.ErrorIs(t, tx.WaitTx(0, time.Millisecond, 1), ErrTimeout)
 
 			woken := make(chan error, 1)
-			go func() { woken <- tx.WaitTx(0, -1, false) }()
+			go func() { woken <- tx.WaitTx(0, -1, 1) }()
 			var bufs [4]Buffer
 			n, err := rx.Rx(0, bufs[:])
 			require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestWaitTxWokenByPeerRelease(t *testing.T) {
 
 			// Drain: returns once the receiver released everything.
 			drained := make(chan error, 1)
-			go func() { drained <- tx.WaitTx(0, -1, true) }()
+			go func() { drained <- tx.WaitTx(0, -1, 0) }()
 			require.NoError(t, rx.Refill(0, 3))
 			for {
 				var more [16]Buffer
@@ -81,7 +81,7 @@ func TestWaitTxWokenByDisconnectAndClose(t *testing.T) {
 	m, s := pair(t, Config{InterfaceID: 2}, Config{InterfaceID: 2, Log2RingSize: 3})
 	fillRing(t, s)
 	done := make(chan error, 1)
-	go func() { done <- s.WaitTx(0, -1, false) }()
+	go func() { done <- s.WaitTx(0, -1, 1) }()
 	require.NoError(t, m.Close())
 	select {
 	case err := <-done:
@@ -90,5 +90,5 @@ func TestWaitTxWokenByDisconnectAndClose(t *testing.T) {
 		t.Fatal("WaitTx not woken by the peer leaving")
 	}
 	require.NoError(t, s.Close())
-	assert.ErrorIs(t, s.WaitTx(0, -1, false), ErrClosed)
+	assert.ErrorIs(t, s.WaitTx(0, -1, 1), ErrClosed)
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -110,7 +111,9 @@ channel_connect (memif_conn_t *c)
   memif_socket_t *s = c->sock;
   if (c->ch)
     return MEMIF_ERR_ALREADY;
-  int fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  /* Non-blocking from the start: a master with a full backlog answers
+   * EAGAIN instead of stalling the event loop; the timer retries. */
+  int fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return err_from_errno (errno);
   if (connect (fd, (struct sockaddr *) &s->addr, s->addrlen) < 0)
@@ -119,7 +122,6 @@ channel_connect (memif_conn_t *c)
       close (fd);
       return err;
     }
-  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
   memif_channel_t *ch = channel_new (s, fd, CH_S_WAIT_HELLO);
   if (!ch)
     {
@@ -127,9 +129,18 @@ channel_connect (memif_conn_t *c)
       return MEMIF_ERR_NOMEM;
     }
   ch->conn = c;
+  ch->started = mono_ms ();
   c->ch = ch;
   c->state = CONN_HANDSHAKE;
   return MEMIF_ERR_SUCCESS;
+}
+
+uint64_t
+mono_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 void
@@ -169,8 +180,10 @@ channel_fail (memif_channel_t *ch, int err, const char *fmt, ...)
   vsnprintf (m.disconnect.reason, sizeof (m.disconnect.reason), fmt, ap);
   va_end (ap);
   m.disconnect.code = (uint32_t) err;
-  channel_send (ch, &m, -1);
+  /* Record locally first: once the peer has the reason, a watcher of both
+   * ends may look here. */
   report_error (ch->sock, ch->conn, err, m.disconnect.reason);
+  channel_send (ch, &m, -1);
   channel_close (ch);
 }
 

@@ -229,10 +229,15 @@ memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
   for (uint16_t i = 0; i < count; i++)
     {
       uint16_t slot = (uint16_t) (q->own + i) & (q->size - 1);
-      uint32_t cap = c->args.is_master ? desc_read (q, slot).length
-	: c->buffer_size;
-      if (bufs[i].desc_index != slot || bufs[i].len > cap)
+      if (bufs[i].desc_index != slot)
 	return MEMIF_ERR_INVAL_ARG;
+      if (!c->args.is_master && bufs[i].len > c->buffer_size)
+	return MEMIF_ERR_INVAL_ARG;
+      /* The master's capacity is the slave's posted length, as alloc
+       * handed it out; the slave must not shrink it while we own the
+       * slot. (An application overrunning it lands here too.) */
+      if (c->args.is_master && bufs[i].len > desc_read (q, slot).length)
+	return lying (c, "peer shrank a posted buffer (or the sender overran it)");
     }
   for (uint16_t i = 0; i < count; i++)
     {

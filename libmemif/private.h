@@ -126,7 +126,12 @@ struct memif_channel
   fd_entry_t *ent;
   enum channel_state state;
   uint32_t step;		/* slave: setup messages already sent */
+  uint64_t started;		/* slave: when the connection was made, ms */
 };
+
+/* A slave whose handshake has not finished in this long gives up and
+ * retries: a master that accepts and then stays silent cannot wedge it. */
+#define HANDSHAKE_TIMEOUT_MS 5000
 
 struct memif_socket
 {
@@ -167,6 +172,7 @@ int timer_arm (memif_socket_t *s);
 int err_from_errno (int e);
 
 /* channel.c */
+uint64_t mono_ms (void);
 int channel_send (memif_channel_t *ch, const mw_msg_t *m, int fd);
 void channel_accept (memif_socket_t *s);
 int channel_connect (memif_conn_t *c);

@@ -25,7 +25,13 @@ queues_alloc (memif_conn_t *c)
   c->s2m = mem_alloc (c->sock, MW_MAX_RINGS * sizeof (queue_t));
   c->m2s = mem_alloc (c->sock, MW_MAX_RINGS * sizeof (queue_t));
   if (!c->s2m || !c->m2s)
-    return MEMIF_ERR_NOMEM;
+    {
+      /* Both or neither: session_free walks them as a pair. */
+      mem_free (c->sock, c->s2m);
+      mem_free (c->sock, c->m2s);
+      c->s2m = c->m2s = NULL;
+      return MEMIF_ERR_NOMEM;
+    }
   for (int i = 0; i < MW_MAX_RINGS; i++)
     c->s2m[i].efd = c->m2s[i].efd = -1;
   return 0;

@@ -371,9 +371,13 @@ on_timer (memif_socket_t *s)
   uint64_t n;
   if (read (s->timer->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
     return;
+  uint64_t now = mono_ms ();
   for (memif_conn_t * c = s->conns; c; c = c->next)
     if (c->state == CONN_DOWN && !c->ch)
       channel_connect (c);
+    else if (c->state == CONN_HANDSHAKE && c->ch
+	     && now - c->ch->started > HANDSHAKE_TIMEOUT_MS)
+      channel_fail (c->ch, MEMIF_ERR_SYSCALL, "handshake timed out");
 }
 
 /* Faults found by the data path are turned into disconnects here, on the

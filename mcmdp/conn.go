@@ -21,18 +21,19 @@ type Conn struct {
 
 	// mu guards the session state below; engine calls made under it are
 	// short (no waits).
-	mu      sync.Mutex
-	up      bool
-	session uint64
-	seen    uint64 // engine connects already turned into sessions
-	queues  []*queue
-	rr      int
-	nextSeq uint32
-	rxCount uint32
-	lastSeq uint32
-	haveSeq bool
-	scratch [256]memif.Buffer
-	guard   []byte // Debug: faults on any access
+	mu       sync.Mutex
+	up       bool
+	session  uint64
+	seen     uint64 // engine connects already turned into sessions
+	tooLarge bool   // this session's ring cannot hold one frame
+	queues   []*queue
+	rr       int
+	nextSeq  uint32
+	rxCount  uint32
+	lastSeq  uint32
+	haveSeq  bool
+	scratch  [256]memif.Buffer
+	guard    []byte // Debug: faults on any access
 
 	changedMu sync.Mutex
 	changed   chan struct{}
@@ -114,11 +115,11 @@ func (c *Conn) watch() {
 	defer close(c.watchDone)
 	for {
 		ch := c.iface.Changed()
-		st := c.iface.Status()
+		c.mu.Lock()
+		st := c.iface.Status() // read under mu: a data-path resync may have run
 		if st.LastError != "" {
 			c.lastError.Store(&st.LastError)
 		}
-		c.mu.Lock()
 		if st.Up && st.Connects != c.seen {
 			c.startSession(st.Connects)
 		} else if !st.Up && c.up {
@@ -140,12 +141,14 @@ func (c *Conn) startSession(connects uint64) {
 		c.st.reconnects.Add(connects - c.seen)
 	}
 	c.seen = connects
+	c.iface.PinSession(connects) // before Details: it is a pinned call too
 	d, err := c.iface.Details()
 	if err != nil || d.RingSize == 0 {
 		c.up = false // went down again already; the next change retries
 		return
 	}
 	c.session++
+	c.tooLarge = c.layout.segs > d.RingSize // the slave may have shrunk the ring
 	c.queues = make([]*queue, c.p.queues())
 	for k := range c.queues {
 		c.queues[k] = newQueue(uint16(k), d.RingSize)
@@ -179,6 +182,22 @@ func (c *Conn) WaitConnected(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// resync, under c.mu, catches up with the engine after a pinned call was
+// refused: the peer came back before watch noticed. It reports whether a
+// fresh session is up, so the caller may retry once.
+func (c *Conn) resync() bool {
+	st := c.iface.Status()
+	switch {
+	case st.Up && st.Connects != c.seen:
+		c.startSession(st.Connects)
+		return c.up
+	case !st.Up:
+		c.up = false
+		c.queues = nil
+	}
+	return false
 }
 
 func (c *Conn) isUp() bool {
@@ -231,7 +250,7 @@ func (c *Conn) Close() error {
 		if c.tx && c.isUp() {
 			deadline := time.Now().Add(c.p.drainTimeout())
 			for q := 0; q < c.p.queues(); q++ {
-				c.iface.WaitTx(uint16(q), max(time.Until(deadline), 0), true)
+				c.iface.WaitTx(uint16(q), max(time.Until(deadline), 0), 0)
 			}
 		}
 		c.closed.Store(true)

@@ -15,6 +15,9 @@ var (
 	// ErrBufferState: a buffer enqueued twice, from another Conn, or from
 	// before a reconnect.
 	ErrBufferState = errors.New("mcmdp: buffer is not dequeued from this connection")
+	// ErrFrameTooLarge: a frame needs more shared-memory buffers than the
+	// ring holds (or than one call can chain, 256): raise BufferSize.
+	ErrFrameTooLarge = errors.New("mcmdp: frame needs more buffers than the ring holds; raise BufferSize")
 	// ErrLen: Len outside the buffer.
 	ErrLen = errors.New("mcmdp: buffer Len out of range")
 )

@@ -161,7 +161,11 @@ type frameLayout struct {
 	payload uint32 // bytes the application may fill
 	wire    uint32 // payload + trailer
 	buffer  uint32 // one descriptor's buffer
+	segs    int    // descriptors per frame with our buffers
 }
+
+// maxSegs is the longest chain one engine call can carry.
+const maxSegs = 256
 
 const maxWire = 0xFFFFFFFF &^ 63
 
@@ -199,5 +203,13 @@ func (p *ConnParam) frameLayout() (frameLayout, error) {
 	if buffer < 64 {
 		return frameLayout{}, bad("BufferSize", "%d, at least 64", buffer)
 	}
-	return frameLayout{payload: uint32(payload), wire: uint32(wire), buffer: buffer}, nil
+	segs := int((wire + uint64(buffer) - 1) / uint64(buffer))
+	if segs < 1 {
+		segs = 1
+	}
+	if segs > maxSegs || segs > 1<<p.log2Ring() {
+		return frameLayout{}, bad("BufferSize", "%d: a frame needs %d buffers, more than the ring (%d) or a chain (%d) holds",
+			buffer, segs, 1<<p.log2Ring(), maxSegs)
+	}
+	return frameLayout{payload: uint32(payload), wire: uint32(wire), buffer: buffer, segs: segs}, nil
 }

@@ -38,7 +38,11 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 	if !c.up {
 		return nil, ErrDisconnected
 	}
-	return c.takeFrameLocked()
+	b, err := c.takeFrameLocked()
+	if err == ErrDisconnected && c.resync() {
+		return c.takeFrameLocked()
+	}
+	return b, err
 }
 
 func (c *Conn) takeFrameLocked() (*Buffer, error) {

@@ -41,6 +41,7 @@ func remaining(timeout time.Duration, deadline time.Time) (time.Duration, bool) 
 
 func (c *Conn) dequeueTx(timeout time.Duration, deadline time.Time) (*Buffer, error) {
 	counted := false
+	need := c.layout.segs // with a peer's smaller buffers, found out below
 	for {
 		b, q, err := c.allocFrame()
 		if b != nil || err != nil {
@@ -49,12 +50,14 @@ func (c *Conn) dequeueTx(timeout time.Duration, deadline time.Time) (*Buffer, er
 		if !counted {
 			c.st.ringFull.Add(1)
 			counted = true
+		} else {
+			need++ // room for need was not enough: the peer's buffers are smaller
 		}
 		wait, ok := remaining(timeout, deadline)
 		if !ok {
 			return nil, ErrTimeout
 		}
-		if err := c.iface.WaitTx(q, wait, false); err != nil {
+		if err := c.iface.WaitTx(q, wait, need); err != nil {
 			return nil, c.mapErr(err)
 		}
 	}
@@ -71,13 +74,23 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	if !c.up {
 		return nil, 0, ErrDisconnected
 	}
-	return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+	if c.tooLarge {
+		return nil, 0, ErrFrameTooLarge
+	}
+	b, q, err := c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+	if err == ErrDisconnected && c.resync() && !c.tooLarge {
+		return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+	}
+	return b, q, err
 }
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 	n, err := c.iface.AllocPacket(q.id, c.scratch[:], c.layout.wire)
 	if err == memif.ErrNoBufRing {
 		return nil, q.id, nil
+	}
+	if err == memif.ErrNoBuf { // the peer's buffers make the chain too long
+		return nil, 0, ErrFrameTooLarge
 	}
 	if err != nil {
 		return nil, 0, c.mapErr(err)
@@ -244,7 +257,7 @@ func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error
 		}
 		if c.tx {
 			c.st.ringFull.Add(1)
-			err = c.iface.WaitTx(q, wait, false)
+			err = c.iface.WaitTx(q, wait, 1)
 		} else if c.p.Polling {
 			runtime.Gosched()
 			continue

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/mcmgo/mcm/internal/cli"
@@ -141,8 +140,11 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 			continue
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			reason := r.conn.PeerReason()
-			if strings.HasPrefix(reason, cli.EndOfStream) {
+			if sent, ok := cli.EndOfStreamCount(reason); ok {
 				end = "sender finished (" + reason + ")"
+				if sent > n {
+					code, failure = cli.ExitIntegrity, fmt.Sprintf("the sender sent %d frames, %d arrived", sent, n)
+				}
 				continue
 			}
 			if r.f.KeepGoing {

@@ -155,10 +155,13 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		buf.Timestamp = time.Now().UnixNano()
 		size := buf.Len
 		if err := s.conn.EnqueueBuffer(buf); err != nil {
-			if errors.Is(err, mcmdp.ErrDisconnected) && s.f.KeepGoing {
-				continue
+			switch {
+			case errors.Is(err, mcmdp.ErrDisconnected) && s.f.KeepGoing:
+			case errors.Is(err, mcmdp.ErrDisconnected):
+				end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+s.conn.PeerReason()
+			default:
+				end, code, failure = "error", cli.ExitError, err.Error()
 			}
-			end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+err.Error()
 			continue
 		}
 		n++
