@@ -306,6 +306,18 @@ func slaveAttacks() []slaveAttack {
 			n, err := m.Alloc(0, bufs[:], 64)
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer posted a buffer outside its region`},
+		{name: "M2S buffer shrunk after the master took it", attack: func(h *hostileSlave, m *Interface) {
+			h.up(m)
+			h.m2s.setDesc(0, 0, 0, 1000, hsRegion-1000, 0)
+			h.m2s.setHead(1)
+			n, err := m.AllocPacket(0, bufs[:], 800)
+			require.NoError(h.t, err)
+			require.Equal(h.t, 1, n)
+			h.m2s.setDesc(0, 0, 0, 10, hsRegion-1000, 0) // the slave shrinks it under us
+			sent, err := m.Tx(0, bufs[:1])
+			assert.Zero(h.t, sent)
+			assert.ErrorIs(h.t, err, ErrDisconnected)
+		}, code: 22, reason: `peer shrank a posted buffer`},
 		{name: "CONNECT again when up", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
 			h.send(encConnect(wConnect, "again"))
