@@ -279,3 +279,17 @@ func TestHostileMasterClearsNonblock(t *testing.T) {
 		t.Fatal("Rx hung on the shared interrupt eventfd whose O_NONBLOCK the peer cleared")
 	}
 }
+
+// A master that accepts and then says nothing must not wedge the slave: it
+// gives up the handshake (5 s) and retries.
+func TestHostileMasterSilentAfterAccept(t *testing.T) {
+	path := sockPath(t)
+	lfd := listenHostile(t, path)
+	ss := newSocket(t, path)
+	s := newIface(t, ss, Config{InterfaceID: hmID})
+	h := acceptHostile(t, lfd) // accepted; no HELLO ever comes
+	_ = h
+	st := waitUntil(t, s, "the handshake to time out", func(st Status) bool { return st.LastError != "" })
+	assert.Contains(t, st.LastError, "handshake timed out")
+	acceptHostile(t, lfd) // and it tried again
+}
