@@ -64,13 +64,9 @@ func run(args []string, stdout io.Writer) int {
 	default:
 		return cli.Fail(tool, fmt.Errorf("--check %q: want pattern, none or auto", f.check), cli.ExitUsage)
 	}
-	p, err := f.Param(mcmdp.Rx)
-	if err != nil {
-		var u *cli.UsageError
-		if errors.As(err, &u) {
-			return cli.Fail(tool, err, cli.ExitUsage)
-		}
-		return cli.Fail(tool, err, cli.ExitError)
+	p, code := f.ParamOrFail(tool, mcmdp.Rx)
+	if p == nil {
+		return code
 	}
 	var out *bufio.Writer
 	if f.output != "" {
@@ -84,15 +80,9 @@ func run(args []string, stdout io.Writer) int {
 
 	ctx, stop := cli.Signals(&f.Common)
 	defer stop()
-	conn, err := cli.Connect(ctx, &f.Common, p)
-	if err == nil {
-		fmt.Fprintf(os.Stderr, "%s: connected to %s as %s\n", tool, f.Socket, f.Role)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return cli.Fail(tool, errors.New("stopped before a sender appeared"), cli.ExitNoPeer)
-		}
-		return cli.Fail(tool, fmt.Errorf("no sender at %s within %v: %w", f.Socket, f.ConnectTimeout, err), cli.ExitNoPeer)
+	conn, code := cli.Connect(ctx, tool, "sender", &f.Common, p)
+	if conn == nil {
+		return code
 	}
 	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
 	if f.check == "pattern" {
@@ -104,12 +94,7 @@ func run(args []string, stdout io.Writer) int {
 			sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
 		}
 	}
-	sum.Tool, sum.Role, sum.Socket = tool, f.Role, f.Socket
-	sum.Print(stdout, f.JSON)
-	if sum.Error != "" {
-		fmt.Fprintf(os.Stderr, "%s: %s\n", tool, sum.Error)
-	}
-	return sum.ExitCode
+	return cli.Report(tool, &f.Common, sum, stdout)
 }
 
 type receiver struct {

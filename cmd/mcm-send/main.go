@@ -57,12 +57,13 @@ func run(args []string, stdout io.Writer) int {
 		}
 		return cli.Fail(tool, err, cli.ExitUsage)
 	}
-	p, err := f.Param(mcmdp.Tx)
-	if err != nil {
-		return cli.Fail(tool, err, exitFor(err))
+	p, code := f.ParamOrFail(tool, mcmdp.Tx)
+	if p == nil {
+		return code
 	}
 	var src *os.File
 	if f.input != "" {
+		var err error
 		if src, err = os.Open(f.input); err != nil {
 			return cli.Fail(tool, err, cli.ExitUsage)
 		}
@@ -73,32 +74,12 @@ func run(args []string, stdout io.Writer) int {
 
 	ctx, stop := cli.Signals(&f.Common)
 	defer stop()
-	conn, err := cli.Connect(ctx, &f.Common, p)
-	if err == nil {
-		fmt.Fprintf(os.Stderr, "%s: connected to %s as %s\n", tool, f.Socket, f.Role)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return cli.Fail(tool, errors.New("stopped before a receiver appeared"), cli.ExitNoPeer)
-		}
-		return cli.Fail(tool, fmt.Errorf("no receiver at %s within %v: %w", f.Socket, f.ConnectTimeout, err), cli.ExitNoPeer)
+	conn, code := cli.Connect(ctx, tool, "receiver", &f.Common, p)
+	if conn == nil {
+		return code
 	}
 	s := &sender{f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize()), crc: cli.NewChecksum(f.CRC)}
-	sum := s.loop(ctx)
-	sum.Tool, sum.Role, sum.Socket = tool, f.Role, f.Socket
-	sum.Print(stdout, f.JSON)
-	if sum.Error != "" {
-		fmt.Fprintf(os.Stderr, "%s: %s\n", tool, sum.Error)
-	}
-	return sum.ExitCode
-}
-
-func exitFor(err error) int {
-	var u *cli.UsageError
-	if errors.As(err, &u) {
-		return cli.ExitUsage
-	}
-	return cli.ExitError
+	return cli.Report(tool, &f.Common, s.loop(ctx), stdout)
 }
 
 type sender struct {

@@ -52,11 +52,46 @@ func Fail(tool string, err error, code int) int {
 	return code
 }
 
-// Connect creates the connection within --connect-timeout, or says why not.
-func Connect(ctx context.Context, c *Common, p *mcmdp.ConnParam) (*mcmdp.Conn, error) {
+// Connect creates the connection within --connect-timeout and announces
+// it on stderr (the line tests and logs wait for), or prints why not and
+// returns exit code 3. peer names the other side ("receiver", "sender").
+func Connect(ctx context.Context, tool, peer string, c *Common, p *mcmdp.ConnParam) (*mcmdp.Conn, int) {
 	cctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout)
 	defer cancel()
-	return mcmdp.CreateConnection(cctx, p)
+	conn, err := mcmdp.CreateConnection(cctx, p)
+	switch {
+	case err == nil:
+		fmt.Fprintf(os.Stderr, "%s: connected to %s as %s\n", tool, c.Socket, c.Role)
+		return conn, ExitOK
+	case ctx.Err() != nil:
+		return nil, Fail(tool, fmt.Errorf("stopped before a %s appeared", peer), ExitNoPeer)
+	}
+	return nil, Fail(tool, fmt.Errorf("no %s at %s within %v: %w", peer, c.Socket, c.ConnectTimeout, err), ExitNoPeer)
+}
+
+// ParamOrFail builds the connection parameters, or prints why not and
+// returns the exit code (2 for a bad flag).
+func (c *Common) ParamOrFail(tool string, typ mcmdp.TransferType) (*mcmdp.ConnParam, int) {
+	p, err := c.Param(typ)
+	if err == nil {
+		return p, ExitOK
+	}
+	var u *UsageError
+	if errors.As(err, &u) {
+		return nil, Fail(tool, err, ExitUsage)
+	}
+	return nil, Fail(tool, err, ExitError)
+}
+
+// Report prints the summary (and the failure line, if any) and returns
+// the exit code.
+func Report(tool string, c *Common, sum *Summary, stdout io.Writer) int {
+	sum.Tool, sum.Role, sum.Socket = tool, c.Role, c.Socket
+	sum.Print(stdout, c.JSON)
+	if sum.Error != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", tool, sum.Error)
+	}
+	return sum.ExitCode
 }
 
 // Signals returns a context cancelled by SIGINT or SIGTERM, and by the
