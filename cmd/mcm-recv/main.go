@@ -78,7 +78,7 @@ func run(args []string, stdout io.Writer) int {
 		out = bufio.NewWriterSize(file, 1<<20)
 	}
 
-	ctx, stop := cli.Signals(&f.Common)
+	ctx, stop := cli.Signals()
 	defer stop()
 	conn, code := cli.Connect(ctx, tool, "sender", &f.Common, p)
 	if conn == nil {

@@ -72,7 +72,7 @@ func run(args []string, stdout io.Writer) int {
 		return cli.Fail(tool, errors.New("--loop needs --input"), cli.ExitUsage)
 	}
 
-	ctx, stop := cli.Signals(&f.Common)
+	ctx, stop := cli.Signals()
 	defer stop()
 	conn, code := cli.Connect(ctx, tool, "receiver", &f.Common, p)
 	if conn == nil {

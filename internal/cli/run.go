@@ -94,11 +94,10 @@ func Report(tool string, c *Common, sum *Summary, stdout io.Writer) int {
 	return sum.ExitCode
 }
 
-// Signals returns a context cancelled by SIGINT or SIGTERM, and by the
-// --duration limit; the run ends cleanly either way.
-func Signals(c *Common) (context.Context, func()) {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	return ctx, stop
+// Signals returns a context cancelled by SIGINT or SIGTERM; the run then
+// ends cleanly and still reports.
+func Signals() (context.Context, func()) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 }
 
 // Limits tells when a run is over by --frames or --duration.
