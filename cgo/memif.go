@@ -47,7 +47,7 @@ func NewSocket(cfg SocketConfig) (*Socket, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("memif: eventfd: %w", err)
 	}
-	s := &Socket{cfg: cfg, epfd: epfd, wakeFd: wake, fds: map[int32]uintptr{},
+	s := &Socket{cfg: cfg, epfd: epfd, wakeFd: wake, fds: map[int32]watched{},
 		ifaces: map[*Interface]struct{}{}, loopDone: make(chan struct{})}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &ev); err != nil {
@@ -96,8 +96,8 @@ func (s *Socket) loop() {
 			continue
 		}
 		s.mu.Lock()
-		if p, ok := s.fds[events[0].Fd]; ok && s.h != nil {
-			C.seam_fd_handler(C.uintptr_t(p), C.int(epollToMemif(events[0].Events)))
+		if w, ok := s.fds[events[0].Fd]; ok && w.seq == events[0].Pad && s.h != nil {
+			C.seam_fd_handler(C.uintptr_t(w.priv), C.int(epollToMemif(events[0].Events)))
 		}
 		s.mu.Unlock()
 	}
@@ -133,7 +133,8 @@ func goOnFdUpdate(fd C.int, typ C.int, priv C.uintptr_t, ctx C.uintptr_t) C.int 
 	if t&C.MEMIF_FD_EVENT_WRITE != 0 {
 		ev |= unix.EPOLLOUT
 	}
-	e := unix.EpollEvent{Events: ev, Fd: int32(fd)}
+	s.regSeq++
+	e := unix.EpollEvent{Events: ev, Fd: int32(fd), Pad: s.regSeq}
 	op := unix.EPOLL_CTL_ADD
 	if _, ok := s.fds[int32(fd)]; ok {
 		op = unix.EPOLL_CTL_MOD
@@ -141,7 +142,7 @@ func goOnFdUpdate(fd C.int, typ C.int, priv C.uintptr_t, ctx C.uintptr_t) C.int 
 	if err := unix.EpollCtl(s.epfd, op, int(fd), &e); err != nil {
 		return -1
 	}
-	s.fds[int32(fd)] = uintptr(priv)
+	s.fds[int32(fd)] = watched{priv: uintptr(priv), seq: s.regSeq}
 	return 0
 }
 

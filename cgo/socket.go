@@ -19,13 +19,22 @@ type Socket struct {
 
 	epfd   int
 	wakeFd int               // eventfd: stops the event goroutine
-	fds    map[int32]uintptr // watched fd -> engine's private_ctx
+	fds    map[int32]watched // watched fd -> engine's private_ctx
+	regSeq int32             // numbers registrations, see watched
 	ifaces map[*Interface]struct{}
 
 	closeOnce sync.Once
 	closed    atomic.Bool
 	loopDone  chan struct{}
 	lastError atomic.Pointer[string]
+}
+
+// watched is one fd registration. An event read without the lock may
+// belong to an fd that was closed and whose number was reused since; the
+// registration number, carried in the epoll event, tells them apart.
+type watched struct {
+	priv uintptr
+	seq  int32
 }
 
 // Interface is one memif interface (connection) on a Socket.
