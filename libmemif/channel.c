@@ -56,6 +56,7 @@ channel_new (memif_socket_t *s, int fd, enum channel_state st)
     return NULL;
   ch->sock = s;
   ch->state = st;
+  ch->started = mono_ms ();
   ch->ent = fd_watch (s, fd, FD_CONTROL, ch, 0);
   if (!ch->ent)
     {
@@ -80,6 +81,15 @@ pending_remove (memif_channel_t *ch)
 void
 channel_accept (memif_socket_t *s)
 {
+  /* Slaves that connected and never sent INIT are dropped as new ones
+   * arrive: a silent peer cannot pile up fds. */
+  uint64_t now = mono_ms ();
+  for (memif_channel_t * p = s->pending, *next; p; p = next)
+    {
+      next = p->next;
+      if (now - p->started > HANDSHAKE_TIMEOUT_MS)
+	channel_fail (p, MEMIF_ERR_SYSCALL, "handshake timed out");
+    }
   int fd = accept4 (s->listener->fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0)
@@ -129,7 +139,6 @@ channel_connect (memif_conn_t *c)
       return MEMIF_ERR_NOMEM;
     }
   ch->conn = c;
-  ch->started = mono_ms ();
   c->ch = ch;
   c->state = CONN_HANDSHAKE;
   return MEMIF_ERR_SUCCESS;

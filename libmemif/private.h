@@ -126,11 +126,12 @@ struct memif_channel
   fd_entry_t *ent;
   enum channel_state state;
   uint32_t step;		/* slave: setup messages already sent */
-  uint64_t started;		/* slave: when the connection was made, ms */
+  uint64_t started;		/* when the connection was made, ms */
 };
 
-/* A slave whose handshake has not finished in this long gives up and
- * retries: a master that accepts and then stays silent cannot wedge it. */
+/* A handshake not finished in this long is abandoned: a slave retries (a
+ * master that accepts and stays silent cannot wedge it), a master drops the
+ * silent slave at its next accept. */
 #define HANDSHAKE_TIMEOUT_MS 5000
 
 struct memif_socket
