@@ -158,7 +158,7 @@ func goOnLink(ctx C.uintptr_t, up C.int) {
 		i.disconnects.Add(1)
 		i.wake()
 	}
-	i.notify()
+	i.changed.Notify()
 }
 
 //export goOnError
@@ -170,7 +170,7 @@ func goOnError(ctx C.uintptr_t, isConn C.int, code C.int, reason *C.char) {
 	}
 	i := cgo.Handle(ctx).Value().(*Interface)
 	i.lastError.Store(&msg)
-	i.notify()
+	i.changed.Notify()
 }
 
 // Close deletes every interface of the socket, the socket itself (a
@@ -214,7 +214,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memif: eventfd: %w", err)
 	}
-	i := &Interface{s: s, cfg: cfg, wakeFd: wake, changed: make(chan struct{})}
+	i := &Interface{s: s, cfg: cfg, wakeFd: wake}
 	i.handle = cgo.NewHandle(i)
 	i.scratch = C.calloc(maxBurst+1, C.sizeof_memif_buffer_t) // + room for a count or an fd
 	i.txWait = allocTxWait()
@@ -278,7 +278,7 @@ func (i *Interface) Close() error {
 	i.up.Store(false)
 	i.wake()
 	i.releaseWake()
-	i.notify()
+	i.changed.Notify()
 	return check("delete", int(rc))
 }
 

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/mcmgo/mcm/internal/notify"
 )
 
 // Socket is one memif control socket and the event goroutine that serves it.
@@ -54,10 +56,7 @@ type Interface struct {
 	disconnects atomic.Uint64
 	lastError   atomic.Pointer[string]
 
-	// changed is closed and replaced on every state change, so waiters
-	// learn about transitions without polling.
-	changedMu sync.Mutex
-	changed   chan struct{}
+	changed notify.Broadcast // every state change
 
 	// wakeFd is written on disconnect and close to wake WaitRx; it is
 	// drained on connect. waiters keeps it open while in use.
@@ -78,18 +77,7 @@ func (i *Interface) Status() Status {
 
 // Changed returns a channel closed at the next connect, disconnect, refusal
 // or close. Read Status after it fires.
-func (i *Interface) Changed() <-chan struct{} {
-	i.changedMu.Lock()
-	defer i.changedMu.Unlock()
-	return i.changed
-}
-
-func (i *Interface) notify() {
-	i.changedMu.Lock()
-	close(i.changed)
-	i.changed = make(chan struct{})
-	i.changedMu.Unlock()
-}
+func (i *Interface) Changed() <-chan struct{} { return i.changed.C() }
 
 // Config returns the configuration the interface was created with.
 func (i *Interface) Config() Config { return i.cfg }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	memif "github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/internal/notify"
 )
 
 // Conn is one MCM data-plane connection over memif (MCM's mcm_conn_context).
@@ -35,8 +36,7 @@ type Conn struct {
 	scratch  [256]memif.Buffer
 	guard    []byte // Debug: faults on any access
 
-	changedMu sync.Mutex
-	changed   chan struct{}
+	changed   notify.Broadcast
 	lastError atomic.Pointer[string]
 
 	closed    atomic.Bool
@@ -60,8 +60,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		return nil, err
 	}
 	layout, _ := p.frameLayout()
-	c := &Conn{p: *p, layout: layout, tx: p.Type == Tx, changed: make(chan struct{}),
-		stop: make(chan struct{}), watchDone: make(chan struct{})}
+	c := &Conn{p: *p, layout: layout, tx: p.Type == Tx, stop: make(chan struct{}), watchDone: make(chan struct{})}
 	if p.Debug {
 		if err := c.mapGuard(); err != nil {
 			return nil, err
@@ -127,7 +126,7 @@ func (c *Conn) watch() {
 			c.queues = nil
 		}
 		c.mu.Unlock()
-		c.notify()
+		c.changed.Notify()
 		select {
 		case <-ch:
 		case <-c.stop:
@@ -206,18 +205,7 @@ func (c *Conn) isUp() bool {
 	return c.up
 }
 
-func (c *Conn) changes() <-chan struct{} {
-	c.changedMu.Lock()
-	defer c.changedMu.Unlock()
-	return c.changed
-}
-
-func (c *Conn) notify() {
-	c.changedMu.Lock()
-	close(c.changed)
-	c.changed = make(chan struct{})
-	c.changedMu.Unlock()
-}
+func (c *Conn) changes() <-chan struct{} { return c.changed.C() }
 
 // CloseWithReason is Close with the reason the peer receives in memif's
 // DISCONNECT (96 bytes at most), e.g. "end of stream: 600 frames", so the
@@ -261,7 +249,7 @@ func (c *Conn) Close() error {
 		c.up = false
 		c.queues = nil
 		c.mu.Unlock()
-		c.notify()
+		c.changed.Notify()
 		c.unmapGuard()
 	})
 	return c.closeErr
