@@ -13,18 +13,6 @@ import (
 	"github.com/mcmgo/mcm/third_party/testpmd"
 )
 
-// requireTestpmd skips without dpdk-testpmd, except in CI where a missing
-// peer is a failure.
-func requireTestpmd(t *testing.T) {
-	t.Helper()
-	if _, err := testpmd.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and no DPDK peer: %v", err)
-		}
-		t.Skipf("no DPDK peer: %v", err)
-	}
-}
-
 // echoExchange sends n packets through ours, which testpmd's io mode echoes
 // back, and checks every echoed byte and the order. Sizes cycle over
 // 60..1500 bytes (memif carries frames; testpmd io does not parse them).
@@ -104,7 +92,7 @@ func stopAndCheck(t *testing.T, p *testpmd.Process, ours *Interface, n int) {
 }
 
 func TestInteropDPDKClientWithOurMaster(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	path := sockPath(t)
 	ours := newIface(t, newSocket(t, path), Config{IsMaster: true, InterfaceID: 3, Secret: "interop"})
 	p := startTestpmd(t, testpmd.Config{Role: "client", Socket: path, ID: 3, Secret: "interop", ForwardMode: "io"})
@@ -118,7 +106,7 @@ func TestInteropDPDKClientWithOurMaster(t *testing.T) {
 }
 
 func TestInteropDPDKServerWithOurSlave(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	path := sockPath(t)
 	p := startTestpmd(t, testpmd.Config{Role: "server", Socket: path, ID: 5, ForwardMode: "io"})
 	ours := newIface(t, newSocket(t, path), Config{InterfaceID: 5, Log2RingSize: 10, BufferSize: 2048})
@@ -131,7 +119,7 @@ func TestInteropDPDKServerWithOurSlave(t *testing.T) {
 // Abstract socket names: a leading NUL and exactly the name's bytes, which is
 // how DPDK binds them; a padding mismatch would never connect.
 func TestInteropDPDKAbstractSocket(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	name := fmt.Sprintf("@mcm-interop-%d", os.Getpid())
 	ours := newIface(t, newSocket(t, name), Config{IsMaster: true, InterfaceID: 7})
 	p := startTestpmd(t, testpmd.Config{Role: "client", Socket: name, ID: 7, ForwardMode: "io"})
@@ -149,7 +137,7 @@ func TestInteropDPDKAbstractSocket(t *testing.T) {
 // receiver's next unread descriptor (seen here as a chain head turned into
 // a lone 1024-byte frame); a full ring must not be reached.
 func TestInteropDPDKChainsBothWays(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	path := sockPath(t)
 	p := startTestpmd(t, testpmd.Config{Role: "server", Socket: path, ID: 9, ForwardMode: "io",
 		Extra: []string{"--mbuf-size=4096"}})

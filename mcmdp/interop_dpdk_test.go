@@ -2,7 +2,6 @@ package mcmdp
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -12,15 +11,6 @@ import (
 	"github.com/mcmgo/mcm/third_party/testpmd"
 )
 
-func requireTestpmd(t *testing.T) {
-	if _, err := testpmd.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and no DPDK peer: %v", err)
-		}
-		t.Skipf("no DPDK peer: %v", err)
-	}
-}
-
 func rawParam(path string, typ TransferType, master bool) *ConnParam {
 	return &ConnParam{Type: typ, Protocol: ProtoMemif, Raw: true,
 		Memif:   MemifParam{IsMaster: master, SocketPath: path, InterfaceID: 0},
@@ -29,7 +19,7 @@ func rawParam(path string, typ TransferType, master bool) *ConnParam {
 
 // Raw mode to DPDK: our sender (slave) to testpmd rxonly (server).
 func TestRawSendToDPDK(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	path := sockPath(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -60,7 +50,7 @@ func TestRawSendToDPDK(t *testing.T) {
 
 // Raw mode from DPDK: testpmd txonly (server) to our receiver (slave).
 func TestRawReceiveFromDPDK(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	path := sockPath(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

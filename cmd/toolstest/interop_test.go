@@ -2,7 +2,6 @@ package toolstest
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -13,15 +12,6 @@ import (
 
 	"github.com/mcmgo/mcm/third_party/testpmd"
 )
-
-func requireTestpmd(t *testing.T) {
-	if _, err := testpmd.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and no DPDK peer: %v", err)
-		}
-		t.Skipf("no DPDK peer: %v", err)
-	}
-}
 
 // raw packets for a plain memif peer: payload only, 2048-byte buffers.
 var rawPackets = []string{"--raw", "--payload", "anc", "--buffer-size", "2048", "--role", "slave", "--json"}
@@ -36,7 +26,7 @@ func startTestpmd(t *testing.T, mode, path string) *testpmd.Process {
 }
 
 func TestInteropRecvFromTestpmdTxonly(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	dir := runDir(t)
 	path := filepath.Join(dir, "pmd.sock")
 	pmd := startTestpmd(t, "txonly", path)
@@ -62,7 +52,7 @@ func TestInteropRecvFromTestpmdTxonly(t *testing.T) {
 }
 
 func TestInteropSendToTestpmdRxonly(t *testing.T) {
-	requireTestpmd(t)
+	testpmd.Require(t)
 	dir := runDir(t)
 	path := filepath.Join(dir, "pmd.sock")
 	pmd := startTestpmd(t, "rxonly", path)

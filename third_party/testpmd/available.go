@@ -25,3 +25,23 @@ func Available() (string, error) {
 		"`apt-get install dpdk-dev librte-net-memif23` (Debian 12, DPDK 22.11) " +
 		"or set " + EnvPath + " to its path")
 }
+
+// Skipper is what Require needs of a *testing.T (kept to an interface so
+// this driver does not import package testing).
+type Skipper interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+}
+
+// Require skips the test without dpdk-testpmd, except under CI=true, where
+// a missing peer is a failure.
+func Require(t Skipper) {
+	t.Helper()
+	if _, err := Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and no DPDK peer: %v", err)
+		}
+		t.Skipf("no DPDK peer: %v", err)
+	}
+}
