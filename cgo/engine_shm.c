@@ -1,1 +1,0 @@
-../libmemif/shm.c

@@ -1,1 +1,0 @@
-../libmemif/wire.c
