@@ -7,12 +7,16 @@ HEADERS  := $(wildcard libmemif/*.h)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CTEST_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 $(SAN)
 
-.PHONY: all build test deps c-test vet go-test race system-test bench fuzz tools demo clean
+.PHONY: all build engine test deps c-test vet go-test race system-test bench fuzz tools demo clean
 
 all: build
 
 build:
 	$(GO) build ./...
+
+# cgo/engine.c from libmemif/: run after editing the engine (a test checks).
+engine:
+	$(GO) run ./internal/enginesrc/gen
 
 # Everything CI runs. Installs the DPDK peer when root and missing.
 test: deps c-test vet go-test race system-test
