@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: cfc194c024354f877f0716475f1be819a9c3e03f555e2092adae2850ddb73119 */
+ * sources sha256: 9fc5b6784399f98184e6caadba7d5400c2571eb7cbb5d4359fe466a92abd4e91 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -62,6 +62,10 @@ func (e *Error) Unwrap() error { return e.Code }
 // ErrClosed is returned by calls on a closed Socket or Interface.
 var ErrClosed = errors.New("memif: closed")
 
+// ErrNotSupported is returned by extensions the linked engine lacks (with
+// the libmemif_system tag).
+var ErrNotSupported = errors.New("memif: not supported by this libmemif")
+
 // ErrTimeout is returned by WaitRx when its timeout passed with no event.
 var ErrTimeout = errors.New("memif: timeout")
 

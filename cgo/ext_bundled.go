@@ -122,3 +122,18 @@ func (i *Interface) SetCloseReason(reason string) error {
 	defer C.free(unsafe.Pointer(cs))
 	return check("set close reason", int(C.memif_set_delete_reason(h, cs)))
 }
+
+// Fault ends the current session because the caller found the peer breaking
+// a rule the engine cannot check (a frame longer than agreed): the peer gets
+// a DISCONNECT with reason, sent from the event goroutine, and the
+// interface waits for (master) or retries (slave) the next session.
+func (i *Interface) Fault(reason string) error {
+	h, err := i.lock()
+	if err != nil {
+		return err
+	}
+	defer i.s.mu.Unlock()
+	cs := C.CString(reason)
+	defer C.free(unsafe.Pointer(cs))
+	return check("fault", int(C.memif_fault(h, cs)))
+}

@@ -75,3 +75,7 @@ func freeTxWait(p unsafe.Pointer) {}
 
 // SetCloseReason: upstream libmemif always sends its own reason.
 func (i *Interface) SetCloseReason(reason string) error { return nil }
+
+// Fault: upstream libmemif cannot end a session from the application; the
+// caller must stop reading from the faulty peer instead.
+func (i *Interface) Fault(reason string) error { return ErrNotSupported }

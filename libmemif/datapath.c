@@ -33,6 +33,18 @@ conn_fault (memif_conn_t *c, int err, const char *why)
     (void) 0;			/* already signalled */
 }
 
+int
+memif_fault (memif_conn_handle_t conn, const char *reason)
+{
+  memif_conn_t *c = conn;
+  if (!c || !reason)
+    return MEMIF_ERR_INVAL_ARG;
+  if (c->state != CONN_UP)
+    return MEMIF_ERR_NOCONN;
+  conn_fault (c, MEMIF_ERR_PROTO, reason);
+  return MEMIF_ERR_SUCCESS;
+}
+
 static int
 usable (memif_conn_t *c)
 {

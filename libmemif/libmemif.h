@@ -293,6 +293,15 @@ int memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid);
  * stream from a crash. */
 int memif_set_delete_reason (memif_conn_handle_t conn, const char *reason);
 
+/* Ends the current session because the application found the peer
+ * breaking a rule the engine cannot see (e.g. a frame longer than the two
+ * sides agreed): as for a peer caught lying on the rings, the DISCONNECT
+ * with this reason (at most 96 bytes) goes out from the control path, and
+ * data-path calls answer MEMIF_ERR_DISCONNECTED until then. The interface
+ * stays: a slave reconnects, a master waits for the next slave. */
+#define MEMIF_HAVE_EXT_FAULT 1
+int memif_fault (memif_conn_handle_t conn, const char *reason);
+
 /* Called whenever a handshake is refused or a connection ends with a reason,
  * on either side: err is the memif_err_t, reason the text sent or received in
  * DISCONNECT. conn is NULL when no interface matched (e.g. unknown id on a

@@ -48,10 +48,11 @@ type queue struct {
 	head, tail uint64         // oldest outstanding frame, next frame
 	pending    []memif.Buffer // Rx: descriptors read, not yet delivered...
 	next       int            // ...from pending[next:]
+	faulted    bool           // Rx: the peer broke the frame size; not read again
 }
 
 func newQueue(id uint16, ringSize int) *queue {
-	return &queue{id: id, entries: make([]Buffer, ringSize), pending: make([]memif.Buffer, 0, 256)}
+	return &queue{id: id, entries: make([]Buffer, ringSize), pending: make([]memif.Buffer, 0, ringSize)}
 }
 
 // push takes the next entry; at most ring-size frames are ever outstanding,

@@ -18,6 +18,11 @@ var (
 	// ErrFrameTooLarge: a frame needs more shared-memory buffers than the
 	// ring holds (or than one call can chain, 256): raise BufferSize.
 	ErrFrameTooLarge = errors.New("mcmdp: frame needs more buffers than the ring holds; raise BufferSize")
+	// ErrPeerFault: the peer sent a frame longer than this connection's
+	// parameters allow (or a chain that cannot end within the ring); its
+	// session was ended with that reason. Returned wrapped together with
+	// ErrDisconnected, since the Conn then waits for the next peer.
+	ErrPeerFault = errors.New("mcmdp: peer broke the frame size")
 	// ErrLen: Len outside the buffer.
 	ErrLen = errors.New("mcmdp: buffer Len out of range")
 )

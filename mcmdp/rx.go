@@ -1,10 +1,9 @@
 package mcmdp
 
 import (
+	"fmt"
 	"runtime"
 	"time"
-
-	memif "github.com/mcmgo/mcm/cgo"
 )
 
 func (c *Conn) dequeueRx(timeout time.Duration, deadline time.Time) (*Buffer, error) {
@@ -48,6 +47,9 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 func (c *Conn) takeFrameLocked() (*Buffer, error) {
 	for k := 0; k < len(c.queues); k++ {
 		q := c.queues[(c.rr+k)%len(c.queues)]
+		if q.faulted {
+			continue // a faulty peer the engine could not drop (libmemif_system)
+		}
 		end, err := c.fillPending(q)
 		if err != nil {
 			return nil, err
@@ -62,9 +64,19 @@ func (c *Conn) takeFrameLocked() (*Buffer, error) {
 
 // fillPending makes sure q.pending[q.next:] holds a whole frame if the
 // ring has one, and returns the index of its last descriptor (or -1).
+//
+// Nothing here is sized by the peer: a frame (one buffer or a chain) longer
+// than this side's wire size, or a chain that cannot end within the ring,
+// is a protocol fault, and the pending area is the ring's size, allocated
+// once per session.
 func (c *Conn) fillPending(q *queue) (int, error) {
 	for {
+		total := 0
 		for k := q.next; k < len(q.pending); k++ {
+			total += len(q.pending[k].Data)
+			if total > int(c.layout.wire) {
+				return -1, c.peerFault(q, fmt.Sprintf("frame of more than %d bytes, at most %d expected", total, c.layout.wire))
+			}
 			if !q.pending[k].Next {
 				return k, nil
 			}
@@ -73,14 +85,10 @@ func (c *Conn) fillPending(q *queue) (int, error) {
 			q.pending, q.next = q.pending[:0], 0
 		}
 		if len(q.pending) == cap(q.pending) {
-			// Move the partial frame down, or grow for a chain longer than
-			// the area: a frame is never truncated. Growth is rare and kept.
-			part := q.pending[q.next:]
 			if q.next == 0 {
-				q.pending = append(make([]memif.Buffer, 0, 2*cap(q.pending)), part...)
-			} else {
-				q.pending = q.pending[:copy(q.pending, part)]
+				return -1, c.peerFault(q, fmt.Sprintf("chain of more than %d descriptors, longer than the ring", cap(q.pending)))
 			}
+			q.pending = q.pending[:copy(q.pending, q.pending[q.next:])]
 			q.next = 0
 		}
 		room := min(cap(q.pending)-len(q.pending), len(c.scratch))
@@ -95,6 +103,23 @@ func (c *Conn) fillPending(q *queue) (int, error) {
 	}
 }
 
+// peerFault ends the session of a peer that broke the agreed frame size:
+// the peer gets a DISCONNECT with the reason, the Conn waits for the next
+// one, and the caller's error wraps both ErrDisconnected and ErrPeerFault.
+// An engine that cannot end a session (libmemif_system) leaves the queue
+// unread instead, so the peer stalls and nothing grows.
+func (c *Conn) peerFault(q *queue, reason string) error {
+	c.st.peerFaults.Add(1)
+	if err := c.iface.Fault(reason); err != nil {
+		q.faulted = true
+	} else {
+		// The session is over for us now, though the engine ends it a
+		// moment later: nothing may read its queues again.
+		c.up, c.queues = false, nil
+	}
+	return fmt.Errorf("%w: %w: %s", ErrDisconnected, ErrPeerFault, reason)
+}
+
 // deliver turns pending[q.next:end] into a Buffer.
 func (c *Conn) deliver(q *queue, end int) *Buffer {
 	b := q.push()
@@ -103,15 +128,11 @@ func (c *Conn) deliver(q *queue, end int) *Buffer {
 	b.chained = len(b.segs) > 1
 	var data []byte
 	if b.chained {
-		total := 0
-		for k := range b.segs {
-			total += len(b.segs[k].Data)
-		}
-		if cap(b.stage) < total {
-			b.stage = make([]byte, total) // once per slot and size, then reused
+		if b.stage == nil { // once per slot and session, at this side's size
+			b.stage = make([]byte, 0, c.layout.wire)
 		}
 		data = b.stage[:0]
-		for k := range b.segs {
+		for k := range b.segs { // fillPending bounded the sum by the wire size
 			data = append(data, b.segs[k].Data...)
 		}
 	} else {

@@ -14,11 +14,15 @@ type Stats struct {
 	Reconnects uint64
 	// FramingErrors: received frames without a valid metadata trailer.
 	FramingErrors uint64
+	// PeerFaults: sessions ended because the peer sent a frame larger than
+	// this side's parameters allow (see ErrPeerFault).
+	PeerFaults uint64
 }
 
 type stats struct {
 	framesTx, bytesTx, framesRx, bytesRx   atomic.Uint64
 	seqGaps, ringFull, reconnects, framing atomic.Uint64
+	peerFaults                             atomic.Uint64
 }
 
 // Stats returns the counters so far.
@@ -29,5 +33,6 @@ func (c *Conn) Stats() Stats {
 		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
 		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
 		Reconnects: s.reconnects.Load(), FramingErrors: s.framing.Load(),
+		PeerFaults: s.peerFaults.Load(),
 	}
 }

@@ -1,0 +1,154 @@
+package mcmdp
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/memifpeer"
+)
+
+// A slave that lies about frame sizes must cost a master receiver nothing
+// sized by the lie: each case ends the liar's session with a reason, is
+// counted, and a good sender is served next on the same interface id.
+func TestHostileSlaveFrameSizes(t *testing.T) {
+	const gib4 = 1 << 32
+	cases := []struct {
+		name   string
+		log2   uint8
+		extra  []uint64
+		descs  func() []memifpeer.Desc
+		reason string
+	}{
+		{"one buffer of 4 GiB", 8, []uint64{gib4}, func() []memifpeer.Desc {
+			return []memifpeer.Desc{{Region: 1, Length: gib4 - 1}}
+		}, "frame of more than"},
+		{"chain of 256 buffers of 4 GiB", 8, []uint64{gib4}, func() []memifpeer.Desc {
+			d := make([]memifpeer.Desc, 256)
+			for k := range d {
+				d[k] = memifpeer.Desc{Region: 1, Length: gib4 - 1, Next: k < 255}
+			}
+			return d
+		}, "frame of more than"},
+		{"two segments of 128 MiB", 8, []uint64{256 << 20}, func() []memifpeer.Desc {
+			return []memifpeer.Desc{{Region: 1, Length: 128 << 20, Next: true}, {Region: 1, Length: 128 << 20, Offset: 128 << 20}}
+		}, "frame of more than"},
+		{"small chain that never ends", 4, nil, func() []memifpeer.Desc {
+			d := make([]memifpeer.Desc, 16)
+			for k := range d {
+				d[k] = memifpeer.Desc{Length: 16, Next: true}
+			}
+			return d
+		}, "chain of more than 16 descriptors"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := sockPath(t)
+			rxp := videoParam(path, Rx)
+			rxp.Memif.IsMaster = true
+			rxc := make(chan *Conn, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+				defer cancel()
+				c, err := CreateConnection(ctx, rxp)
+				assert.NoError(t, err)
+				rxc <- c
+			}()
+			liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
+				ID: rxp.Memif.InterfaceID, Log2Ring: tc.log2, BufferSize: 256, Extra: tc.extra,
+			}, waitTimeout)
+			require.NoError(t, err)
+			defer liar.Close()
+			rx := <-rxc
+			require.NotNil(t, rx)
+			defer rx.Close()
+			rssBefore := vmRSS(t)
+
+			descs := tc.descs()
+			for k := range descs {
+				if descs[k].Region == 0 {
+					descs[k].Offset = liar.BufferOffset(k)
+				}
+			}
+			require.NoError(t, liar.Produce(descs))
+			b, err := rx.DequeueBuffer(waitTimeout)
+			require.Nil(t, b)
+			require.ErrorIs(t, err, ErrPeerFault)
+			require.ErrorIs(t, err, ErrDisconnected, "the Conn waits for the next peer")
+			assert.Contains(t, err.Error(), tc.reason)
+
+			d, err := liar.WaitDisconnect(waitTimeout)
+			require.NoError(t, err)
+			assert.Contains(t, d.Reason, tc.reason, "the liar is told why")
+			assert.EqualValues(t, 1, rx.Stats().PeerFaults)
+			assert.Less(t, vmRSS(t)-rssBefore, int64(32<<20), "memory sized by the lie")
+
+			// The next, good, sender is served on the same id.
+			txp := videoParam(path, Tx)
+			txp.Memif.IsMaster = false
+			tx := create(t, txp)
+			require.NoError(t, rx.WaitConnected(context.Background()))
+			for k := 0; k < 3; k++ {
+				sendFrame(t, tx, k, tx.FrameSize())
+				got := recvFrame(t, rx)
+				assert.True(t, filled(got.Data, k), "frame %d intact", k)
+				assert.Equal(t, tx.FrameSize(), len(got.Data))
+				require.NoError(t, rx.EnqueueBuffer(got))
+			}
+		})
+	}
+}
+
+// A chain that fits this side's frame size is a frame, however the peer
+// cut it: the bound is not tighter than the parameters.
+func TestSlaveChainWithinFrameSizeIsDelivered(t *testing.T) {
+	path := sockPath(t)
+	rxp := videoParam(path, Rx)
+	rxp.Memif.IsMaster, rxp.Raw = true, true
+	rxc := make(chan *Conn, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c, err := CreateConnection(ctx, rxp)
+		assert.NoError(t, err)
+		rxc <- c
+	}()
+	peer, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
+		ID: rxp.Memif.InterfaceID, Log2Ring: 6, BufferSize: 256}, waitTimeout)
+	require.NoError(t, err)
+	defer peer.Close()
+	rx := <-rxc
+	require.NotNil(t, rx)
+	defer rx.Close()
+
+	n := rx.FrameSize() / 256 // a whole frame in 256-byte buffers
+	descs := make([]memifpeer.Desc, n)
+	for k := range descs {
+		descs[k] = memifpeer.Desc{Length: 256, Offset: peer.BufferOffset(k), Next: k < n-1}
+	}
+	require.NoError(t, peer.Produce(descs))
+	b, err := rx.DequeueBuffer(waitTimeout)
+	require.NoError(t, err)
+	assert.Equal(t, rx.FrameSize(), len(b.Data))
+	assert.Zero(t, rx.Stats().PeerFaults)
+	require.NoError(t, rx.EnqueueBuffer(b))
+}
+
+func vmRSS(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			require.NoError(t, err)
+			return kb << 10
+		}
+	}
+	require.Fail(t, "no VmRSS")
+	return 0
+}
