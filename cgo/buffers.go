@@ -241,7 +241,7 @@ func (i *Interface) Details() (Details, error) {
 		if p == nil {
 			return ""
 		}
-		return C.GoString((*C.char)(unsafe.Pointer(p)))
+		return peerText(C.GoString((*C.char)(unsafe.Pointer(p)))) // names and reasons may be the peer's
 	}
 	d := Details{
 		Name: str(md.if_name), AppName: str(md.inst_name),

@@ -163,7 +163,7 @@ func goOnLink(ctx C.uintptr_t, up C.int) {
 
 //export goOnError
 func goOnError(ctx C.uintptr_t, isConn C.int, code C.int, reason *C.char) {
-	msg := C.GoString(reason)
+	msg := peerText(C.GoString(reason)) // often the peer's own words
 	if isConn == 0 {
 		cgo.Handle(ctx).Value().(*Socket).lastError.Store(&msg)
 		return

@@ -167,7 +167,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 		code, failure = cli.ExitIntegrity, fmt.Sprintf("%d frames differ from what was sent", r.bad)
 	}
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
-		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects,
+		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
 		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum

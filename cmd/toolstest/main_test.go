@@ -158,6 +158,7 @@ type summary struct {
 	SeqGaps         uint64  `json:"seq_gaps"`
 	IntegrityErrors uint64  `json:"integrity_errors"`
 	Reconnects      uint64  `json:"reconnects"`
+	PeerFaults      uint64  `json:"peer_faults"`
 	CRC32C          string  `json:"crc32c"`
 	End             string  `json:"end"`
 	ExitCode        int     `json:"exit_code"`

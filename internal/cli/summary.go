@@ -71,6 +71,7 @@ type Summary struct {
 	IntegrityErrors uint64          `json:"integrity_errors"`
 	RingFull        uint64          `json:"ring_full_waits"`
 	Reconnects      uint64          `json:"reconnects"`
+	PeerFaults      uint64          `json:"peer_faults"`
 	CRC32C          string          `json:"crc32c,omitempty"`
 	End             string          `json:"end"`
 	ExitCode        int             `json:"exit_code"`
@@ -110,6 +111,9 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	}
 	if s.Reconnects > 0 {
 		fmt.Fprintf(w, "  reconnects %d\n", s.Reconnects)
+	}
+	if s.PeerFaults > 0 {
+		fmt.Fprintf(w, "  peer faults %d (sessions ended: frames larger than agreed)\n", s.PeerFaults)
 	}
 	fmt.Fprintf(w, "  end        %s\n", s.End)
 }
