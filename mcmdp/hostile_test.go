@@ -152,3 +152,59 @@ func vmRSS(t *testing.T) int64 {
 	require.Fail(t, "no VmRSS")
 	return 0
 }
+
+// The same bound holds for a slave receiver facing a lying master, whose
+// lengths are capped only by the slave's own (large) buffers.
+func TestHostileMasterFrameSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		nbufs int
+	}{{"one buffer longer than the frame", 1}, {"chain of whole buffers", 40}} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := sockPath(t)
+			l, err := memifpeer.Listen(path)
+			require.NoError(t, err)
+			defer l.Close()
+			rxp := videoParam(path, Rx)
+			rxp.Log2RingSize = 6
+			rxc := make(chan *Conn, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+				defer cancel()
+				c, err := CreateConnection(ctx, rxp)
+				assert.NoError(t, err)
+				rxc <- c
+			}()
+			liar, err := l.Accept(waitTimeout)
+			require.NoError(t, err)
+			defer liar.Close()
+			rx := <-rxc
+			require.NotNil(t, rx)
+			defer rx.Close()
+
+			lens, next := make([]uint32, tc.nbufs), make([]bool, tc.nbufs)
+			for k := range lens {
+				lens[k], next[k] = liar.BufferLen(k), k < tc.nbufs-1
+			}
+			require.Greater(t, int(lens[0]), rx.FrameSize(), "the slave's buffers have slack past the frame")
+			require.NoError(t, liar.Fill(lens, next))
+			b, err := rx.DequeueBuffer(waitTimeout)
+			require.Nil(t, b)
+			require.ErrorIs(t, err, ErrPeerFault)
+			d, err := liar.WaitDisconnect(waitTimeout)
+			require.NoError(t, err)
+			assert.Contains(t, d.Reason, "frame of more than")
+			assert.EqualValues(t, 1, rx.Stats().PeerFaults)
+
+			// A good master takes the path over; the slave finds it.
+			liar.Close()
+			l.Close()
+			tx := create(t, videoParam(path, Tx))
+			require.NoError(t, rx.WaitConnected(context.Background()))
+			sendFrame(t, tx, 5, tx.FrameSize())
+			got := recvFrame(t, rx)
+			assert.True(t, filled(got.Data, 5))
+			require.NoError(t, rx.EnqueueBuffer(got))
+		})
+	}
+}

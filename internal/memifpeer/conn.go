@@ -47,17 +47,26 @@ func (c *Conn) Send(m []byte, fds ...int) error {
 // Recv reads the next message and closes any fds that came with it. It
 // returns io.EOF when the other side closed, and an error after timeout.
 func (c *Conn) Recv(timeout time.Duration) ([]byte, error) {
+	m, fds, err := c.RecvFds(timeout)
+	for _, f := range fds {
+		unix.Close(f)
+	}
+	return m, err
+}
+
+// RecvFds is Recv that hands over the fds; the caller closes them.
+func (c *Conn) RecvFds(timeout time.Duration) ([]byte, []int, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return nil, fmt.Errorf("no control message within %v", timeout)
+			return nil, nil, fmt.Errorf("no control message within %v", timeout)
 		}
 		pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
 		if n, err := unix.Poll(pfd, int(left/time.Millisecond)+1); err == unix.EINTR || n == 0 {
 			continue
 		} else if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		buf := make([]byte, 2*MsgSize)
 		oob := make([]byte, unix.CmsgSpace(8*4))
@@ -66,23 +75,25 @@ func (c *Conn) Recv(timeout time.Duration) ([]byte, error) {
 		case err == unix.EAGAIN || err == unix.EINTR:
 			continue
 		case err == unix.ECONNRESET:
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		}
+		var fds []int
 		if oobn > 0 {
 			cms, _ := unix.ParseSocketControlMessage(oob[:oobn])
 			for _, cm := range cms {
-				fds, _ := unix.ParseUnixRights(&cm)
-				for _, f := range fds {
-					unix.Close(f)
-				}
+				got, _ := unix.ParseUnixRights(&cm)
+				fds = append(fds, got...)
 			}
 		}
 		if n == 0 {
-			return nil, io.EOF
+			for _, f := range fds {
+				unix.Close(f)
+			}
+			return nil, nil, io.EOF
 		}
-		return buf[:n], nil
+		return buf[:n], fds, nil
 	}
 }
 

@@ -43,6 +43,30 @@ func msg(typ uint16) []byte {
 	return b
 }
 
+// Hello is the master's first message: versions and the highest region,
+// ring and ring size it accepts.
+func Hello(name string) []byte {
+	b := msg(MsgHello)
+	copy(b[2:2+32], name)
+	le.PutUint16(b[34:], Version)
+	le.PutUint16(b[36:], Version)
+	le.PutUint16(b[38:], 255)
+	le.PutUint16(b[40:], 254)
+	le.PutUint16(b[42:], 254)
+	b[44] = 14
+	return b
+}
+
+// Ack answers a slave's setup message.
+func Ack() []byte { return msg(MsgAck) }
+
+// Connected answers CONNECT.
+func Connected(name string) []byte {
+	b := msg(MsgConnected)
+	copy(b[2:2+32], name)
+	return b
+}
+
 // Init is the slave's first message: version, interface id, mode, secret
 // and interface name.
 func Init(id uint32, secret, name string) []byte {
@@ -128,4 +152,10 @@ func (r Ring) SetDesc(slot int, flags, region uint16, length, offset uint32) {
 	le.PutUint32(d[4:], length)
 	le.PutUint32(d[8:], offset)
 	le.PutUint32(d[12:], 0)
+}
+
+// Desc reads descriptor slot: flags, region, length, offset.
+func (r Ring) Desc(slot int) (flags, region uint16, length, offset uint32) {
+	d := r.desc(slot)
+	return le.Uint16(d[0:]), le.Uint16(d[2:]), le.Uint32(d[4:]), le.Uint32(d[8:])
 }
