@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: cfc194c024354f877f0716475f1be819a9c3e03f555e2092adae2850ddb73119 */
+ * sources sha256: 8171e7f1355136ef70f75a7ee33fb45e2c4c5a05fc2c8ac81dc51e82050a2832 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"
