@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 9fc5b6784399f98184e6caadba7d5400c2571eb7cbb5d4359fe466a92abd4e91 */
+ * sources sha256: 7e7b46d0358810f44ddbcac4c14a190f826edd6c7d40e8e80100438114a10094 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -51,6 +51,14 @@ func setMetadata(b *C.memif_buffer_t, m uint32) { b.metadata = C.uint32_t(m) }
 
 func enableErrorCallback(s C.memif_socket_handle_t) { C.seam_set_error_callback(s) }
 
+func setHandshakeTimeout(s C.memif_socket_handle_t, ns int64) {
+	if ns <= 0 {
+		return
+	}
+	ms := (ns + int64(time.Millisecond) - 1) / int64(time.Millisecond)
+	C.memif_set_handshake_timeout(s, C.uint32_t(min(ms, 1<<32-1)))
+}
+
 // Slices of a transmit wait: long when the peer's engine wakes us, short
 // polls when it cannot (a plain memif peer gives no release event).
 const (

@@ -56,6 +56,9 @@ func setMetadata(b *C.memif_buffer_t, m uint32) {}
 
 func enableErrorCallback(s C.memif_socket_handle_t) {}
 
+// setHandshakeTimeout: upstream libmemif keeps its own handshake timing.
+func setHandshakeTimeout(s C.memif_socket_handle_t, ns int64) {}
+
 // WaitTx, with upstream libmemif, cannot see the ring: it waits one short
 // slice (or until closed) and the caller retries its allocation.
 func (i *Interface) WaitTx(qid uint16, timeout time.Duration, need int) error {

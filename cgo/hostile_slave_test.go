@@ -468,17 +468,3 @@ func TestHostileSlaveShrinksRegion(t *testing.T) {
 	_, err = m.Rx(0, make([]Buffer, 4)) // must fail cleanly, not fault
 	assert.Error(t, err)
 }
-
-// A slave that connects and never sends INIT is dropped when the next
-// connection arrives after the handshake timeout: silent peers cannot pile
-// up fds on a master.
-func TestHostileSlaveSilentIsDropped(t *testing.T) {
-	path := sockPath(t)
-	ms := newSocket(t, path)
-	newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
-	silent := dialHostileSlave(t, path) // HELLO received, nothing sent back
-	time.Sleep(5100 * time.Millisecond) // the handshake timeout must elapse
-	dialHostileSlave(t, path)           // the next accept sweeps the silent one
-	silent.expectRefusal(1, regexp.MustCompile(`^handshake timed out$`))
-	assert.Contains(t, ms.LastError(), "handshake timed out")
-}

@@ -65,6 +65,7 @@ func NewSocket(cfg SocketConfig) (*Socket, error) {
 	if rc == 0 {
 		s.h = unsafe.Pointer(h)
 		enableErrorCallback(h)
+		setHandshakeTimeout(h, cfg.HandshakeTimeout)
 	}
 	s.mu.Unlock()
 	if rc != 0 {

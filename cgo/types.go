@@ -27,6 +27,11 @@ type SocketConfig struct {
 	// RetryInterval is how often a slave retries a missing master;
 	// 0 means 100ms.
 	RetryInterval int64 // nanoseconds
+	// HandshakeTimeout bounds a handshake, from the connection to CONNECTED,
+	// on either side: a peer silent for longer gets a DISCONNECT and its
+	// interface id is free again. 0 means the engine's 5s. Rounded up to
+	// milliseconds; ignored with libmemif_system.
+	HandshakeTimeout int64 // nanoseconds
 }
 
 // Config describes one memif interface on a socket.

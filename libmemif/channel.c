@@ -63,6 +63,7 @@ channel_new (memif_socket_t *s, int fd, enum channel_state st)
       mem_free (s, ch);
       return NULL;
     }
+  deadline_arm (s, ch->started + s->handshake_ms);
   return ch;
 }
 
@@ -81,19 +82,15 @@ pending_remove (memif_channel_t *ch)
 void
 channel_accept (memif_socket_t *s)
 {
-  /* Slaves that connected and never sent INIT are dropped as new ones
-   * arrive: a silent peer cannot pile up fds. */
-  uint64_t now = mono_ms ();
-  for (memif_channel_t * p = s->pending, *next; p; p = next)
-    {
-      next = p->next;
-      if (now - p->started > HANDSHAKE_TIMEOUT_MS)
-	channel_fail (p, MEMIF_ERR_SYSCALL, "handshake timed out");
-    }
   int fd = accept4 (s->listener->fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0)
-    return;
+    {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+	  || errno == ENOMEM)
+	listener_pause (s, err_from_errno (errno));
+      return;
+    }
   memif_channel_t *ch = channel_new (s, fd, CH_M_WAIT_INIT);
   if (!ch)
     {
@@ -176,6 +173,38 @@ channel_close (memif_channel_t *ch)
     pending_remove (ch);
   fd_unwatch (s, ch->ent);
   mem_free (s, ch);
+  /* An fd came free: a listener paused at the fd limit may accept again. */
+  listener_resume (s);
+}
+
+/* Ends with a DISCONNECT every handshake (either role, any state before
+ * CONNECTED) that has run for the socket's timeout, and returns when the
+ * next one is due, 0 when none is under way. */
+uint64_t
+channel_expire (memif_socket_t *s, uint64_t now)
+{
+  uint64_t next = 0;
+  memif_channel_t *todo, *following;
+  for (todo = s->pending; todo; todo = following)
+    {
+      following = todo->next;	/* todo may be freed below */
+      uint64_t at = todo->started + s->handshake_ms;
+      if (now >= at)
+	channel_fail (todo, MEMIF_ERR_SYSCALL, "handshake timed out");
+      else if (!next || at < next)
+	next = at;
+    }
+  for (memif_conn_t * c = s->conns; c; c = c->next)
+    {
+      if (!c->ch || c->ch->state == CH_UP)
+	continue;
+      uint64_t at = c->ch->started + s->handshake_ms;
+      if (now >= at)
+	channel_fail (c->ch, MEMIF_ERR_SYSCALL, "handshake timed out");
+      else if (!next || at < next)
+	next = at;
+    }
+  return next;
 }
 
 /* Refuses or ends the session: the reason goes to the peer in DISCONNECT

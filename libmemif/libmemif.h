@@ -311,4 +311,11 @@ typedef void (memif_on_error_t) (memif_conn_handle_t conn, void *ctx,
 int memif_set_error_callback (memif_socket_handle_t sock,
 			      memif_on_error_t *on_error);
 
+/* How long a handshake may take, from the connection to CONNECTED, before
+ * either side ends it with DISCONNECT "handshake timed out" (a slave then
+ * retries). ms = 0 restores the default, 5000. Applies to handshakes
+ * already under way. */
+#define MEMIF_HAVE_EXT_HANDSHAKE_TIMEOUT 1
+int memif_set_handshake_timeout (memif_socket_handle_t sock, uint32_t ms);
+
 #endif /* _LIBMEMIF_H_ */

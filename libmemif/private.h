@@ -27,6 +27,7 @@ enum fd_kind
   FD_TIMER,
   FD_INTERRUPT,
   FD_WORK,
+  FD_DEADLINE,
 };
 
 typedef struct fd_entry
@@ -129,10 +130,14 @@ struct memif_channel
   uint64_t started;		/* when the connection was made, ms */
 };
 
-/* A handshake not finished in this long is abandoned: a slave retries (a
- * master that accepts and stays silent cannot wedge it), a master drops the
- * silent slave at its next accept. */
+/* A handshake not finished in this long after the connection was made is
+ * abandoned, on both sides and in every state before CONNECTED: a silent
+ * peer cannot hold an interface id or an fd. A slave then retries. Settable
+ * per socket with memif_set_handshake_timeout. */
 #define HANDSHAKE_TIMEOUT_MS 5000
+
+/* accept at the fd limit: the listener is not watched for this long. */
+#define ACCEPT_BACKOFF_MS 100
 
 struct memif_socket
 {
@@ -153,6 +158,11 @@ struct memif_socket
   fd_entry_t *listener;
   fd_entry_t *timer;
   fd_entry_t *work;		/* eventfd: deferred faults from the data path */
+  fd_entry_t *deadline;		/* timerfd: handshake deadlines, accept back-off */
+  uint64_t deadline_at;		/* when it is armed for, ms; 0 = disarmed */
+  uint32_t handshake_ms;
+  bool listener_paused;		/* at the fd limit, see listener_pause */
+  uint64_t listener_resume_at;
   int epfd;			/* internal event loop, when no on_fd_update */
   int cancel_fd;
 
@@ -170,6 +180,9 @@ void fd_unwatch (memif_socket_t *s, fd_entry_t *e);
 int listener_open (memif_socket_t *s);
 void listener_close (memif_socket_t *s);
 int timer_arm (memif_socket_t *s);
+void deadline_arm (memif_socket_t *s, uint64_t at);
+void listener_pause (memif_socket_t *s, int err);
+void listener_resume (memif_socket_t *s);
 int err_from_errno (int e);
 
 /* channel.c */
@@ -181,6 +194,7 @@ void channel_on_event (memif_channel_t *ch, uint32_t events);
 void channel_fail (memif_channel_t *ch, int err, const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 void channel_close (memif_channel_t *ch);
+uint64_t channel_expire (memif_socket_t *s, uint64_t now);
 void report_error (memif_socket_t *s, memif_conn_t *c, int err,
 		   const char *reason);
 

@@ -1,6 +1,7 @@
 //go:build !libmemif_system
 
-/* sock.c - memif sockets: fd registry, event loop, listener and retry timer. */
+/* sock.c - memif sockets: fd registry, event loop, listener, retry and
+ * deadline timers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -67,8 +68,25 @@ err_from_errno (int e)
     }
 }
 
-/* Tells whoever runs the event loop to watch fd. The entry is the
- * private_ctx handed back to memif_control_fd_handler. */
+/* Starts (add) or stops telling whoever runs the event loop about e's fd.
+ * The entry is the private_ctx handed back to memif_control_fd_handler. */
+static int
+fd_ctl (memif_socket_t *s, fd_entry_t *e, bool add)
+{
+  if (s->on_fd_update)
+    {
+      memif_fd_event_t fde = {.fd = e->fd,
+	.type = add ? MEMIF_FD_EVENT_READ : MEMIF_FD_EVENT_DEL,
+	.private_ctx = e
+      };
+      return s->on_fd_update (fde, s->private_ctx) < 0 ? -1 : 0;
+    }
+  struct epoll_event ev = {.events = EPOLLIN,.data.ptr = e };
+  return epoll_ctl (s->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, e->fd,
+		    add ? &ev : NULL);
+}
+
+/* Tells whoever runs the event loop to watch fd. */
 fd_entry_t *
 fd_watch (memif_socket_t *s, int fd, int kind, void *owner, uint16_t qid)
 {
@@ -79,25 +97,10 @@ fd_watch (memif_socket_t *s, int fd, int kind, void *owner, uint16_t qid)
   e->kind = kind;
   e->owner = owner;
   e->qid = qid;
-  if (s->on_fd_update)
+  if (fd_ctl (s, e, true) < 0)
     {
-      memif_fd_event_t fde = { .fd = fd, .type = MEMIF_FD_EVENT_READ,
-	.private_ctx = e
-      };
-      if (s->on_fd_update (fde, s->private_ctx) < 0)
-	{
-	  mem_free (s, e);
-	  return NULL;
-	}
-    }
-  else
-    {
-      struct epoll_event ev = {.events = EPOLLIN,.data.ptr = e };
-      if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-	{
-	  mem_free (s, e);
-	  return NULL;
-	}
+      mem_free (s, e);
+      return NULL;
     }
   return e;
 }
@@ -108,15 +111,7 @@ fd_unwatch (memif_socket_t *s, fd_entry_t *e)
 {
   if (!e)
     return;
-  if (s->on_fd_update)
-    {
-      memif_fd_event_t fde = { .fd = e->fd, .type = MEMIF_FD_EVENT_DEL,
-	.private_ctx = e
-      };
-      s->on_fd_update (fde, s->private_ctx);
-    }
-  else
-    epoll_ctl (s->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+  fd_ctl (s, e, false);
   if (e->kind != FD_INTERRUPT)	/* interrupt fds belong to their queue */
     close (e->fd);
   mem_free (s, e);
@@ -201,11 +196,26 @@ memif_create_socket (memif_socket_handle_t *sock, memif_socket_args_t *args,
       close (wfd);
       goto fail;
     }
+  /* Made now, not when first needed: the accept back-off needs it exactly
+   * when no fd can be had. */
+  int dfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (dfd < 0)
+    goto fail;
+  s->deadline = fd_watch (s, dfd, FD_DEADLINE, s, 0);
+  if (!s->deadline)
+    {
+      close (dfd);
+      goto fail;
+    }
+  s->handshake_ms = HANDSHAKE_TIMEOUT_MS;
   *sock = s;
   return MEMIF_ERR_SUCCESS;
 
 fail:
   err = err_from_errno (errno);
+  if (s->work)
+    fd_unwatch (s, s->work);
+  fd_unwatch (s, s->deadline);
   if (s->epfd >= 0)
     close (s->epfd);
   if (s->cancel_fd >= 0)
@@ -228,6 +238,7 @@ memif_delete_socket (memif_socket_handle_t *sock)
   if (s->timer)
     fd_unwatch (s, s->timer);
   fd_unwatch (s, s->work);
+  fd_unwatch (s, s->deadline);
   if (s->epfd >= 0)
     close (s->epfd);
   if (s->cancel_fd >= 0)
@@ -319,10 +330,95 @@ listener_close (memif_socket_t *s)
 {
   if (!s->listener)
     return;
-  fd_unwatch (s, s->listener);
+  if (s->listener_paused)	/* not watched: only closed */
+    {
+      close (s->listener->fd);
+      mem_free (s, s->listener);
+    }
+  else
+    fd_unwatch (s, s->listener);
   s->listener = NULL;
+  s->listener_paused = false;
   if (!s->abstract)
     unlink (s->path);
+}
+
+/* At the fd limit accept fails while the listener stays readable: rather
+ * than spin on it, stop watching it until ACCEPT_BACKOFF_MS pass or a
+ * channel closes, whichever comes first. */
+void
+listener_pause (memif_socket_t *s, int err)
+{
+  if (!s->listener || s->listener_paused)
+    return;
+  fd_ctl (s, s->listener, false);
+  s->listener_paused = true;
+  s->listener_resume_at = mono_ms () + ACCEPT_BACKOFF_MS;
+  deadline_arm (s, s->listener_resume_at);
+  report_error (s, NULL, err, "cannot accept: out of file descriptors");
+}
+
+void
+listener_resume (memif_socket_t *s)
+{
+  if (!s->listener || !s->listener_paused)
+    return;
+  if (fd_ctl (s, s->listener, true) < 0)
+    {
+      /* Try again later rather than lose the listener. */
+      s->listener_resume_at = mono_ms () + ACCEPT_BACKOFF_MS;
+      deadline_arm (s, s->listener_resume_at);
+      return;
+    }
+  s->listener_paused = false;
+}
+
+/* Arms the deadline timer for at (ms on CLOCK_MONOTONIC) unless it is
+ * already due earlier. Deadlines are never withdrawn: a handshake that
+ * finishes in time leaves a wake-up that finds nothing to do. */
+void
+deadline_arm (memif_socket_t *s, uint64_t at)
+{
+  if (!s->deadline || (s->deadline_at && s->deadline_at <= at))
+    return;
+  if (!at)
+    at = 1;			/* an all-zero it_value would disarm */
+  struct itimerspec t = {.it_value = {.tv_sec = (time_t) (at / 1000),
+				      .tv_nsec = (long) (at % 1000) * 1000000}
+  };
+  if (timerfd_settime (s->deadline->fd, TFD_TIMER_ABSTIME, &t, NULL) == 0)
+    s->deadline_at = at;
+}
+
+static void
+on_deadline (memif_socket_t *s)
+{
+  uint64_t n;
+  if (read (s->deadline->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
+    return;
+  s->deadline_at = 0;
+  uint64_t now = mono_ms ();
+  if (s->listener_paused && now >= s->listener_resume_at)
+    listener_resume (s);
+  uint64_t next = channel_expire (s, now);
+  if (s->listener_paused && (!next || s->listener_resume_at < next))
+    next = s->listener_resume_at;
+  if (next)
+    deadline_arm (s, next);
+}
+
+int
+memif_set_handshake_timeout (memif_socket_handle_t sock, uint32_t ms)
+{
+  memif_socket_t *s = sock;
+  if (!s)
+    return MEMIF_ERR_INVAL_ARG;
+  s->handshake_ms = ms ? ms : HANDSHAKE_TIMEOUT_MS;
+  /* Handshakes already under way are held to the new value. */
+  uint64_t next = channel_expire (s, mono_ms ());
+  if (next)
+    deadline_arm (s, next);
+  return MEMIF_ERR_SUCCESS;
 }
 
 int
@@ -371,13 +467,10 @@ on_timer (memif_socket_t *s)
   uint64_t n;
   if (read (s->timer->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
     return;
-  uint64_t now = mono_ms ();
+  /* Handshakes that stall are ended by the deadline timer. */
   for (memif_conn_t * c = s->conns; c; c = c->next)
     if (c->state == CONN_DOWN && !c->ch)
       channel_connect (c);
-    else if (c->state == CONN_HANDSHAKE && c->ch
-	     && now - c->ch->started > HANDSHAKE_TIMEOUT_MS)
-      channel_fail (c->ch, MEMIF_ERR_SYSCALL, "handshake timed out");
 }
 
 /* Faults found by the data path are turned into disconnects here, on the
@@ -412,6 +505,9 @@ memif_control_fd_handler (void *ptr, memif_fd_event_type_t events)
       break;
     case FD_WORK:
       on_work (e->owner);
+      break;
+    case FD_DEADLINE:
+      on_deadline (e->owner);
       break;
     case FD_INTERRUPT:
       {

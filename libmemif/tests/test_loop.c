@@ -1,6 +1,12 @@
 /* test_loop.c - a master and a slave in one process, driven by the engine's
  * own event loop: handshake, both directions, chains, refusal, reconnect. */
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../libmemif.h"
@@ -173,10 +179,113 @@ test_refusals (void)
   memif_delete_socket (&msock);
 }
 
+static int
+raw_socket (void)
+{
+  return socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+}
+
+static struct sockaddr_un
+abstract_addr (const char *name, socklen_t *len)
+{
+  struct sockaddr_un a = {.sun_family = AF_UNIX };
+  memcpy (a.sun_path + 1, name, strlen (name));
+  *len = (socklen_t) (offsetof (struct sockaddr_un, sun_path) + 1
+		      + strlen (name));
+  return a;
+}
+
+static uint64_t
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* Runs sock's loop until fd is readable; returns the milliseconds it took,
+ * or -1 after 5 s. Nothing but the engine's own timer can make it so. */
+static long
+pump_until_readable (memif_socket_handle_t sock, int fd)
+{
+  uint64_t t0 = now_ms ();
+  while (now_ms () - t0 < 5000)
+    {
+      struct pollfd p = {.fd = fd,.events = POLLIN };
+      if (poll (&p, 1, 0) == 1)
+	return (long) (now_ms () - t0);
+      memif_poll_event (sock, 5);
+    }
+  return -1;
+}
+
+/* Reads one message: its type, and the DISCONNECT reason into why. */
+static int
+read_msg (int fd, char why[97])
+{
+  uint8_t b[128] = { 0 };
+  ssize_t n = recv (fd, b, sizeof (b), MSG_DONTWAIT);
+  if (n != 128)
+    return -1;
+  memcpy (why, b + 6, 96);
+  why[96] = 0;
+  return b[0] | (b[1] << 8);
+}
+
+/* A peer silent in the handshake is ended by the deadline timer alone, on
+ * both sides, with DISCONNECT "handshake timed out". */
+static void
+test_handshake_deadline (void)
+{
+  const char *name = "memif-test-deadline";
+  char path[64], why[97];
+  snprintf (path, sizeof (path), "@%s", name);
+  socklen_t alen;
+  struct sockaddr_un addr = abstract_addr (name, &alen);
+
+  /* Master: a slave that connects and never sends INIT. */
+  state_t ms = { 0 };
+  memif_socket_handle_t msock = mksock (path);
+  CHECK_EQ (memif_set_handshake_timeout (msock, 100), 0);
+  memif_conn_handle_t m = mkconn (msock, 1, 3, NULL, &ms, 0);
+  int c = raw_socket ();
+  CHECK_EQ (connect (c, (struct sockaddr *) &addr, alen), 0);
+  CHECK (pump_until_readable (msock, c) >= 0);
+  CHECK_EQ (read_msg (c, why), 2);	/* HELLO on accept */
+  long took = pump_until_readable (msock, c);
+  CHECK (took >= 90 && took < 2000);
+  CHECK_EQ (read_msg (c, why), 8);
+  CHECK (strcmp (why, "handshake timed out") == 0);
+  close (c);
+  memif_delete (&m);
+  memif_delete_socket (&msock);
+
+  /* Slave: a master that accepts and never sends HELLO. */
+  int l = raw_socket ();
+  CHECK_EQ (bind (l, (struct sockaddr *) &addr, alen), 0);
+  CHECK_EQ (listen (l, 4), 0);
+  state_t ss = { 0 };
+  memif_socket_handle_t ssock = mksock (path);
+  CHECK_EQ (memif_set_handshake_timeout (ssock, 100), 0);
+  memif_conn_handle_t s = mkconn (ssock, 0, 3, NULL, &ss, 0);
+  int a = accept (l, NULL, NULL);
+  CHECK (a >= 0);
+  took = pump_until_readable (ssock, a);
+  CHECK (took >= 80 && took < 2000);
+  CHECK_EQ (read_msg (a, why), 8);
+  CHECK (strcmp (why, "handshake timed out") == 0);
+  CHECK (strcmp (ss.reason, "handshake timed out") == 0);
+  close (a);
+  memif_delete (&s);
+  memif_delete_socket (&ssock);
+  close (l);
+}
+
 int
 main (void)
 {
   test_connect_and_transfer ();
   test_refusals ();
+  test_handshake_deadline ();
   return check_report ("test_loop");
 }
