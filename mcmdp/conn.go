@@ -67,7 +67,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		}
 	}
 	sock, err := memif.NewSocket(memif.SocketConfig{Path: p.Memif.SocketPath, AppName: "mcmdp",
-		RetryInterval: int64(50 * time.Millisecond)})
+		RetryInterval: int64(50 * time.Millisecond), HandshakeTimeout: int64(p.HandshakeTimeout)})
 	if err != nil {
 		return nil, fmt.Errorf("mcmdp: socket %s: %w", p.Memif.SocketPath, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -204,6 +205,46 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 			sendFrame(t, tx, 5, tx.FrameSize())
 			got := recvFrame(t, rx)
 			assert.True(t, filled(got.Data, 5))
+			require.NoError(t, rx.EnqueueBuffer(got))
+		})
+	}
+}
+
+// A slave that stalls mid-handshake holds the master's interface id only
+// until the handshake deadline; the next good sender is served.
+func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
+	for _, after := range []uint16{memifpeer.MsgInit, memifpeer.MsgAddRegion} {
+		t.Run(map[uint16]string{memifpeer.MsgInit: "after INIT", memifpeer.MsgAddRegion: "after a region"}[after], func(t *testing.T) {
+			path := sockPath(t)
+			rxp := videoParam(path, Rx)
+			rxp.Memif.IsMaster, rxp.HandshakeTimeout = true, 300*time.Millisecond
+			rxc := make(chan *Conn, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+				defer cancel()
+				c, err := CreateConnection(ctx, rxp)
+				assert.NoError(t, err)
+				rxc <- c
+			}()
+			silent, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
+				ID: rxp.Memif.InterfaceID, Log2Ring: 4, BufferSize: 256, SilentAfter: after}, waitTimeout)
+			require.NoError(t, err)
+			defer silent.Close()
+			began := time.Now()
+			d, err := silent.WaitDisconnect(waitTimeout)
+			require.NoError(t, err)
+			assert.Contains(t, d.Reason, "handshake timed out")
+			assert.GreaterOrEqual(t, time.Since(began), 250*time.Millisecond, "not before the deadline")
+
+			txp := videoParam(path, Tx)
+			txp.Memif.IsMaster = false
+			tx := create(t, txp)
+			rx := <-rxc
+			require.NotNil(t, rx)
+			defer rx.Close()
+			sendFrame(t, tx, 1, tx.FrameSize())
+			got := recvFrame(t, rx)
+			assert.True(t, filled(got.Data, 1))
 			require.NoError(t, rx.EnqueueBuffer(got))
 		})
 	}

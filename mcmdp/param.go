@@ -99,6 +99,10 @@ type ConnParam struct {
 	// DrainTimeout bounds how long Close waits for the receiver to take
 	// what was already enqueued; 0 means 2s.
 	DrainTimeout time.Duration
+	// HandshakeTimeout bounds a memif handshake from the connection to
+	// CONNECTED, on either side; a peer that stalls in it is dropped with
+	// a reason, so it cannot hold the interface id. 0 means 5s.
+	HandshakeTimeout time.Duration
 }
 
 // ParamError names the parameter that is wrong.
@@ -144,6 +148,8 @@ func (p *ConnParam) Validate() error {
 		return bad("Queues", "%d, at most %d", p.Queues, maxQueues)
 	case p.DrainTimeout < 0:
 		return bad("DrainTimeout", "negative")
+	case p.HandshakeTimeout < 0:
+		return bad("HandshakeTimeout", "negative")
 	}
 	switch p.Payload {
 	case PayloadVideo:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,6 +86,8 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 		{"PixFmt", func(p *ConnParam) { p.PixFmt = 99 }},
 		{"Log2RingSize", func(p *ConnParam) { p.Log2RingSize = 15 }},
 		{"Queues", func(p *ConnParam) { p.Queues = 9 }},
+		{"DrainTimeout", func(p *ConnParam) { p.DrainTimeout = -1 }},
+		{"HandshakeTimeout", func(p *ConnParam) { p.HandshakeTimeout = -time.Second }},
 		{"Payload", func(p *ConnParam) { p.Payload = 9 }},
 		{"Audio.PTime", func(p *ConnParam) {
 			p.Payload, p.Audio = PayloadAudio, AudioParam{AudioPCM16, Sampling44K, PTime1ms, 2}

@@ -17,6 +17,10 @@ type SlaveConfig struct {
 	BufferSize uint32
 	Extra      []uint64 // sizes of regions 1, 2, ...
 	Timeout    time.Duration
+	// SilentAfter stops the handshake, with no error, once this message
+	// type (MsgInit, MsgAddRegion, MsgAddRing) was acknowledged: a peer
+	// that holds its place and says nothing more.
+	SilentAfter uint16
 }
 
 // Slave is a slave that completed the handshake by the book and then does
@@ -58,6 +62,9 @@ func (s *Slave) handshake() error {
 	if err := s.exchange(Init(s.cfg.ID, "", "memifpeer")); err != nil {
 		return fmt.Errorf("INIT: %w", err)
 	}
+	if s.cfg.SilentAfter == MsgInit {
+		return nil
+	}
 	rings := s.cfg.ringSize()
 	bufs := 2 * (1 << s.cfg.Log2Ring) * int(s.cfg.BufferSize)
 	size := 2*rings + bufs
@@ -77,6 +84,9 @@ func (s *Slave) handshake() error {
 	if err := s.exchange(AddRegion(0, uint64(size)), fd); err != nil {
 		return fmt.Errorf("ADD_REGION 0: %w", err)
 	}
+	if s.cfg.SilentAfter == MsgAddRegion {
+		return nil
+	}
 	for k, sz := range s.cfg.Extra {
 		_, fd, err := memfd(sz, false)
 		if err != nil {
@@ -95,6 +105,9 @@ func (s *Slave) handshake() error {
 		s.efd[k] = efd
 		if err := s.exchange(AddRing(k == 0, 0, 0, uint32(off), s.cfg.Log2Ring), efd); err != nil {
 			return fmt.Errorf("ADD_RING: %w", err)
+		}
+		if s.cfg.SilentAfter == MsgAddRing {
+			return nil
 		}
 	}
 	if err := s.Send(Connect("memifpeer")); err != nil {
