@@ -31,8 +31,7 @@ type Conn struct {
 	rr       int
 	nextSeq  uint32
 	rxCount  uint32
-	lastSeq  uint32
-	haveSeq  bool
+	seq      seqTracker
 	scratch  [256]memif.Buffer
 	guard    []byte // Debug: faults on any access
 
@@ -152,7 +151,7 @@ func (c *Conn) startSession(connects uint64) {
 	for k := range c.queues {
 		c.queues[k] = newQueue(uint16(k), d.RingSize)
 	}
-	c.haveSeq = false
+	c.seq.restart()
 	c.up = true
 }
 

@@ -143,10 +143,7 @@ func (c *Conn) deliver(q *queue, end int) *Buffer {
 	} else if seq, ts, ok := getTrailer(data[max(len(data)-trailerSize, 0):]); ok {
 		data = data[:len(data)-trailerSize]
 		b.SeqNum, b.Timestamp = seq, ts
-		if c.haveSeq && seq != c.lastSeq+1 {
-			c.st.seqGaps.Add(uint64(seq - c.lastSeq - 1))
-		}
-		c.lastSeq, c.haveSeq = seq, true
+		c.st.seqGaps.Store(c.seq.add(seq))
 	} else {
 		c.st.framing.Add(1) // delivered whole, but without metadata
 		b.SeqNum, b.Timestamp = c.rxCount, 0
