@@ -47,7 +47,7 @@ const (
 
 // waitHook, when set (by tests only), runs in every receive wait between
 // leaving the socket mutex and polling, to provoke races there.
-var waitHook atomic.Pointer[func(registered bool)]
+var waitHook atomic.Pointer[func(i *Interface, registered bool)]
 
 // WaitRx blocks until receive queue qid is signalled by the peer, the
 // session the wait began in ends, the interface closes, or timeout passes
@@ -97,7 +97,7 @@ func (i *Interface) waitRx(first uint16, n int, timeout time.Duration) error {
 	i.s.mu.Unlock()
 	hook := waitHook.Load()
 	if hook != nil {
-		(*hook)(false)
+		(*hook)(i, false)
 	}
 	wake, err := i.joinWait(gen)
 	if wake < 0 {
@@ -105,7 +105,7 @@ func (i *Interface) waitRx(first uint16, n int, timeout time.Duration) error {
 	}
 	defer i.leaveWait(gen)
 	if hook != nil {
-		(*hook)(true)
+		(*hook)(i, true)
 	}
 	fds[n] = unix.PollFd{Fd: int32(wake), Events: unix.POLLIN}
 	for {

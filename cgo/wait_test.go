@@ -60,8 +60,8 @@ func TestWaitSpanningReconnectWakes(t *testing.T) {
 
 			reached, proceed := make(chan struct{}), make(chan struct{})
 			var once sync.Once
-			hook := func(reg bool) {
-				if reg == registered {
+			hook := func(i *Interface, reg bool) {
+				if i == m && reg == registered {
 					once.Do(func() { close(reached); <-proceed })
 				}
 			}
@@ -94,4 +94,31 @@ func TestWaitSpanningReconnectWakes(t *testing.T) {
 			assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
 		})
 	}
+}
+
+// TestWaitRxAllocatesNothing: waits are on the data path.
+func TestWaitRxAllocatesNothing(t *testing.T) {
+	m, s := pair(t, Config{InterfaceID: 23}, Config{InterfaceID: 23})
+	var sb, rb [1]Buffer
+	allocs := testing.AllocsPerRun(50, func() {
+		if n, err := s.Alloc(0, sb[:], 8); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		if n, err := s.Tx(0, sb[:]); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		if err := m.WaitRx(0, waitTimeout); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := m.Rx(0, rb[:]); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		if err := m.Refill(0, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.WaitRxAny(1, time.Microsecond); err != ErrTimeout {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
 }
