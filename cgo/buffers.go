@@ -8,10 +8,7 @@ package cgo
 import "C"
 
 import (
-	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // The data path: one cgo call per burst, no Go allocation per buffer.
@@ -109,6 +106,7 @@ func (i *Interface) Rx(qid uint16, bufs []Buffer) (int, error) {
 	}
 	got := i.count()
 	rc := C.memif_rx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), got)
+	i.noteRx(qid, int(*got))
 	for k := 0; k < int(*got); k++ {
 		toGo(&bufs[k], &cb[k])
 	}
@@ -151,76 +149,6 @@ func (i *Interface) SetRxMode(qid uint16, polling bool) error {
 		mode = C.MEMIF_RX_MODE_POLLING
 	}
 	return check("set rx mode", int(C.memif_set_rx_mode(h, mode, C.uint16_t(qid))))
-}
-
-// WaitRx blocks until receive queue qid is signalled by the peer, the
-// interface disconnects or closes, or timeout passes (timeout < 0 waits
-// without limit). It needs interrupt mode: in polling mode the peer does not
-// signal. A nil return means "try Rx", not that data is certainly there.
-func (i *Interface) WaitRx(qid uint16, timeout time.Duration) error {
-	return i.waitRx(qid, 1, timeout)
-}
-
-// MaxWaitQueues is how many receive queues WaitRxAny watches at most.
-const MaxWaitQueues = 8
-
-// WaitRxAny is WaitRx over receive queues 0..n-1 (n at most MaxWaitQueues).
-func (i *Interface) WaitRxAny(n int, timeout time.Duration) error {
-	if n < 1 || n > MaxWaitQueues {
-		return &Error{Op: "wait", Code: ErrInvalidArg, Reason: "queue count"}
-	}
-	return i.waitRx(0, n, timeout)
-}
-
-func (i *Interface) waitRx(first uint16, n int, timeout time.Duration) error {
-	var fds [MaxWaitQueues + 1]unix.PollFd
-	h, err := i.lock()
-	if err != nil {
-		return err
-	}
-	efd := i.count() // C scratch: no Go variable escapes to C
-	for k := 0; k < n; k++ {
-		rc := C.memif_get_queue_efd(h, C.uint16_t(int(first)+k), (*C.int)(unsafe.Pointer(efd)))
-		if rc != 0 {
-			i.s.mu.Unlock()
-			return dataErr(int(rc))
-		}
-		fds[k] = unix.PollFd{Fd: int32(*(*C.int)(unsafe.Pointer(efd))), Events: unix.POLLIN}
-	}
-	i.s.mu.Unlock()
-	i.waitMu.Lock()
-	if i.wakeFd < 0 {
-		i.waitMu.Unlock()
-		return ErrClosed
-	}
-	i.waiters++
-	fds[n] = unix.PollFd{Fd: int32(i.wakeFd), Events: unix.POLLIN}
-	i.waitMu.Unlock()
-	defer func() {
-		i.waitMu.Lock()
-		i.waiters--
-		i.waitMu.Unlock()
-		i.releaseWake()
-	}()
-	var ts *unix.Timespec
-	if timeout >= 0 {
-		t := unix.NsecToTimespec(int64(timeout))
-		ts = &t
-	}
-	got, perr := unix.Ppoll(fds[:n+1], ts, nil)
-	switch {
-	case perr == unix.EINTR:
-		return nil
-	case perr != nil:
-		return &Error{Op: "wait", Code: ErrSyscall, Reason: perr.Error()}
-	case got == 0:
-		return ErrTimeout
-	case i.closed.Load():
-		return ErrClosed
-	case fds[n].Revents != 0 && !i.up.Load():
-		return Errno(ErrNoConn)
-	}
-	return nil
 }
 
 // Details reports the interface as the engine sees it.

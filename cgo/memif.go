@@ -151,13 +151,13 @@ func goOnFdUpdate(fd C.int, typ C.int, priv C.uintptr_t, ctx C.uintptr_t) C.int 
 func goOnLink(ctx C.uintptr_t, up C.int) {
 	i := cgo.Handle(ctx).Value().(*Interface)
 	if up != 0 {
-		i.drainWake()
+		i.sessionChanged(true)
 		i.connects.Add(1)
 		i.up.Store(true)
 	} else {
 		i.up.Store(false)
 		i.disconnects.Add(1)
-		i.wake()
+		i.sessionChanged(false)
 	}
 	i.changed.Notify()
 }
@@ -281,33 +281,6 @@ func (i *Interface) Close() error {
 	i.releaseWake()
 	i.changed.Notify()
 	return check("delete", int(rc))
-}
-
-func (i *Interface) wake() {
-	i.waitMu.Lock()
-	if i.wakeFd >= 0 {
-		unix.Write(i.wakeFd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
-	}
-	i.waitMu.Unlock()
-}
-
-func (i *Interface) drainWake() {
-	var b [8]byte
-	i.waitMu.Lock()
-	if i.wakeFd >= 0 {
-		unix.Read(i.wakeFd, b[:])
-	}
-	i.waitMu.Unlock()
-}
-
-// releaseWake closes the wake fd once no waiter uses it any more.
-func (i *Interface) releaseWake() {
-	i.waitMu.Lock()
-	if i.closed.Load() && i.waiters == 0 && i.wakeFd >= 0 {
-		unix.Close(i.wakeFd)
-		i.wakeFd = -1
-	}
-	i.waitMu.Unlock()
 }
 
 // lock enters the engine for a data-path call; it fails once closed, or

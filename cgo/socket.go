@@ -58,12 +58,17 @@ type Interface struct {
 
 	changed notify.Broadcast // every state change
 
-	// wakeFd is written on disconnect and close to wake WaitRx; it is
-	// drained on connect. waiters keeps it open while in use.
-	waitMu  sync.Mutex
-	waiters int
-	wakeFd  int
-	closed  atomic.Bool
+	// Receive waits, see wait.go. waitGen numbers link changes; it moves
+	// under both the socket mutex and waitMu. The waiter counts, genUp and
+	// wakeFd's opening and closing are under waitMu.
+	waitMu     sync.Mutex
+	waitGen    atomic.Uint64
+	genUp      bool
+	curWaiters int // registered during the current waitGen
+	oldWaiters int // registered before it: the wake fd stays readable for them
+	wakeFd     int
+	closed     atomic.Bool
+	rxWake     [maxRxQueues]atomic.Uint32 // per receive queue, see noteRx
 }
 
 // Status reports the interface's connection state.

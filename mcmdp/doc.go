@@ -39,5 +39,9 @@
 // A receiver waits for the sender's memif interrupt; a sender with a full
 // ring waits for the receiver to release buffers, which our engine signals
 // across processes (with other memif peers it polls every 200µs). Nothing
-// sleeps in fixed steps; only a receiver in Polling mode spins.
+// sleeps in fixed steps; only a receiver in Polling mode spins. Timed
+// waits last their timeout even when signals interrupt them. A peer that
+// keeps signalling with nothing on the ring (an interrupt flood) is not
+// answered each time: the receiver then looks at that ring once per
+// millisecond until a frame arrives or the signals stop.
 package mcmdp

@@ -1,0 +1,124 @@
+package cgo
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcmgo/mcm/internal/sigstorm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestWaitsLastTheirTimeoutUnderSignals: a signal reaching the waiting
+// thread (SIGURG from the Go runtime, SIGCHLD from a child) must not end a
+// timed wait before its deadline.
+func TestWaitsLastTheirTimeoutUnderSignals(t *testing.T) {
+	m, _ := pair(t, Config{InterfaceID: 21, Log2RingSize: 3}, Config{InterfaceID: 21, Log2RingSize: 3})
+	fillRing(t, m) // m's transmit ring is full and the slave never reads
+	const timeout = 5 * time.Millisecond
+	waits := []struct {
+		name string
+		wait func() error
+	}{
+		{"WaitRx", func() error { return m.WaitRx(0, timeout) }},
+		{"WaitRxAny", func() error { return m.WaitRxAny(1, timeout) }},
+	}
+	if bundledEngine {
+		waits = append(waits, struct {
+			name string
+			wait func() error
+		}{"WaitTx", func() error { return m.WaitTx(0, timeout, 1) }})
+	}
+	stop := sigstorm.Start(100 * time.Microsecond)
+	defer stop()
+	for round := 0; round < 4; round++ {
+		for _, w := range waits {
+			start := time.Now()
+			err := w.wait()
+			took := time.Since(start)
+			assert.ErrorIs(t, err, ErrTimeout, "%s round %d", w.name, round)
+			assert.GreaterOrEqual(t, took, timeout, "%s round %d ended early", w.name, round)
+		}
+	}
+	require.NotZero(t, stop(), "no signal was sent")
+}
+
+// TestWaitSpanningReconnectWakes: the session a wait began in ends and a
+// new one begins after the waiter took its queue's eventfd but before it
+// polls; the fd it took is closed, and its number likely reused by the new
+// session. The wait must still end at once, before or after registering.
+func TestWaitSpanningReconnectWakes(t *testing.T) {
+	for _, registered := range []bool{false, true} {
+		t.Run(map[bool]string{false: "before registering", true: "registered"}[registered], func(t *testing.T) {
+			path := sockPath(t)
+			ms, ss := newSocket(t, path), newSocket(t, path)
+			m := newIface(t, ms, Config{IsMaster: true, InterfaceID: 22})
+			s := newIface(t, ss, Config{InterfaceID: 22})
+			waitUp(t, m)
+			waitUp(t, s)
+
+			reached, proceed := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			hook := func(i *Interface, reg bool) {
+				if i == m && reg == registered {
+					once.Do(func() { close(reached); <-proceed })
+				}
+			}
+			waitHook.Store(&hook)
+			t.Cleanup(func() { waitHook.Store(nil) })
+
+			done := make(chan error, 1)
+			go func() { done <- m.WaitRx(0, -1) }()
+			select {
+			case <-reached:
+			case <-time.After(waitTimeout):
+				t.Fatal("the waiter never reached the hook")
+			}
+			require.NoError(t, s.Close())
+			waitUntil(t, m, "the first session to end", func(st Status) bool { return !st.Up })
+			newIface(t, ss, Config{InterfaceID: 22})
+			waitUntil(t, m, "the second session", func(st Status) bool { return st.Up && st.Connects == 2 })
+			waitHook.Store(nil)
+			close(proceed)
+			select {
+			case err := <-done:
+				assert.NoError(t, err, "up again: try Rx")
+			case <-time.After(2 * time.Second):
+				t.Fatal("a wait from the ended session sleeps on in the new one")
+			}
+
+			// The old session's wake was consumed: a new wait sleeps.
+			start := time.Now()
+			assert.ErrorIs(t, m.WaitRx(0, 20*time.Millisecond), ErrTimeout)
+			assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
+		})
+	}
+}
+
+// TestWaitRxAllocatesNothing: waits are on the data path.
+func TestWaitRxAllocatesNothing(t *testing.T) {
+	m, s := pair(t, Config{InterfaceID: 23}, Config{InterfaceID: 23})
+	var sb, rb [1]Buffer
+	allocs := testing.AllocsPerRun(50, func() {
+		if n, err := s.Alloc(0, sb[:], 8); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		if n, err := s.Tx(0, sb[:]); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		if err := m.WaitRx(0, waitTimeout); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := m.Rx(0, rb[:]); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		if err := m.Refill(0, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.WaitRxAny(1, time.Microsecond); err != ErrTimeout {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
