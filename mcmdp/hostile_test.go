@@ -3,6 +3,7 @@ package mcmdp
 import (
 	"context"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/mcmgo/mcm/internal/memifpeer"
 )
@@ -248,4 +250,77 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 			require.NoError(t, rx.EnqueueBuffer(got))
 		})
 	}
+}
+
+// A master that writes the receiver's interrupt eventfd in a tight loop,
+// with no frame behind it, must not cost the receiver a core; a real frame
+// inside the flood still arrives.
+func TestInterruptFloodFromMaster(t *testing.T) {
+	path := sockPath(t)
+	l, err := memifpeer.Listen(path)
+	require.NoError(t, err)
+	defer l.Close()
+	rxp := videoParam(path, Rx)
+	rxp.Raw = true
+	rxc := make(chan *Conn, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c, err := CreateConnection(ctx, rxp)
+		assert.NoError(t, err)
+		rxc <- c
+	}()
+	flooder, err := l.Accept(waitTimeout)
+	require.NoError(t, err)
+	defer flooder.Close()
+	rx := <-rxc
+	require.NotNil(t, rx)
+	defer rx.Close()
+
+	stop := make(chan struct{})
+	flooded := make(chan int)
+	go func() {
+		n := 0
+		for ; ; n++ {
+			select {
+			case <-stop:
+				flooded <- n
+				return
+			default:
+				flooder.Interrupt()
+			}
+		}
+	}()
+	type result struct {
+		cpu  time.Duration
+		b    *Buffer
+		err  error
+		took time.Duration
+	}
+	res := make(chan result, 1)
+	sent := make(chan time.Time, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		cpu0 := threadCPU(t)
+		b, err := rx.DequeueBuffer(waitTimeout)
+		res <- result{threadCPU(t) - cpu0, b, err, time.Since(<-sent)}
+	}()
+	time.Sleep(time.Second) // let the flood run with nothing to receive
+	sent <- time.Now()
+	require.NoError(t, flooder.Fill([]uint32{uint32(rx.FrameSize())}, []bool{false}))
+	r := <-res
+	close(stop)
+	writes := <-flooded
+	require.NoError(t, r.err)
+	assert.Equal(t, rx.FrameSize(), len(r.b.Data))
+	t.Logf("receiver thread %v of CPU over ~1 s of flood (%d eventfd writes); the frame took %v", r.cpu, writes, r.took)
+	assert.Less(t, r.cpu, 100*time.Millisecond, "the flood cost the receiver %v of CPU in about 1 s", r.cpu)
+	assert.Less(t, r.took, 200*time.Millisecond, "the real frame arrived late")
+}
+
+func threadCPU(t *testing.T) time.Duration {
+	var ru unix.Rusage
+	require.NoError(t, unix.Getrusage(unix.RUSAGE_THREAD, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
