@@ -248,15 +248,21 @@ func TestBadConfigIsRefusedBeforeAnySocket(t *testing.T) {
 	_, err := NewSocket(SocketConfig{Path: string(make([]byte, 108))})
 	assert.ErrorContains(t, err, "socket path")
 	s := newSocket(t, sockPath(t))
-	for _, c := range []Config{
-		{Secret: "0123456789012345678901234"},
-		{Name: "012345678901234567890123456789012"},
-		{Log2RingSize: 15},
-		{Mode: 3},
+	fds := countFds(t)
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Secret: "0123456789012345678901234"}, "secret is 25 bytes, at most 24"},
+		{Config{Name: "012345678901234567890123456789012"}, "name is 33 bytes, at most 32"},
+		{Config{Log2RingSize: 15}, "log2 ring size 15, at most 14"},
+		{Config{Mode: 3}, "unknown mode 3"},
 	} {
-		_, err := s.NewInterface(c)
-		assert.Error(t, err)
+		i, err := s.NewInterface(tc.c)
+		assert.Nil(t, i)
+		assert.EqualError(t, err, "memif: "+tc.want)
 	}
+	assert.Equal(t, fds, countFds(t), "a refused config opens nothing")
 	newIface(t, s, Config{InterfaceID: 1, IsMaster: true})
 	_, err = s.NewInterface(Config{InterfaceID: 1, IsMaster: true})
 	assert.ErrorIs(t, err, ErrInvalidArg, "duplicate id")

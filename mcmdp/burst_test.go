@@ -47,14 +47,27 @@ func TestBurstForms(t *testing.T) {
 	assert.Equal(t, uint64(640), rx.Stats().FramesRx)
 	assert.Zero(t, rx.Stats().SeqGaps)
 
+	moved := 0
 	allocs := testing.AllocsPerRun(100, func() {
-		n, _ := tx.DequeueBuffers(out[:], waitTimeout)
-		tx.EnqueueBuffers(out[:n])
+		n, err := tx.DequeueBuffers(out[:], waitTimeout)
+		if err != nil || n == 0 {
+			t.Fatal(n, err)
+		}
+		if err := tx.EnqueueBuffers(out[:n]); err != nil {
+			t.Fatal(err)
+		}
 		for got := 0; got < n; {
-			m, _ := rx.DequeueBuffers(in[:], waitTimeout)
-			rx.EnqueueBuffers(in[:m])
+			m, err := rx.DequeueBuffers(in[:], waitTimeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rx.EnqueueBuffers(in[:m]); err != nil {
+				t.Fatal(err)
+			}
 			got += m
 		}
+		moved += n
 	})
 	assert.Zero(t, allocs)
+	assert.GreaterOrEqual(t, moved, 101, "every run moved frames")
 }

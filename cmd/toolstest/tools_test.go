@@ -166,6 +166,9 @@ func TestSignalEndsCleanlyWithSummary(t *testing.T) {
 // summary follows it. script(1) gives the sender a pseudo-terminal.
 func TestProgressLineOnATerminal(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("script(1) (bsdutils) is missing on CI")
+		}
 		t.Skip("script(1) not installed")
 	}
 	dir := runDir(t)
