@@ -2,7 +2,6 @@ package mcmdp
 
 import (
 	"context"
-	"errors"
 	"os"
 	"runtime/debug"
 	"testing"
@@ -204,38 +203,44 @@ func TestChainedFramesThreeTimesTheBuffer(t *testing.T) {
 	assert.Zero(t, rx.Stats().FramingErrors)
 }
 
+// Each side's own Close wakes its blocked waiter with ErrClosed, while the
+// peer stays: a receiver waiting for frames, a sender waiting for room.
 func TestCloseWakesWaiters(t *testing.T) {
-	txp, rxp := pairParams(t)
-	tx, rx := connect(t, txp, rxp)
-	for { // fill the sender's ring
-		b, err := tx.DequeueBuffer(0)
-		if err != nil {
-			break
+	for _, side := range []TransferType{Rx, Tx} {
+		txp, rxp := pairParams(t)
+		txp.DrainTimeout = 10 * time.Millisecond // the ring will not drain
+		tx, rx := connect(t, txp, rxp)
+		for { // fill the sender's ring
+			b, err := tx.DequeueBuffer(0)
+			if err != nil {
+				require.ErrorIs(t, err, ErrTimeout)
+				break
+			}
+			require.NoError(t, tx.EnqueueBuffer(b))
 		}
-		require.NoError(t, tx.EnqueueBuffer(b))
-	}
-	for { // take everything and hold it: the sender's ring stays full
-		if _, err := rx.DequeueBuffer(0); err != nil {
-			break
+		for { // take everything and hold it: the sender's ring stays full
+			if _, err := rx.DequeueBuffer(0); err != nil {
+				require.ErrorIs(t, err, ErrTimeout)
+				break
+			}
 		}
-	}
-	errs := make(chan error, 2)
-	go func() {
-		_, err := rx.DequeueBuffer(-1) // nothing more can arrive
-		errs <- err
-	}()
-	go func() {
-		_, err := tx.DequeueBuffer(-1) // no room until rx releases
-		errs <- err
-	}()
-	require.NoError(t, rx.Close())
-	require.NoError(t, tx.Close())
-	for k := 0; k < 2; k++ {
+		c := map[TransferType]*Conn{Rx: rx, Tx: tx}[side]
+		errs := make(chan error, 1)
+		go func() {
+			_, err := c.DequeueBuffer(-1) // nothing can arrive, no room can free up
+			errs <- err
+		}()
 		select {
 		case err := <-errs:
-			assert.True(t, errors.Is(err, ErrClosed) || errors.Is(err, ErrDisconnected), "%v", err)
+			t.Fatalf("side %d: DequeueBuffer(-1) returned %v while nothing could happen", side, err)
+		case <-time.After(50 * time.Millisecond): // blocked, as it should be
+		}
+		require.NoError(t, c.Close())
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, ErrClosed, "side %d", side)
 		case <-time.After(waitTimeout):
-			t.Fatal("a waiter was not woken by Close")
+			t.Fatalf("side %d: a waiter was not woken by its Conn's Close", side)
 		}
 	}
 }
