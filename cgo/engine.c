@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: cfc194c024354f877f0716475f1be819a9c3e03f555e2092adae2850ddb73119 */
+ * sources sha256: b464cfc5c7611689a18cc2e91efadd5c44a0a7a03c71e58505d7c80fff130f7b */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"
