@@ -75,3 +75,12 @@ func freeTxWait(p unsafe.Pointer) {}
 
 // SetCloseReason: upstream libmemif always sends its own reason.
 func (i *Interface) SetCloseReason(reason string) error { return nil }
+
+// ReleaseStale: upstream libmemif unmaps a session's memory at its
+// disconnect and keeps nothing, so there is nothing to release.
+func (i *Interface) ReleaseStale(session uint64) error {
+	if i.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
