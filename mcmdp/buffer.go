@@ -31,6 +31,7 @@ type Buffer struct {
 	mem     []byte         // Tx zero-copy: the whole shared buffer
 	chained bool
 	stage   []byte // chains: the contiguous copy
+	pins    uint64 // engine session whose placeholders this held buffer keeps (0: none)
 }
 
 const (
