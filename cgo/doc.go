@@ -17,7 +17,11 @@
 // Zero-copy contract: Buffer.Data points into shared memory. It is valid
 // until the buffer is returned (Tx for transmit buffers, Refill for received
 // ones) or the Interface is closed. If the peer disconnects while buffers are
-// held, the bundled engine swaps their memory for private zero pages, so a
-// late access reads zeros instead of faulting; with libmemif_system the
-// memory is unmapped and must not be touched after a disconnect.
+// held, the bundled engine swaps the pages under exactly those buffers for
+// private zero pages (reserving no swap) and unmaps the rest of the
+// session's memory, so a late access reads zeros or writes to a private page
+// instead of faulting. The placeholders stay until ReleaseStale is called for
+// that session, which the caller does once it holds none of its buffers, or
+// until Close. With libmemif_system the memory is unmapped at the disconnect
+// and must not be touched after it.
 package cgo

@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 7e7b46d0358810f44ddbcac4c14a190f826edd6c7d40e8e80100438114a10094 */
+ * sources sha256: 869e6503597a4eb08c621ad71e28d385ad6ad7dd7e0428879f870ead92071cd7 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

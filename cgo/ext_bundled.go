@@ -145,3 +145,21 @@ func (i *Interface) Fault(reason string) error {
 	defer C.free(unsafe.Pointer(cs))
 	return check("fault", int(C.memif_fault(h, cs)))
 }
+
+// ReleaseStale unmaps the placeholders of buffers that were held when
+// session ended (sessions are numbered like Status().Connects: n is the
+// n-th to come up), or those of every ended session when session is 0.
+//
+// Contract: call it only once no Buffer of that session is held any more;
+// the Data of such a Buffer may fault afterwards. Until then its memory
+// stays readable (zeros) and writable (to a private page). Buffers of the
+// current session are never affected, so it is safe to call at any time
+// for a session the caller has seen end. Close releases everything.
+func (i *Interface) ReleaseStale(session uint64) error {
+	i.s.mu.Lock() // not lock(): a pinned caller releases older sessions
+	defer i.s.mu.Unlock()
+	if i.h == nil {
+		return ErrClosed
+	}
+	return check("release stale", int(C.memif_release_stale(C.memif_conn_handle_t(i.h), C.uint64_t(session))))
+}

@@ -82,3 +82,12 @@ func (i *Interface) SetCloseReason(reason string) error { return nil }
 // Fault: upstream libmemif cannot end a session from the application; the
 // caller must stop reading from the faulty peer instead.
 func (i *Interface) Fault(reason string) error { return ErrNotSupported }
+
+// ReleaseStale: upstream libmemif unmaps a session's memory at its
+// disconnect and keeps nothing, so there is nothing to release.
+func (i *Interface) ReleaseStale(session uint64) error {
+	if i.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}

@@ -173,6 +173,16 @@ memif_delete (memif_conn_handle_t *conn)
 }
 
 int
+memif_release_stale (memif_conn_handle_t conn, uint64_t session)
+{
+  memif_conn_t *c = conn;
+  if (!c)
+    return MEMIF_ERR_INVAL_ARG;
+  stale_release (c, session);
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
 memif_set_delete_reason (memif_conn_handle_t conn, const char *reason)
 {
   memif_conn_t *c = conn;

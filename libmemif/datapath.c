@@ -150,6 +150,9 @@ buffer_alloc (memif_conn_handle_t conn, uint16_t qid, memif_buffer_t *bufs,
 	  if (!p || cap == 0)
 	    return lying (c, "peer posted a buffer outside its region");
 	  memif_buffer_t *b = &bufs[n + k];
+	  q->spans[slot & (q->size - 1)] = (span_t)
+	  {
+	  p, cap};
 	  b->desc_index = slot & (q->size - 1);
 	  b->queue = q;
 	  b->data = p;
@@ -309,6 +312,9 @@ memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
       if (!p || (!c->args.is_master && d.length > c->buffer_size))
 	return lying (c, "peer sent a descriptor outside its region");
       memif_buffer_t *b = &bufs[i];
+      q->spans[slot & (q->size - 1)] = (span_t)
+      {
+      p, d.length};
       b->desc_index = slot & (q->size - 1);
       b->queue = q;
       b->data = p;

@@ -31,6 +31,7 @@ connected (memif_conn_t *c)
 {
   c->state = CONN_UP;
   c->error[0] = 0;
+  c->sessions++;
   if (c->on_connect)
     c->on_connect (c, c->private_ctx);
 }

@@ -302,6 +302,21 @@ int memif_set_delete_reason (memif_conn_handle_t conn, const char *reason);
 #define MEMIF_HAVE_EXT_FAULT 1
 int memif_fault (memif_conn_handle_t conn, const char *reason);
 
+/* Buffers held across a disconnect. When the peer goes while the
+ * application holds buffers (allocated and not sent, received and not
+ * refilled), the pages under exactly those buffers are swapped for private
+ * zero pages (a late read sees zeros, a late write lands there, nothing
+ * faults) and the rest of the session's memory is unmapped. The placeholders
+ * are numbered by the session they come from: 1 for the interface's first
+ * session that came up, n for the one that started with the n-th
+ * on_connect. memif_release_stale unmaps those of that session, or of every
+ * ended session with session 0; the application calls it once it holds no
+ * buffer of that session any more (any access after it may fault).
+ * memif_delete releases them all. Placeholders of the current session do
+ * not exist yet and are never touched. */
+#define MEMIF_HAVE_EXT_RELEASE_STALE 1
+int memif_release_stale (memif_conn_handle_t conn, uint64_t session);
+
 /* Called whenever a handshake is refused or a connection ends with a reason,
  * on either side: err is the memif_err_t, reason the text sent or received in
  * DISCONNECT. conn is NULL when no interface matched (e.g. unknown id on a

@@ -45,6 +45,25 @@ typedef struct
   int fd;
 } region_t;
 
+/* What the application was handed for one ring slot: the engine's private
+ * record, so that a disconnect keeps exactly that memory alive even if the
+ * peer rewrote the descriptor since. */
+typedef struct
+{
+  uint8_t *p;
+  uint32_t len;
+} span_t;
+
+/* A page range kept mapped after its session ended, because the
+ * application still held buffers there; session numbers it for
+ * memif_release_stale. */
+typedef struct
+{
+  void *addr;
+  size_t size;
+  uint64_t session;
+} stale_t;
+
 /* One ring as seen by this side. "own" is this side's shadow of the index it
  * writes (slave: head, master: tail): it is never read back from shared
  * memory, so a peer scribbling on it cannot move us. */
@@ -62,6 +81,7 @@ typedef struct
   uint16_t alloc;		/* tx: allocated, not yet sent */
   uint16_t held;		/* rx: handed out, not yet refilled */
   uint32_t first_buffer;	/* slave: index of slot 0's buffer */
+  span_t *spans;		/* per slot: what alloc / rx handed out */
 } queue_t;
 
 enum conn_state
@@ -94,10 +114,13 @@ struct memif_conn
   uint16_t s2m_added, m2s_added;
   uint8_t rx_polling[MW_MAX_RINGS + 1];	/* survives reconnects */
 
-  /* mappings kept alive after a disconnect because the application still
-   * held buffers in them; replaced by private zero pages, freed on delete */
-  region_t *stale;
-  uint32_t nstale;
+  uint64_t sessions;		/* sessions that came up: numbers them */
+
+  /* page ranges kept alive after a disconnect because the application still
+   * held buffers in them (private zero pages); freed by memif_release_stale
+   * or memif_delete */
+  stale_t *stale;
+  uint32_t nstale, stale_cap;
 
   bool fault;			/* data path found the peer lying */
   int fault_err;
@@ -214,6 +237,7 @@ void session_free (memif_conn_t *c, bool keep_held);
 void *region_ptr (memif_conn_t *c, uint16_t region, uint32_t offset,
 		  uint32_t len);
 void stale_free (memif_conn_t *c);
+void stale_release (memif_conn_t *c, uint64_t session);
 void slave_desc_reset (memif_conn_t *c, queue_t *q, uint16_t slot,
 		       uint32_t headroom);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -312,6 +313,12 @@ session_start (memif_conn_t *c, const char **why)
 	  mw_store_release (&q->ring->head, q->own);
 	}
       q->alloc = q->held = 0;
+      q->spans = mem_alloc (c->sock, q->size * sizeof (span_t));
+      if (!q->spans)
+	{
+	  *why = "out of memory";
+	  return MEMIF_ERR_NOMEM;
+	}
       /* Announce that this side wakes senders waiting on its releases. */
       if (rx && master)
 	__atomic_store_n (&q->ring->ext_tail_wakes, MW_EXT_WAKES,
@@ -336,23 +343,168 @@ session_start (memif_conn_t *c, const char **why)
   return 0;
 }
 
+/* Records a kept range; false when the list cannot grow (the range then
+ * stays mapped for the life of the process: a leak, never a fault). */
 static bool
-buffers_out (memif_conn_t *c)
+stale_add (memif_conn_t *c, uint8_t *lo, uint8_t *hi)
 {
-  for (uint32_t i = 0; c->s2m && i < MW_MAX_RINGS; i++)
-    if (c->s2m[i].held || c->s2m[i].alloc || c->m2s[i].held
-	|| c->m2s[i].alloc)
-      return true;
-  return false;
+  if (c->nstale == c->stale_cap)
+    {
+      uint32_t cap = c->stale_cap ? 2 * c->stale_cap : 8;
+      stale_t *ns = mem_alloc (c->sock, cap * sizeof (*ns));
+      if (!ns)
+	return false;
+      if (c->nstale)
+	memcpy (ns, c->stale, c->nstale * sizeof (*ns));
+      mem_free (c->sock, c->stale);
+      c->stale = ns;
+      c->stale_cap = cap;
+    }
+  c->stale[c->nstale++] = (stale_t)
+  {
+  lo, (size_t) (hi - lo), c->sessions};
+  return true;
 }
 
-/* Unmaps the session. When the application still holds buffers, their
- * address range is swapped for private zero pages instead, so a late read
- * sees zeros rather than faulting; those ranges go at memif_delete. */
+/* Swaps [lo, hi) for private zero pages. MAP_NORESERVE: nothing is
+ * committed for pages a late reader never writes. MAP_FIXED replaces the
+ * shared pages in one step, so no other mapping can slip in between. If
+ * that fails the shared mapping itself stays: the peer's pages live on,
+ * but the application still never faults. */
+static void
+keep_range (memif_conn_t *c, uint8_t *lo, uint8_t *hi)
+{
+  mmap (lo, (size_t) (hi - lo), PROT_READ | PROT_WRITE,
+	MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  stale_add (c, lo, hi);
+}
+
+typedef struct
+{
+  uint8_t *lo, *hi;
+} range_t;
+
+static int
+range_cmp (const void *a, const void *b)
+{
+  const range_t *x = a, *y = b;
+  return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static uintptr_t page_mask;
+
+static uint8_t *
+page_down (const uint8_t *p)
+{
+  return (uint8_t *) ((uintptr_t) p & ~page_mask);
+}
+
+static uint8_t *
+page_up (const uint8_t *p)
+{
+  return (uint8_t *) (((uintptr_t) p + page_mask) & ~page_mask);
+}
+
+/* The slots the application holds: tx allocated and not sent, rx handed
+ * out and not refilled (both contiguous in ring order), as pages. */
+static uint32_t
+held_ranges (memif_conn_t *c, range_t *out)
+{
+  uint32_t n = 0;
+  for (uint32_t i = 0; c->s2m && i < MW_MAX_RINGS; i++)
+    {
+      queue_t *qs[2] = { &c->s2m[i], &c->m2s[i] };
+      for (int k = 0; k < 2; k++)
+	{
+	  queue_t *q = qs[k];
+	  if (!q->spans)
+	    continue;
+	  uint16_t first[2] = { q->own, (uint16_t) (q->last - q->held) };
+	  uint16_t count[2] = { q->alloc, q->held };
+	  for (int w = 0; w < 2; w++)
+	    for (uint16_t j = 0; j < count[w]; j++)
+	      {
+		const span_t *sp =
+		  &q->spans[(uint16_t) (first[w] + j) & (q->size - 1)];
+		range_t r = { page_down (sp->p), page_up (sp->p + sp->len) };
+		if (r.lo < r.hi)	/* an empty buffer holds no page */
+		  out[n++] = r;
+	      }
+	}
+    }
+  return n;
+}
+
+static uint32_t
+held_count (memif_conn_t *c)
+{
+  uint32_t n = 0;
+  for (uint32_t i = 0; c->s2m && i < MW_MAX_RINGS; i++)
+    n += (uint32_t) c->s2m[i].alloc + c->s2m[i].held + c->m2s[i].alloc
+      + c->m2s[i].held;
+  return n;
+}
+
+/* Unmaps every page of the region outside the kept ranges (sorted). */
+static void
+unmap_rest (region_t *r, const range_t *kept, uint32_t n)
+{
+  uint8_t *at = r->addr, *end = page_up ((uint8_t *) r->addr + r->size);
+  for (uint32_t i = 0; i < n && at < end; i++)
+    {
+      if (kept[i].hi <= at || kept[i].lo >= end)
+	continue;
+      if (kept[i].lo > at)
+	munmap (at, (size_t) (kept[i].lo - at));
+      at = kept[i].hi;
+    }
+  if (at < end)
+    munmap (at, (size_t) (end - at));
+}
+
+/* A disconnect with buffers still held: only the pages of those buffers
+ * become placeholders; the rest of every region is unmapped now, so a
+ * reconnect costs no address space or commit beyond what is held. */
+static void
+keep_held_pages (memif_conn_t *c)
+{
+  if (!page_mask)
+    page_mask = (uintptr_t) sysconf (_SC_PAGESIZE) - 1;
+  uint32_t n = held_count (c);
+  range_t *rs = mem_alloc (c->sock, n * sizeof (*rs));
+  if (!rs)
+    {
+      /* No memory to sort: keep whole regions, still never a fault. */
+      for (uint16_t i = 0; i < c->nregions; i++)
+	if (c->regions[i].addr)
+	  keep_range (c, c->regions[i].addr,
+		      page_up ((uint8_t *) c->regions[i].addr
+			       + c->regions[i].size));
+      return;
+    }
+  n = held_ranges (c, rs);
+  qsort (rs, n, sizeof (*rs), range_cmp);
+  uint32_t m = 0;		/* merge overlapping and touching ranges */
+  for (uint32_t i = 0; i < n; i++)
+    if (m && rs[i].lo <= rs[m - 1].hi)
+      rs[m - 1].hi = rs[i].hi > rs[m - 1].hi ? rs[i].hi : rs[m - 1].hi;
+    else
+      rs[m++] = rs[i];
+  for (uint32_t i = 0; i < m; i++)
+    keep_range (c, rs[i].lo, rs[i].hi);
+  for (uint16_t i = 0; i < c->nregions; i++)
+    if (c->regions[i].addr)
+      unmap_rest (&c->regions[i], rs, m);
+  mem_free (c->sock, rs);
+}
+
+/* Unmaps the session. When the application still holds buffers, the pages
+ * under them become private zero pages instead, so a late read sees zeros
+ * rather than faulting; they go at memif_release_stale or memif_delete. */
 void
 session_free (memif_conn_t *c, bool keep_held)
 {
-  bool keep = keep_held && buffers_out (c);
+  bool keep = keep_held && held_count (c) > 0;
   for (uint32_t i = 0; c->s2m && i < MW_MAX_RINGS; i++)
     {
       queue_t *qs[2] = { &c->s2m[i], &c->m2s[i] };
@@ -366,34 +518,21 @@ session_free (memif_conn_t *c, bool keep_held)
 	    close (qs[k]->efd);
 	}
     }
+  if (keep)
+    keep_held_pages (c);
   for (uint16_t i = 0; i < c->nregions; i++)
     {
       region_t *r = &c->regions[i];
-      if (r->addr && keep)
-	{
-	  void *p = mmap (r->addr, r->size, PROT_READ | PROT_WRITE,
-			  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	  region_t *ns = mem_alloc (c->sock, (c->nstale + 1) * sizeof (*ns));
-	  if (p != MAP_FAILED && ns)
-	    {
-	      memcpy (ns, c->stale, c->nstale * sizeof (*ns));
-	      mem_free (c->sock, c->stale);
-	      c->stale = ns;
-	      c->stale[c->nstale++] = (region_t)
-	      {
-	      .addr = r->addr,.size = r->size,.fd = -1};
-	    }
-	  else
-	    {
-	      mem_free (c->sock, ns);
-	      munmap (r->addr, r->size);
-	    }
-	}
-      else if (r->addr)
+      if (r->addr && !keep)
 	munmap (r->addr, r->size);
       if (r->fd >= 0)
 	close (r->fd);
       memset (r, 0, sizeof (*r));
+    }
+  for (uint32_t i = 0; c->s2m && i < MW_MAX_RINGS; i++)
+    {
+      mem_free (c->sock, c->s2m[i].spans);
+      mem_free (c->sock, c->m2s[i].spans);
     }
   mem_free (c->sock, c->s2m);
   mem_free (c->sock, c->m2s);
@@ -405,14 +544,26 @@ session_free (memif_conn_t *c, bool keep_held)
     c->log2_ring = 0;
 }
 
+/* Unmaps the kept ranges of one ended session, or of all (session 0). */
+void
+stale_release (memif_conn_t *c, uint64_t session)
+{
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < c->nstale; i++)
+    if (!session || c->stale[i].session == session)
+      munmap (c->stale[i].addr, c->stale[i].size);
+    else
+      c->stale[kept++] = c->stale[i];
+  c->nstale = kept;
+}
+
 void
 stale_free (memif_conn_t *c)
 {
-  for (uint32_t i = 0; i < c->nstale; i++)
-    munmap (c->stale[i].addr, c->stale[i].size);
+  stale_release (c, 0);
   mem_free (c->sock, c->stale);
   c->stale = NULL;
-  c->nstale = 0;
+  c->stale_cap = 0;
 }
 
 void *

@@ -13,7 +13,10 @@ import memif "github.com/mcmgo/mcm/cgo"
 // Zero-copy contract: when a frame fits one shared-memory buffer (the
 // default: buffers are sized from the media), Data is that shared memory.
 // It stays valid until EnqueueBuffer returns the buffer, Close, or a
-// disconnect (after which the bundled engine shows zeros, never a fault).
+// disconnect (after which the bundled engine shows zeros, never a fault,
+// until the buffer is given back: EnqueueBuffer then answers
+// ErrDisconnected and frees the placeholder once no buffer of that session
+// is held).
 // Frames larger than one buffer (a BufferSize override, or a peer with
 // small buffers) are chains, and Data is a per-slot staging copy instead.
 // With ConnParam.Debug, Data is swapped for a faulting guard at enqueue.
@@ -31,6 +34,7 @@ type Buffer struct {
 	mem     []byte         // Tx zero-copy: the whole shared buffer
 	chained bool
 	stage   []byte // chains: the contiguous copy
+	pins    uint64 // engine session whose placeholders this held buffer keeps (0: none)
 }
 
 const (

@@ -33,7 +33,8 @@ type Conn struct {
 	rxCount  uint32
 	seq      seqTracker
 	scratch  [256]memif.Buffer
-	guard    []byte // Debug: faults on any access
+	guard    []byte         // Debug: faults on any access
+	pinned   map[uint64]int // ended engine session -> its buffers still held
 
 	changed   notify.Broadcast
 	lastError atomic.Pointer[string]
@@ -122,7 +123,7 @@ func (c *Conn) watch() {
 			c.startSession(st.Connects)
 		} else if !st.Up && c.up {
 			c.up = false
-			c.queues = nil
+			c.dropQueues()
 		}
 		c.mu.Unlock()
 		c.changed.Notify()
@@ -135,6 +136,7 @@ func (c *Conn) watch() {
 }
 
 func (c *Conn) startSession(connects uint64) {
+	c.dropQueues()
 	if c.seen > 0 {
 		c.st.reconnects.Add(connects - c.seen)
 	}
@@ -193,9 +195,52 @@ func (c *Conn) resync() bool {
 		return c.up
 	case !st.Up:
 		c.up = false
-		c.queues = nil
+		c.dropQueues()
 	}
 	return false
+}
+
+// dropQueues, under mu, ends the bookkeeping of engine session c.seen.
+// When the peer left, the engine kept zero pages under the buffers then
+// out; those the application still holds pin them, and they are released
+// as soon as the last one comes back (at once if none is held). A buffer
+// that is never given back keeps its pages until Close: releasing on
+// garbage collection would be unsafe, as Data may outlive its Buffer.
+func (c *Conn) dropQueues() {
+	if c.queues == nil {
+		return
+	}
+	n := 0
+	for _, q := range c.queues {
+		for k := range q.entries {
+			if b := &q.entries[k]; b.state == bufOut {
+				b.pins = c.seen
+				n++
+			}
+		}
+	}
+	c.queues = nil
+	if n == 0 {
+		c.iface.ReleaseStale(c.seen)
+		return
+	}
+	if c.pinned == nil {
+		c.pinned = map[uint64]int{}
+	}
+	c.pinned[c.seen] += n
+}
+
+// unpin, under mu: b, of an ended session, came back.
+func (c *Conn) unpin(b *Buffer) {
+	s := b.pins
+	if s == 0 {
+		return
+	}
+	b.pins = 0
+	if c.pinned[s]--; c.pinned[s] == 0 {
+		delete(c.pinned, s)
+		c.iface.ReleaseStale(s)
+	}
 }
 
 func (c *Conn) isUp() bool {

@@ -148,6 +148,7 @@ func (c *Conn) markDone(b *Buffer) error {
 	if !c.up || b.session != c.session {
 		b.state = bufFree
 		c.retire(b)
+		c.unpin(b)
 		return ErrDisconnected
 	}
 	if !c.tx {
