@@ -7,7 +7,7 @@ HEADERS  := $(wildcard libmemif/*.h)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CTEST_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 $(SAN)
 
-.PHONY: all build engine test deps c-test vet go-test race system-test bench fuzz tools demo clean
+.PHONY: all build engine test deps c-test vet go-test race sanitize system-test bench fuzz soak tools demo clean
 
 all: build
 
@@ -19,7 +19,7 @@ engine:
 	$(GO) run ./internal/enginesrc/gen
 
 # Everything CI runs. Installs the DPDK peer when root and missing.
-test: deps c-test vet go-test race system-test
+test: deps c-test vet go-test race sanitize system-test
 
 deps:
 	@if ! command -v dpdk-testpmd >/dev/null 2>&1 || ! ls /usr/lib/*/dpdk/pmds-*/librte_net_memif.so* >/dev/null 2>&1; then \
@@ -50,6 +50,14 @@ go-test:
 race:
 	$(GO) test -race -count=1 ./...
 
+# The Go suites that drive the engine (disconnects, hostile peers,
+# reconnects: paths the C tests never reach) with the engine itself built
+# under AddressSanitizer, then under UBSan.
+sanitize:
+	$(GO) test -asan -count=1 ./cgo/ ./mcmdp/
+	CGO_CFLAGS="-O1 -g -fsanitize=undefined -fno-sanitize-recover=all" CGO_LDFLAGS="-fsanitize=undefined" \
+	  $(GO) test -count=1 ./cgo/ ./mcmdp/
+
 # The libmemif_system build: our engine built as a shared libmemif with a
 # pkg-config file stands in for an upstream libmemif 4.x install (Debian has
 # none), so the tag split is compiled, linked and run.
@@ -77,6 +85,11 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMessage -fuzztime 60s ./cgo/
+
+# Long-lived tools whose peers are killed or cycle again and again keep
+# their fds, mappings, threads and memory (make test runs a short version).
+soak:
+	MCM_SOAK=full $(GO) test -count=1 -run Soak -v -timeout 60m ./cmd/toolstest/ | grep -v '^=== RUN'
 
 tools:
 	@mkdir -p bin

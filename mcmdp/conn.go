@@ -121,7 +121,7 @@ func (c *Conn) watch() {
 		}
 		if st.Up && st.Connects != c.seen {
 			c.startSession(st.Connects)
-		} else if !st.Up && c.up {
+		} else if !st.Up && (c.up || c.queues != nil) { // queues: a peer fault already set !up
 			c.up = false
 			c.dropQueues()
 		}

@@ -114,8 +114,9 @@ func (c *Conn) peerFault(q *queue, reason string) error {
 		q.faulted = true
 	} else {
 		// The session is over for us now, though the engine ends it a
-		// moment later: nothing may read its queues again.
-		c.up, c.queues = false, nil
+		// moment later: nothing reads its queues again, and watch drops
+		// them once the engine is down (their memory is still mapped).
+		c.up = false
 	}
 	return fmt.Errorf("%w: %w: %s", ErrDisconnected, ErrPeerFault, reason)
 }
