@@ -137,9 +137,6 @@ func (c *Conn) watch() {
 
 func (c *Conn) startSession(connects uint64) {
 	c.dropQueues()
-	if c.seen > 0 {
-		c.st.reconnects.Add(connects - c.seen)
-	}
 	c.seen = connects
 	c.iface.PinSession(connects) // before Details: it is a pinned call too
 	d, err := c.iface.Details()
