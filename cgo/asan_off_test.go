@@ -1,0 +1,5 @@
+//go:build !asan
+
+package cgo
+
+const asanBuild = false
