@@ -99,6 +99,24 @@ count_fds (void)
   return n;
 }
 
+/* Lists the open fds, for a failed fd-count property. */
+static inline void
+print_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  struct dirent *e;
+  while (d && (e = readdir (d)))
+    {
+      char l[300], t[256];
+      snprintf (l, sizeof (l), "/proc/self/fd/%s", e->d_name);
+      ssize_t n = readlink (l, t, sizeof (t) - 1);
+      t[n > 0 ? n : 0] = 0;
+      fprintf (stderr, "  fd %s -> %s\n", e->d_name, t);
+    }
+  if (d)
+    closedir (d);
+}
+
 /* ---- the application's event loop: epoll fed by on_control_fd_update ---- */
 
 static int loop_epfd = -1;

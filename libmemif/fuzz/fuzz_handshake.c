@@ -273,6 +273,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     close (lsk);
   PROP (loop_watched == 0, "engine still watches %d fds", loop_watched);
   int fds1 = count_fds ();
+  if (fds1 != fds0)
+    print_fds ();
   PROP (fds1 == fds0, "fds before %d, after %d", fds0, fds1);
   return 0;
 }
