@@ -182,6 +182,8 @@ step (peer_t *pr, in_t *in)
   bool valid = mw_decode (b, len, &m) == 0;
   if (len == 0)			/* SEQPACKET cannot tell it from a hang-up */
     PROP (pr->eof, "empty datagram: engine still open");
+  else if (nfds > 1)		/* one fd per message at most */
+    PROP (pr->disconnected, "%d fds accepted", nfds);
   else if (valid && m.type == MW_MSG_DISCONNECT)
     PROP (pr->eof && got == 0, "DISCONNECT answered (%d) or not closed",
 	  got);

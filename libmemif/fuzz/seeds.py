@@ -159,6 +159,73 @@ def decode_seeds():
     return seeds
 
 
+# ---- ring: cfg byte (bit 0 engine is slave, bits 1-2 log2 - 1, bit 3
+# polling), then ops (low nibble op, bit 4 ring M2S, bit 5 absolute) ----
+
+HEAD, TAIL, DESC, RX, REFILL, ALLOC, ALLOC32, TX, TXWAIT, PUMP = range(10)
+S2M, M2S, ABS = 0, 0x10, 0x20
+
+
+def idx(which, ring, v, absolute=False):
+    return bytes([which | ring | (ABS if absolute else 0)]) + struct.pack("<H", v & 0xFFFF)
+
+
+def desc(ring, slot, region, offset, length, flags=0, meta=0):
+    return bytes([DESC | ring, slot]) + struct.pack("<HHIII", flags, region, length, offset, meta)
+
+
+def rx(n):
+    return bytes([RX, n])
+
+
+def refill(n, headroom=0):
+    return bytes([REFILL, n, headroom])
+
+
+def alloc(n, size):
+    return bytes([ALLOC, n]) + struct.pack("<H", size)
+
+
+def alloc32(n, size):
+    return bytes([ALLOC32, n]) + struct.pack("<I", size)
+
+
+def tx(n, shrink=0):
+    return bytes([TX, n, shrink])
+
+
+def ring_seeds():
+    master, slave = 0x06, 0x07  # log2 4: 16 slots
+    seeds = {
+        # engine master: sends on M2S into posted buffers, receives on S2M
+        "master-tx": [master, alloc(5, 100), tx(5), bytes([TXWAIT])],
+        "master-tx-chain": [master, alloc32(4, 600), tx(4, 7)],
+        "master-rx": [master, idx(HEAD, S2M, 3), rx(8), refill(3)],
+        "master-rx-polling": [master | 8, idx(HEAD, S2M, 2), rx(8), refill(1), refill(1)],
+        "master-rx-refill-rx": [master, idx(HEAD, S2M, 16), rx(16), refill(16), idx(HEAD, S2M, 5), rx(8)],
+        "master-lie-head": [master, idx(HEAD, S2M, 100), rx(8)],
+        "master-lie-region": [master, desc(S2M, 0, 7, 0, 64), idx(HEAD, S2M, 1), rx(1)],
+        "master-lie-offset": [master, desc(S2M, 0, 1, 0xFFFFFF00, 0x200), idx(HEAD, S2M, 1), rx(1)],
+        "master-lie-length": [master, desc(S2M, 0, 1, 0, 0xFFFFFFFF), idx(HEAD, S2M, 1), rx(1)],
+        "master-lie-posted": [master, desc(M2S, 0, 3, 0, 64), alloc(1, 10)],
+        "master-lie-post-count": [master, idx(HEAD, M2S, 60, True), alloc(8, 10)],
+        "master-shrunk-posted": [master, alloc(2, 200), desc(M2S, 0, 1, 0, 1), tx(2)],
+        "master-held-then-lie": [master, idx(HEAD, S2M, 4), rx(4), alloc(3, 50), idx(HEAD, S2M, 60), rx(4)],
+        # engine slave: sends on S2M, receives on M2S into its own buffers
+        "slave-tx": [slave, alloc(6, 100), tx(6), idx(TAIL, S2M, 6), alloc(16, 0), tx(16)],
+        "slave-rx": [slave, idx(TAIL, M2S, 3), rx(8), refill(3, 16), bytes([PUMP])],
+        "slave-rx-polling": [slave | 8, idx(TAIL, M2S, 1), rx(1), refill(1)],
+        "slave-lie-tail": [slave, idx(TAIL, M2S, 40), rx(8)],
+        "slave-lie-length": [slave, desc(M2S, 0, 1, 0, 4096), idx(TAIL, M2S, 1), rx(1)],
+        "slave-lie-rings-region": [slave, desc(M2S, 0, 0, 0, 64), idx(TAIL, M2S, 1), rx(1)],
+        "slave-lie-release": [slave, alloc(2, 10), tx(2), idx(TAIL, S2M, 9), alloc(1, 1)],
+        "slave-held-then-lie": [slave, idx(TAIL, M2S, 2), rx(2), alloc(3, 9), idx(TAIL, M2S, 300), rx(2)],
+        "slave-tx-wait": [slave, alloc(16, 1), tx(16), bytes([TXWAIT]), idx(TAIL, S2M, 16), bytes([TXWAIT])],
+    }
+    return {k: b"".join(x if isinstance(x, bytes) else bytes([x]) for x in v)
+            for k, v in seeds.items()}
+
+
 def write(harness, seeds):
     d = os.path.join(HERE, "corpus", harness)
     os.makedirs(d, exist_ok=True)
@@ -170,3 +237,4 @@ def write(harness, seeds):
 if __name__ == "__main__":
     write("decode", decode_seeds())
     write("handshake", handshake_seeds())
+    write("ring", ring_seeds())
