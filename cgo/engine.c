@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 869e6503597a4eb08c621ad71e28d385ad6ad7dd7e0428879f870ead92071cd7 */
+ * sources sha256: e90cd6ee051be78ec4ae6276da08341e9ba32237a56be162b34e392d13e33e82 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"
