@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 /*
 #include <stdint.h>

@@ -1,6 +1,6 @@
 //go:build !libmemif_system
 
-package cgo
+package memif
 
 // A hand-written memif 2.0 control-protocol peer for the hostile tests: a
 // message encoder, a SOCK_SEQPACKET endpoint with SCM_RIGHTS, shared memory

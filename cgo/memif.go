@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 /*
 #cgo !libmemif_system CFLAGS: -I${SRCDIR}/../libmemif -D_GNU_SOURCE -std=gnu11 -O2

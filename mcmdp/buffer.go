@@ -1,6 +1,6 @@
 package mcmdp
 
-import memif "github.com/mcmgo/mcm/cgo"
+import "github.com/mcmgo/mcm/cgo"
 
 // Buffer is MCM's mcm_buffer.
 //

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	memif "github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/cgo"
 	"github.com/mcmgo/mcm/internal/notify"
 )
 

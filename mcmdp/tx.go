@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"time"
 
-	memif "github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/cgo"
 )
 
 // DequeueBuffer is MCM's mcm_dequeue_buffer. On Tx it returns a free
