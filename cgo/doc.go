@@ -16,6 +16,11 @@
 // entered concurrently and a disconnect is never processed while a data-path
 // call is reading the rings.
 //
+// Sessions are named by the engine's connect count (Session). Data-path
+// calls take the session they are for and are refused (ErrNoConn) in any
+// other, so a caller's per-session state never meets a later session's
+// rings.
+//
 // Zero-copy contract: Buffer.Data points into shared memory. It is valid
 // until the buffer is returned (Tx for transmit buffers, Refill for received
 // ones) or the Interface is closed. If the peer disconnects while buffers are

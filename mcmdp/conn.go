@@ -24,17 +24,16 @@ type Conn struct {
 	// short (no waits).
 	mu       sync.Mutex
 	up       bool
-	session  uint64
-	seen     uint64 // engine connects already turned into sessions
-	tooLarge bool   // this session's ring cannot hold one frame
+	session  memif.Session // the engine session the queues belong to (0: none)
+	tooLarge bool          // this session's ring cannot hold one frame
 	queues   []*queue
 	rr       int
 	nextSeq  uint32
 	rxCount  uint32
 	seq      seqTracker
 	scratch  [256]memif.Buffer
-	guard    []byte         // Debug: faults on any access
-	pinned   map[uint64]int // ended engine session -> its buffers still held
+	guard    []byte                // Debug: faults on any access
+	pinned   map[memif.Session]int // ended session -> its buffers still held
 
 	changed   notify.Broadcast
 	lastError atomic.Pointer[string]
@@ -119,8 +118,8 @@ func (c *Conn) watch() {
 		if st.LastError != "" {
 			c.lastError.Store(&st.LastError)
 		}
-		if st.Up && st.Connects != c.seen {
-			c.startSession(st.Connects)
+		if cur := c.iface.Session(); cur != 0 && cur != c.session {
+			c.startSession(cur)
 		} else if !st.Up && (c.up || c.queues != nil) { // queues: a peer fault already set !up
 			c.up = false
 			c.dropQueues()
@@ -135,16 +134,14 @@ func (c *Conn) watch() {
 	}
 }
 
-func (c *Conn) startSession(connects uint64) {
+func (c *Conn) startSession(s memif.Session) {
 	c.dropQueues()
-	c.seen = connects
-	c.iface.PinSession(connects) // before Details: it is a pinned call too
+	c.session = s
 	d, err := c.iface.Details()
-	if err != nil || d.RingSize == 0 {
+	if err != nil || d.Session != s || d.RingSize == 0 {
 		c.up = false // went down again already; the next change retries
 		return
 	}
-	c.session++
 	c.tooLarge = c.layout.segs > d.RingSize // the slave may have shrunk the ring
 	c.queues = make([]*queue, c.p.queues())
 	for k := range c.queues {
@@ -181,23 +178,22 @@ func (c *Conn) WaitConnected(ctx context.Context) error {
 	}
 }
 
-// resync, under c.mu, catches up with the engine after a pinned call was
-// refused: the peer came back before watch noticed. It reports whether a
-// fresh session is up, so the caller may retry once.
+// resync, under c.mu, catches up with the engine after a call in
+// c.session was refused: the peer came back before watch noticed. It
+// reports whether a fresh session is up, so the caller may retry once.
 func (c *Conn) resync() bool {
-	st := c.iface.Status()
-	switch {
-	case st.Up && st.Connects != c.seen:
-		c.startSession(st.Connects)
+	switch cur := c.iface.Session(); {
+	case cur != 0 && cur != c.session:
+		c.startSession(cur)
 		return c.up
-	case !st.Up:
+	case cur == 0:
 		c.up = false
 		c.dropQueues()
 	}
 	return false
 }
 
-// dropQueues, under mu, ends the bookkeeping of engine session c.seen.
+// dropQueues, under mu, ends the bookkeeping of engine session c.session.
 // When the peer left, the engine kept zero pages under the buffers then
 // out; those the application still holds pin them, and they are released
 // as soon as the last one comes back (at once if none is held). A buffer
@@ -211,20 +207,20 @@ func (c *Conn) dropQueues() {
 	for _, q := range c.queues {
 		for k := range q.entries {
 			if b := &q.entries[k]; b.state == bufOut {
-				b.pins = c.seen
+				b.pins = c.session
 				n++
 			}
 		}
 	}
 	c.queues = nil
 	if n == 0 {
-		c.iface.ReleaseStale(c.seen)
+		c.iface.ReleaseStale(c.session)
 		return
 	}
 	if c.pinned == nil {
-		c.pinned = map[uint64]int{}
+		c.pinned = map[memif.Session]int{}
 	}
-	c.pinned[c.seen] += n
+	c.pinned[c.session] += n
 }
 
 // unpin, under mu: b, of an ended session, came back.
@@ -238,6 +234,14 @@ func (c *Conn) unpin(b *Buffer) {
 		delete(c.pinned, s)
 		c.iface.ReleaseStale(s)
 	}
+}
+
+// current is the session to wait in, read under mu: a wait in a session
+// that ended returns at once.
+func (c *Conn) current() memif.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.session
 }
 
 func (c *Conn) isUp() bool {
@@ -278,8 +282,9 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		if c.tx && c.isUp() {
 			deadline := time.Now().Add(c.p.drainTimeout())
+			s := c.current()
 			for q := 0; q < c.p.queues(); q++ {
-				c.iface.WaitTx(uint16(q), max(time.Until(deadline), 0), 0)
+				c.iface.WaitTx(s, uint16(q), max(time.Until(deadline), 0), 0)
 			}
 		}
 		c.closed.Store(true)

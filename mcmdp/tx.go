@@ -57,7 +57,7 @@ func (c *Conn) dequeueTx(timeout time.Duration, deadline time.Time) (*Buffer, er
 		if !ok {
 			return nil, ErrTimeout
 		}
-		if err := c.iface.WaitTx(q, wait, need); err != nil {
+		if err := c.iface.WaitTx(c.current(), q, wait, need); err != nil {
 			return nil, c.mapErr(err)
 		}
 	}
@@ -85,7 +85,7 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 }
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
-	n, err := c.iface.AllocPacket(q.id, c.scratch[:], c.layout.wire)
+	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], c.layout.wire)
 	if err == memif.ErrNoBufRing {
 		return nil, q.id, nil
 	}
@@ -230,7 +230,7 @@ func (c *Conn) flushTx(q *queue) error {
 		if n == 0 {
 			return nil
 		}
-		if _, err := c.iface.Tx(q.id, c.scratch[:n]); err != nil {
+		if _, err := c.iface.Tx(c.session, q.id, c.scratch[:n]); err != nil {
 			return c.mapErr(err)
 		}
 	}
@@ -258,12 +258,12 @@ func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error
 		}
 		if c.tx {
 			c.st.ringFull.Add(1)
-			err = c.iface.WaitTx(q, wait, 1)
+			err = c.iface.WaitTx(c.current(), q, wait, 1)
 		} else if c.p.Polling {
 			runtime.Gosched()
 			continue
 		} else {
-			err = c.iface.WaitRxAny(c.p.queues(), wait)
+			err = c.iface.WaitRxAny(c.current(), c.p.queues(), wait)
 		}
 		if err != nil {
 			return 0, c.mapErr(err)
@@ -301,7 +301,7 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 		bufs[0] = b
 		return 1, q.id, nil
 	}
-	n, err := c.iface.Alloc(q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
+	n, err := c.iface.Alloc(c.session, q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
 	if err != nil && err != memif.ErrNoBufRing {
 		return 0, 0, c.mapErr(err)
 	}
