@@ -169,3 +169,10 @@ func provePair(t *testing.T, m, s *Interface) {
 	got, _ = recvPacket(t, s)
 	require.True(t, checkPattern(got, 12) && len(got) == 200, "packet master->slave")
 }
+
+// countFds is the number of open fds of this process.
+func countFds(t testing.TB) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(ents)
+}

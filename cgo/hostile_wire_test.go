@@ -328,13 +328,6 @@ func (r ring) setDesc(slot int, flags, region uint16, length, offset, meta uint3
 	le.PutUint32(d[12:], meta)
 }
 
-// countFds is the number of open fds of this process.
-func countFds(t testing.TB) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	require.NoError(t, err)
-	return len(ents)
-}
-
 // checkNoFdLeak registers a check, run after every later cleanup, that the
 // process has as many fds as now. Register it first in the test.
 func checkNoFdLeak(t *testing.T) {
