@@ -13,7 +13,10 @@ import (
 // A socket serves one role: masters listen on it, slaves connect through it.
 type Socket struct {
 	// mu serialises every call into the engine for this socket and its
-	// interfaces; callbacks from C run with it held.
+	// interfaces; callbacks from C run with it held. Lock order: a
+	// caller's own locks (mcmdp's Conn.mu) before mu; under mu only an
+	// Interface's waitMu and its change broadcast. Callbacks must never
+	// take a caller's lock or call back into a caller.
 	mu     sync.Mutex
 	h      unsafe.Pointer // memif_socket_handle_t
 	handle cgo.Handle

@@ -34,11 +34,11 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	if !c.up {
+	if !c.sync() {
 		return nil, ErrDisconnected
 	}
 	b, err := c.takeFrameLocked()
-	if err == ErrDisconnected && c.resync() {
+	if err == ErrDisconnected && c.resynced() {
 		return c.takeFrameLocked()
 	}
 	return b, err
@@ -114,7 +114,7 @@ func (c *Conn) peerFault(q *queue, reason string) error {
 		q.faulted = true
 	} else {
 		// The session is over for us now, though the engine ends it a
-		// moment later: nothing reads its queues again, and watch drops
+		// moment later: nothing reads its queues again, and sync drops
 		// them once the engine is down (their memory is still mapped).
 		c.up = false
 	}

@@ -71,14 +71,14 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	if c.closed.Load() {
 		return nil, 0, ErrClosed
 	}
-	if !c.up {
+	if !c.sync() {
 		return nil, 0, ErrDisconnected
 	}
 	if c.tooLarge {
 		return nil, 0, ErrFrameTooLarge
 	}
 	b, q, err := c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
-	if err == ErrDisconnected && c.resync() && !c.tooLarge {
+	if err == ErrDisconnected && c.resynced() && !c.tooLarge {
 		return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
 	}
 	return b, q, err
@@ -131,6 +131,7 @@ func (c *Conn) frameFrom(q *queue, segs []memif.Buffer) *Buffer {
 func (c *Conn) EnqueueBuffer(b *Buffer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sync() // a buffer of an ended session is turned away below
 	if err := c.markDone(b); err != nil {
 		return err
 	}
@@ -277,7 +278,7 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 	if c.closed.Load() {
 		return 0, 0, ErrClosed
 	}
-	if !c.up {
+	if !c.sync() {
 		return 0, 0, ErrDisconnected
 	}
 	if !c.tx {
@@ -319,6 +320,7 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 func (c *Conn) EnqueueBuffers(bufs []*Buffer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sync()
 	var touched [maxQueues]*queue
 	for _, b := range bufs {
 		if err := c.markDone(b); err != nil {
