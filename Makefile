@@ -7,7 +7,7 @@ HEADERS  := $(wildcard libmemif/*.h)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CTEST_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 $(SAN)
 
-.PHONY: all build engine test deps c-test vet go-test race sanitize system-test bench fuzz soak tools demo clean
+.PHONY: all build engine test deps c-test vet go-test race sanitize system-test bench fuzz soak cover tools demo clean
 
 all: build
 
@@ -85,6 +85,24 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMessage -fuzztime 60s ./cgo/
+
+# Statement coverage of the seam, the API and the tools' code, counting the
+# tests of every package and the real tools' runs (built with -cover).
+COVER := $(BUILD)/cover
+cover:
+	@rm -rf $(COVER) && mkdir -p $(COVER)/tools
+	MCM_TOOLS_COVERDIR=$(abspath $(COVER)/tools) $(GO) test -count=1 \
+	  -coverpkg=./cgo/,./mcmdp/,./internal/cli/ -coverprofile=$(COVER)/tests.out ./cgo/ ./mcmdp/ ./cmd/... ./internal/...
+	$(GO) tool covdata textfmt -i=$(COVER)/tools -o $(COVER)/tools.out
+	@awk 'FNR==1 { if (NR==1) print; next } { split($$0, f, " "); k = f[1] " " f[2]; if (!(k in c) || f[3] > c[k]) c[k] = f[3] } \
+	  END { for (k in c) print k, c[k] }' $(COVER)/tests.out $(COVER)/tools.out > $(COVER)/all.out
+	@$(GO) tool cover -func=$(COVER)/all.out > $(COVER)/func.txt
+	@for pkg in cgo mcmdp internal/cli; do \
+	  grep "^github.com/mcmgo/mcm/$$pkg/" $(COVER)/all.out > /dev/null || continue; \
+	  (head -1 $(COVER)/all.out; grep "^github.com/mcmgo/mcm/$$pkg/[^/]*:" $(COVER)/all.out) > $(COVER)/$$(echo $$pkg | tr / _).out; \
+	  printf '%-14s %s\n' $$pkg "$$($(GO) tool cover -func=$(COVER)/$$(echo $$pkg | tr / _).out | tail -1 | awk '{print $$3}')"; \
+	done
+	@echo "per function: $(COVER)/func.txt; HTML: go tool cover -html=$(COVER)/all.out"
 
 # Long-lived tools whose peers are killed or cycle again and again keep
 # their fds, mappings, threads and memory (make test runs a short version).
