@@ -25,18 +25,21 @@ type Conn struct {
 	// every iface call takes inside. The seam's callbacks run under that
 	// mutex and never call back into a Conn, so the reverse never happens;
 	// a Conn follows the engine by asking it (sync), not by being told.
-	mu       sync.Mutex
-	session  memif.Session // the engine session the state below follows (0: none)
-	up       bool          // session started and usable (a peer fault ends it early)
-	tooLarge bool          // this session's ring cannot hold one frame
-	queues   []*queue
-	rr       int
-	nextSeq  uint32
-	rxCount  uint32
-	seq      seqTracker
-	scratch  [256]memif.Buffer
-	guard    []byte                // Debug: faults on any access
-	pinned   map[memif.Session]int // ended session -> its buffers still held
+	mu                       sync.Mutex
+	session                  memif.Session // the engine session the state below follows (0: none)
+	up                       bool          // session started and usable (a peer fault ends it early)
+	tooLarge                 bool          // this session's ring cannot hold one frame
+	queues                   []*queue
+	rr                       int
+	nextSeq                  uint32
+	rxCount                  uint32
+	seq                      seqTracker
+	scratch                  [256]memif.Buffer
+	guard                    []byte                // Debug: faults on any access
+	pinned                   map[memif.Session]int // ended session -> its buffers still held
+	loss                     error                 // how the last session ended, until reported
+	txInSession, rxInSession uint64                // frames of the current session
+	closeReason              string                // CloseWithReason's, else Close says the usual
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -99,7 +102,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 			} else if e := sock.LastError(); e != "" {
 				reason = " (last reason: " + e + ")"
 			}
-			return nil, fmt.Errorf("%w to %s: %v%s", ErrNeverConnected, p.Memif.SocketPath, ctx.Err(), reason)
+			return nil, fmt.Errorf("%w to %s: %w%s", ErrNeverConnected, p.Memif.SocketPath, ctx.Err(), reason)
 		}
 	}
 }
@@ -139,7 +142,9 @@ func (c *Conn) WaitConnected(ctx context.Context) error {
 // DISCONNECT (96 bytes at most), e.g. "end of stream: 600 frames", so the
 // peer can tell a clean end from a crash (see PeerReason).
 func (c *Conn) CloseWithReason(reason string) error {
-	c.iface.SetCloseReason(reason)
+	c.mu.Lock()
+	c.closeReason = reason
+	c.mu.Unlock()
 	return c.Close()
 }
 
@@ -164,6 +169,17 @@ func (c *Conn) Close() error {
 				c.iface.WaitTx(s, uint16(q), max(time.Until(deadline), 0), 0)
 			}
 		}
+		c.mu.Lock()
+		reason := c.closeReason
+		switch {
+		case reason != "":
+		case c.tx:
+			reason = endOfStreamReason(c.txInSession)
+		default:
+			reason = receiverClosed
+		}
+		c.mu.Unlock()
+		c.iface.SetCloseReason(reason)
 		c.closed.Store(true)
 		c.closeErr = c.sock.Close() // wakes Changed and every wait
 		c.mu.Lock()
