@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +60,9 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		return nil, bad("ConnParam", "nil")
 	}
 	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := socketDirExists(p.Memif.SocketPath); err != nil {
 		return nil, err
 	}
 	layout, _ := p.frameLayout()
@@ -211,4 +217,45 @@ func (c *Conn) mapErr(err error) error {
 		return ErrDisconnected
 	}
 	return err
+}
+
+// socketDirExists fails early, and says so, when the socket's directory is
+// missing: otherwise a master cannot bind and a slave keeps retrying with
+// "socket file does not exist". Abstract names (@name) have no directory.
+func socketDirExists(path string) error {
+	if strings.HasPrefix(path, "@") {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("mcmdp: socket directory %s: %w (create it first, e.g. with os.MkdirAll)", dir, err)
+	case !st.IsDir():
+		return fmt.Errorf("mcmdp: socket directory %s is not a directory", dir)
+	}
+	return nil
+}
+
+// Details is what the current session was set up with: what this side
+// asked for may differ (a master takes its slave's ring and buffer sizes).
+type Details struct {
+	Up                   bool
+	IsMaster             bool
+	InterfaceID          uint32
+	PeerName, PeerApp    string // the peer's interface and application names
+	Queues               int    // each way
+	RingSize, BufferSize int    // descriptors per ring, bytes per buffer
+	Reconnects           uint64
+}
+
+// Details reports the negotiated session (Up false while there is none).
+func (c *Conn) Details() (Details, error) {
+	d, err := c.iface.Details()
+	if err != nil {
+		return Details{}, c.mapErr(err)
+	}
+	return Details{Up: d.Session != 0, IsMaster: d.IsMaster, InterfaceID: d.ID,
+		PeerName: d.RemoteName, PeerApp: d.RemoteAppName, Queues: d.RxQueues,
+		RingSize: d.RingSize, BufferSize: d.BufferSize, Reconnects: c.reconnects()}, nil
 }
