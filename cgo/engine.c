@@ -5,13 +5,15 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 869e6503597a4eb08c621ad71e28d385ad6ad7dd7e0428879f870ead92071cd7 */
+ * sources sha256: fba1881a80521e900999877ed6647701fc01b3558a508b5258002f2a7896c006 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"
+#include "../libmemif/compat.c"
 #include "../libmemif/datapath.c"
 #include "../libmemif/details.c"
 #include "../libmemif/handshake.c"
 #include "../libmemif/shm.c"
 #include "../libmemif/sock.c"
+#include "../libmemif/txwait.c"
 #include "../libmemif/wire.c"

@@ -20,28 +20,51 @@ import (
 // bundledEngine: an upstream libmemif, without our extensions.
 const bundledEngine = false
 
+// Over our own engine built as a shared library this under-reports (the
+// library has the extensions, this build does not call them).
+var engineCaps = Capabilities{}
+
 const hasBufferSize32 = false
 
-func setBufferSize(a *C.memif_conn_args_t, n uint32) { a.buffer_size = C.uint16_t(n) }
+func setBufferSize32(c C.memif_conn_handle_t, n uint32) C.int { return 0 }
 
-func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32) C.int {
+// No metadata upstream: sent as zeros, read as zeros.
+func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
+	return C.memif_tx_burst(c, qid, b, n, out)
+}
+
+func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
+	for k := range unsafe.Slice(meta, n) {
+		unsafe.Slice(meta, n)[k] = 0
+	}
+	return C.memif_rx_burst(c, qid, b, n, out)
+}
+
+// bufferAlloc: libmemif 4.x counts packets, so n entries become as many
+// packets as n holds whole (at least one; the caller gives back what runs
+// past n). A size of 0 means whole buffers of the configured size.
+func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, bufSize uint32) C.int {
+	if size == 0 {
+		size = bufSize
+	}
 	if size > 0xFFFF {
 		return C.int(ErrInvalidArg)
 	}
-	return C.memif_buffer_alloc(c, qid, b, n, out, C.uint16_t(size))
+	chain := max(1, (size+bufSize-1)/bufSize)
+	packets := max(1, uint32(n)/chain)
+	return C.memif_buffer_alloc(c, qid, b, C.uint16_t(packets), out, C.uint16_t(size))
 }
 
-// bufferAllocPacket limits the entries to one packet's chain, computed from
-// the configured buffer size (upstream has no one-packet allocation).
+// bufferAllocPacket: one packet; its chain may need more than n entries,
+// which the caller then gives back as ErrNoBuf.
 func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, bufSize uint32) C.int {
-	need := uint32(1)
-	if size > bufSize {
-		need = (size + bufSize - 1) / bufSize
+	if size == 0 {
+		size = bufSize
 	}
-	if need > uint32(n) {
-		return C.int(ErrNoBuf)
+	if size > 0xFFFF {
+		return C.int(ErrInvalidArg)
 	}
-	return bufferAlloc(c, qid, b, C.uint16_t(need), out, size)
+	return C.memif_buffer_alloc(c, qid, b, 1, out, C.uint16_t(size))
 }
 
 // The queue back-pointer is named differently across libmemif 4.x releases
@@ -49,10 +72,6 @@ func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffe
 func getQueue(b *C.memif_buffer_t) unsafe.Pointer { return nil }
 
 func setQueue(b *C.memif_buffer_t, q unsafe.Pointer) {}
-
-func getMetadata(b *C.memif_buffer_t) uint32 { return 0 }
-
-func setMetadata(b *C.memif_buffer_t, m uint32) {}
 
 func enableErrorCallback(s C.memif_socket_handle_t) {}
 

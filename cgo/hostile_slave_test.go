@@ -374,7 +374,7 @@ func TestHostileSlave(t *testing.T) {
 			if h.wasUp {
 				assert.Equal(t, before.Disconnects+1, st.Disconnects)
 				_, err := m.Rx(0, make([]Buffer, 1))
-				assert.ErrorIs(t, err, ErrNoConn, "data path after the fault")
+				assert.ErrorIs(t, err, ErrDisconnected, "data path after the fault")
 			}
 		})
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // Socket is one memif control socket and the event goroutine that serves it.
-// A socket serves one role: masters listen on it, slaves connect through it.
+// A socket may serve both roles: masters listen on it, slaves connect
+// through it.
 type Socket struct {
 	// mu serialises every call into the engine for this socket and its
 	// interfaces; callbacks from C run with it held.
@@ -29,6 +30,9 @@ type Socket struct {
 	closed    atomic.Bool
 	loopDone  chan struct{}
 	lastError atomic.Pointer[string]
+	// pendingDown: interfaces whose on_disconnect ran in the current engine
+	// call (under mu), published by flushDown once it returns.
+	pendingDown []*Interface
 }
 
 // watched is one fd registration. An event read without the lock may
@@ -46,7 +50,8 @@ type Interface struct {
 	handle cgo.Handle
 	cfg    Config
 
-	scratch unsafe.Pointer // C array of maxBurst memif_buffer_t
+	scratch  unsafe.Pointer // C memory, see scratchBufs
+	nscratch int            // memif_buffer_t entries in it: a whole ring
 
 	txWait unsafe.Pointer // C scratch for WaitTx, used under the socket mutex
 
@@ -55,6 +60,9 @@ type Interface struct {
 	pinned      atomic.Uint64 // see PinSession
 	disconnects atomic.Uint64
 	lastError   atomic.Pointer[string]
+	// prevDownReason: the last reason noted at a disconnect (event goroutine).
+	prevDownReason string
+	downPending    bool // under the socket mutex, see flushDown
 
 	changed notify.Broadcast // every state change
 
@@ -96,7 +104,7 @@ func (s *Socket) LastError() string {
 	return ""
 }
 
-// PinSession makes every later data-path call fail with ErrNoConn unless
+// PinSession makes every later data-path call fail with ErrDisconnected unless
 // the interface is still in the session that was the connects-th to come
 // up (Status().Connects). A caller keeping per-session state (like mcmdp's
 // queues) pins it so that a call racing a reconnect cannot mix sessions.

@@ -152,7 +152,7 @@ func (i *Interface) woken(fds []unix.PollFd, first uint16, gen uint64) error {
 		// Our session ended, or an earlier one's wake is still pending
 		// for its last waiters: either way Rx tells what is there now.
 		if !i.up.Load() {
-			return Errno(ErrNoConn)
+			return Errno(ErrDisconnected)
 		}
 		return nil
 	}
@@ -212,7 +212,7 @@ func (i *Interface) noteRx(qid uint16, got int) {
 }
 
 // joinWait registers a waiter of session gen and returns the wake fd, or
-// -1 and what to return: ErrClosed, ErrNoConn, or nil ("try Rx") when the
+// -1 and what to return: ErrClosed, ErrDisconnected, or nil ("try Rx") when the
 // session changed since the fds were taken.
 func (i *Interface) joinWait(gen uint64) (int, error) {
 	i.waitMu.Lock()
@@ -222,7 +222,7 @@ func (i *Interface) joinWait(gen uint64) (int, error) {
 		return -1, ErrClosed
 	case i.waitGen.Load() != gen:
 		if !i.up.Load() {
-			return -1, Errno(ErrNoConn)
+			return -1, Errno(ErrDisconnected)
 		}
 		return -1, nil
 	}

@@ -24,7 +24,7 @@ func TestWaitsLastTheirTimeoutUnderSignals(t *testing.T) {
 		{"WaitRx", func() error { return m.WaitRx(0, timeout) }},
 		{"WaitRxAny", func() error { return m.WaitRxAny(1, timeout) }},
 	}
-	if bundledEngine {
+	if EngineCapabilities().TxWait {
 		waits = append(waits, struct {
 			name string
 			wait func() error
