@@ -1,5 +1,5 @@
 //go:build !asan
 
-package cgo
+package memif
 
 const asanBuild = false

@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 // Capabilities says which behaviours beyond upstream libmemif 4.0 the linked
 // engine has. The bundled engine has them all; a libmemif_system build over

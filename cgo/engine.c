@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: fba1881a80521e900999877ed6647701fc01b3558a508b5258002f2a7896c006 */
+ * sources sha256: aabf1c90570665e854b3d3961a96ba92dd716e5d88c237c822d0d71d9913603c */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -37,8 +37,8 @@ func (c *Conn) Stats() Stats {
 	}
 }
 
-// reconnects is the engine's own count, so it is exact even while watch has
-// not yet caught up with a session that came and went.
+// reconnects is the engine's own count, so it is exact even while the Conn
+// has not yet caught up with a session that came and went.
 func (c *Conn) reconnects() uint64 {
 	if n := c.iface.Status().Connects; n > 1 {
 		return n - 1
