@@ -30,6 +30,9 @@ type Capabilities struct {
 	TxWait bool
 	// ModeCheck: a master refuses a slave of another interface mode.
 	ModeCheck bool
+	// TxValidation: Tx refuses buffers that were not allocated, or out of
+	// allocation order (upstream sends whatever the ring index reaches).
+	TxValidation bool
 	// DuplicateIDCheck: a second interface with the same id and role on
 	// one socket is refused at creation.
 	DuplicateIDCheck bool

@@ -29,9 +29,13 @@ import (
 // bundledEngine: the extensions of our own engine are there.
 const bundledEngine = true
 
+// rxKickSlice: 0, the bundled engine re-arms an interrupt it may have
+// swallowed, so waits sleep until woken.
+const rxKickSlice = 0
+
 var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
 	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
-	ModeCheck: true, DuplicateIDCheck: true}
+	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true}
 
 const hasBufferSize32 = true
 
@@ -178,3 +182,11 @@ func (i *Interface) ReleaseStale(session Session) error {
 	defer i.s.mu.Unlock()
 	return check("release stale", int(C.memif_release_stale(h, C.uint64_t(session))))
 }
+
+// prepareMaster: the bundled engine removes a dead master's socket file.
+func prepareMaster(path string) {}
+
+// closeListener: the bundled engine closes and unlinks its listener.
+func listenerFd(h C.memif_socket_handle_t) int { return -1 }
+
+func closeListener(fd int, path string) {}

@@ -10,8 +10,13 @@ package memif
 import "C"
 
 import (
+	"errors"
+	"os"
+	"strings"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Upstream libmemif 4.x: 16-bit buffer sizes, no metadata access, and
@@ -19,6 +24,11 @@ import (
 
 // bundledEngine: an upstream libmemif, without our extensions.
 const bundledEngine = false
+
+// rxKickSlice bounds each receive wait: libmemif 4.x's memif_rx_burst reads
+// the interrupt eventfd when it finds the ring empty, which can swallow the
+// kick of a burst published just after; the caller then looks again.
+const rxKickSlice = 2 * time.Millisecond
 
 // Over our own engine built as a shared library this under-reports (the
 // library has the extensions, this build does not call them).
@@ -112,4 +122,39 @@ func (i *Interface) ReleaseStale(session Session) error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// prepareMaster removes a socket file left by a master that died: libmemif
+// 4.x binds without looking and fails with a syscall error on it. Only a
+// file nobody listens on (connect refused) goes.
+func prepareMaster(path string) {
+	if strings.HasPrefix(path, "@") {
+		return // abstract: the kernel freed it with the process
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSocket == 0 {
+		return
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); errors.Is(err, unix.ECONNREFUSED) {
+		os.Remove(path)
+	}
+}
+
+// closeListener does what libmemif 4.x's memif_delete_socket leaves undone:
+// its listener stays open (an abstract name stays bound) and the socket
+// file stays. fd is taken before the delete and closed after it, so the
+// engine's DEL for it names an fd still open.
+func listenerFd(h C.memif_socket_handle_t) int { return int(C.memif_get_listener_fd(h)) }
+
+func closeListener(fd int, path string) {
+	if fd > 0 {
+		unix.Close(fd)
+		if !strings.HasPrefix(path, "@") {
+			os.Remove(path)
+		}
+	}
 }

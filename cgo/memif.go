@@ -234,7 +234,9 @@ func (s *Socket) Close() error {
 		}
 		s.mu.Lock()
 		h := C.memif_socket_handle_t(s.h)
+		lfd := listenerFd(h)
 		err = check("delete socket", int(C.memif_delete_socket(&h)))
+		closeListener(lfd, s.cfg.Path)
 		s.h = nil
 		s.closed.Store(true)
 		s.mu.Unlock()
@@ -281,6 +283,9 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.secret[0])), maxSecretLen), cfg.Secret)
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.interface_name[0])), maxNameLen), cfg.Name)
 
+	if cfg.IsMaster {
+		prepareMaster(s.cfg.Path)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.h == nil {
