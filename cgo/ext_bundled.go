@@ -29,10 +29,6 @@ import (
 // bundledEngine: the extensions of our own engine are there.
 const bundledEngine = true
 
-// rxKickSlice: 0, the bundled engine re-arms an interrupt it may have
-// swallowed, so waits sleep until woken.
-const rxKickSlice = 0
-
 var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
 	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
 	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true}

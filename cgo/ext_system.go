@@ -25,11 +25,6 @@ import (
 // bundledEngine: an upstream libmemif, without our extensions.
 const bundledEngine = false
 
-// rxKickSlice bounds each receive wait: libmemif 4.x's memif_rx_burst reads
-// the interrupt eventfd when it finds the ring empty, which can swallow the
-// kick of a burst published just after; the caller then looks again.
-const rxKickSlice = 2 * time.Millisecond
-
 // Over our own engine built as a shared library this under-reports (the
 // library has the extensions, this build does not call them).
 var engineCaps = Capabilities{}
@@ -47,7 +42,14 @@ func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 	for k := range unsafe.Slice(meta, n) {
 		unsafe.Slice(meta, n)[k] = 0
 	}
-	return C.memif_rx_burst(c, qid, b, n, out)
+	rc := C.memif_rx_burst(c, qid, b, n, out)
+	if rc == 0 && *out == 0 {
+		// Finding the ring empty, libmemif 4.x then reads the interrupt
+		// eventfd, swallowing the kick of a burst published in between:
+		// that burst is on the ring now, so one more look finds it.
+		rc = C.memif_rx_burst(c, qid, b, n, out)
+	}
+	return rc
 }
 
 // bufferAlloc: libmemif 4.x counts packets, so n entries become as many

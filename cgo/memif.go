@@ -283,14 +283,14 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.secret[0])), maxSecretLen), cfg.Secret)
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.interface_name[0])), maxNameLen), cfg.Name)
 
-	if cfg.IsMaster {
-		prepareMaster(s.cfg.Path)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.h == nil {
 		i.free()
 		return nil, ErrClosed
+	}
+	if cfg.IsMaster && !s.hasMaster() {
+		prepareMaster(s.cfg.Path) // never probe our own listener
 	}
 	a.socket = C.memif_socket_handle_t(s.h)
 	var h C.memif_conn_handle_t
@@ -381,4 +381,14 @@ func (i *Interface) count() *C.uint16_t {
 	p := (*C.uint16_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t+maxBurst*4))
 	*p = 0
 	return p
+}
+
+// hasMaster: the socket already listens for one of its interfaces.
+func (s *Socket) hasMaster() bool {
+	for i := range s.ifaces {
+		if i.cfg.IsMaster {
+			return true
+		}
+	}
+	return false
 }

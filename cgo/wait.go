@@ -116,10 +116,7 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 		if paused && (slice < 0 || slice > floodPause) {
 			slice = floodPause
 		}
-		sliced := false
-		if rxKickSlice > 0 && (slice < 0 || slice > rxKickSlice) {
-			slice, sliced = rxKickSlice, true
-		}
+
 		var ts *unix.Timespec
 		if slice >= 0 {
 			t := unix.NsecToTimespec(int64(slice))
@@ -140,8 +137,6 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 			return ErrTimeout
 		case paused && i.floodGoesOn(fds[:n], efds[:n], first):
 			return nil // look at the flooded ring
-		case sliced:
-			return nil // a kick may have been swallowed: look at the ring
 		}
 		// The flood stopped: wait on every eventfd again.
 		paused = false
