@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: aabf1c90570665e854b3d3961a96ba92dd716e5d88c237c822d0d71d9913603c */
+ * sources sha256: 17a81051b20bee262e94fba89fb3b2857357e622e99bc5a24a564fb43cd1d734 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

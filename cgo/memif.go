@@ -202,7 +202,7 @@ func (i *Interface) noteDownReason(reason *C.char) {
 		return
 	}
 	i.prevDownReason = msg
-	i.lastError.Store(&msg)
+	i.lastError.Store(&lastError{msg, ErrDisconnect})
 }
 
 //export goOnError
@@ -213,7 +213,7 @@ func goOnError(ctx C.uintptr_t, isConn C.int, code C.int, reason *C.char) {
 		return
 	}
 	i := cgo.Handle(ctx).Value().(*Interface)
-	i.lastError.Store(&msg)
+	i.lastError.Store(&lastError{msg, Errno(code)})
 	i.changed.Notify()
 }
 

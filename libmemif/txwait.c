@@ -91,3 +91,16 @@ memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid)
 		    : &q->ring->ext_tail_waiters, 0, __ATOMIC_RELAXED);
   return MEMIF_ERR_SUCCESS;
 }
+
+int
+memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  syscall (SYS_futex, index_word (q->ring, c->args.is_master), FUTEX_WAKE,
+	   INT_MAX, NULL, NULL, 0);
+  return MEMIF_ERR_SUCCESS;
+}

@@ -1,10 +1,6 @@
 package mcmdp
 
-import (
-	"fmt"
-
-	memif "github.com/mcmgo/mcm/cgo"
-)
+import memif "github.com/mcmgo/mcm/cgo"
 
 // PixelFormat is a video frame layout. Sizes are the formats' real ones,
 // not MCM's blanket width x height x 4.
@@ -30,12 +26,7 @@ const (
 
 var pixFmtNames = [...]string{"yuv422p10le", "v210", "yuv422rfc4175", "nv12", "yuv422p", "rgb24"}
 
-func (f PixelFormat) String() string {
-	if f >= 0 && int(f) < len(pixFmtNames) {
-		return pixFmtNames[f]
-	}
-	return fmt.Sprintf("PixelFormat(%d)", int(f))
-}
+func (f PixelFormat) String() string { return enumName(pixFmtNames[:], int(f), "PixelFormat") }
 
 // ParsePixelFormat maps a name (as String prints it) to its format.
 func ParsePixelFormat(name string) (PixelFormat, error) {
