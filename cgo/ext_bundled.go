@@ -128,7 +128,10 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 		// then answers EFAULT and the next turn sees the interface down.
 		C.seam_futex_wait(word, value, C.longlong(slice))
 		if i.waitGen.Load() != gen {
-			return nil // Interrupt, or a link change: the caller looks again
+			if Session(i.session.Load()) != s {
+				return Errno(ErrNoConn) // the wait's session ended
+			}
+			return nil // Interrupt: the caller looks again
 		}
 	}
 }
