@@ -36,10 +36,11 @@ $(BUILD)/test_%: libmemif/tests/test_%.c $(ENGINE) $(HEADERS) libmemif/tests/che
 	@mkdir -p $(BUILD)
 	$(CC) $(CTEST_FLAGS) $< $(ENGINE) -o $@
 
-c-test: $(BUILD)/test_wire $(BUILD)/test_loop $(BUILD)/test_api
+c-test: $(BUILD)/test_wire $(BUILD)/test_loop $(BUILD)/test_api $(BUILD)/test_upstream
 	$(BUILD)/test_wire
 	$(BUILD)/test_loop
 	$(BUILD)/test_api
+	$(BUILD)/test_upstream
 
 vet:
 	$(GO) vet ./...
