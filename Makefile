@@ -125,8 +125,8 @@ docker-images:
 	@t=$$(date +%s); rev=$$(git rev-parse HEAD 2>/dev/null || echo unknown); \
 	  for target in tools:mcm-memif:latest testpmd:mcm-memif:testpmd; do \
 	    tg=$${target%%:*}; tag=$${target#*:}; \
-	    docker build --target $$tg --build-arg REVISION=$$rev -t $$tag . >$(DOCKER_LOG) 2>&1 \
-	      || { tail -40 $(DOCKER_LOG); echo "docker build --target $$tg failed: $(DOCKER_LOG)"; exit 1; }; \
+	    docker build --force-rm --target $$tg --build-arg REVISION=$$rev -t $$tag . >$(DOCKER_LOG) 2>&1 \
+	      || { tail -40 $(DOCKER_LOG); echo "docker build --force-rm --target $$tg failed: $(DOCKER_LOG)"; exit 1; }; \
 	  done; \
 	  echo "images mcm-memif:latest and mcm-memif:testpmd built in $$(( $$(date +%s) - t )) s"; \
 	  docker image ls mcm-memif
