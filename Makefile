@@ -7,7 +7,7 @@ HEADERS  := $(wildcard libmemif/*.h)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CTEST_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 $(SAN)
 
-.PHONY: all build engine test deps c-test vet go-test race sanitize system-test bench fuzz soak tools demo clean docker docker-images docker-test
+.PHONY: all build engine test deps c-test vet go-test race sanitize system-test bench fuzz fuzz-deps fuzz-replay soak cover tools demo clean docker docker-images docker-test
 
 all: build
 
@@ -19,7 +19,7 @@ engine:
 	$(GO) run ./internal/enginesrc/gen
 
 # Everything CI runs. Installs the DPDK peer when root and missing.
-test: deps c-test vet go-test race sanitize system-test docker
+test: deps c-test fuzz-replay vet go-test race sanitize system-test docker
 
 deps:
 	@if ! command -v dpdk-testpmd >/dev/null 2>&1 || ! ls /usr/lib/*/dpdk/pmds-*/librte_net_memif.so* >/dev/null 2>&1; then \
@@ -83,8 +83,81 @@ build-system:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./cgo/ ./mcmdp/
 
-fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecodeMessage -fuzztime 60s ./cgo/
+# libFuzzer harnesses of the engine (libmemif/fuzz/): the message decoder,
+# whole handshakes as master and slave, and the data path against a peer
+# lying in shared memory, built with clang under ASan+UBSan. `make fuzz`
+# runs each for FUZZTIME seconds from the corpus kept in the repository
+# (finds go to build/fuzz/work/, crashes to build/fuzz/), then the Go fuzz
+# targets. `make fuzz-replay` (in make test) runs each corpus once.
+FUZZ_CC    ?= clang
+FUZZTIME   ?= 60
+FUZZERS    := decode handshake ring
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BINS  := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+# Whether FUZZ_CC can link a libFuzzer target (clang alone lacks the runtime).
+FUZZ_OK = printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' \
+	| $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1
+
+$(BUILD)/fuzz/fuzz_%: libmemif/fuzz/fuzz_%.c libmemif/fuzz/fuzz.h $(ENGINE) $(HEADERS)
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(ENGINE) -o $@
+
+# Installs clang and its libFuzzer runtime when root; otherwise fails.
+fuzz-deps:
+	@if ! $(FUZZ_OK); then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing clang and libFuzzer (clang libclang-rt-dev)"; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null; \
+	  fi; \
+	  $(FUZZ_OK) || { echo "clang with libFuzzer missing: sudo apt-get install clang libclang-rt-dev"; exit 1; }; \
+	fi
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(BUILD)/fuzz/work/$$f; \
+	  echo "fuzz_$$f: $(FUZZTIME)s"; \
+	  $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZTIME) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/work/$$f libmemif/fuzz/corpus/$$f \
+	    > $(BUILD)/fuzz/$$f.log 2>&1 \
+	    || { tail -60 $(BUILD)/fuzz/$$f.log; exit 1; }; \
+	  grep -E '^#[0-9]+ +(INITED|DONE)|stat::number_of_executed_units|stat::average_exec_per_sec' $(BUILD)/fuzz/$$f.log; \
+	done
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME)s ./cgo/
+	$(GO) test -run '^$$' -fuzz '^FuzzHostileHello$$' -fuzztime $(FUZZTIME)s ./cgo/
+
+# Each harness over its corpus once, no fuzzing: seconds. Without clang it
+# installs it when root, else skips, except under CI=true where it fails.
+fuzz-replay:
+	@if ! $(FUZZ_OK) && [ "$$(id -u)" != 0 ] && [ "$$CI" != true ]; then \
+	  echo "fuzz-replay skipped: clang with libFuzzer missing (sudo apt-get install clang libclang-rt-dev)"; \
+	else \
+	  $(MAKE) --no-print-directory fuzz-deps $(FUZZ_BINS) || exit 1; \
+	  for f in $(FUZZERS); do \
+	    $(BUILD)/fuzz/fuzz_$$f libmemif/fuzz/corpus/$$f/* > $(BUILD)/fuzz/$$f-replay.log 2>&1 \
+	      || { tail -60 $(BUILD)/fuzz/$$f-replay.log; exit 1; }; \
+	    echo "fuzz_$$f: $$(ls libmemif/fuzz/corpus/$$f | wc -l) corpus inputs replayed"; \
+	  done; \
+	fi
+
+# Statement coverage of the seam, the API and the tools' code, counting the
+# tests of every package and the real tools' runs (built with -cover).
+COVER := $(BUILD)/cover
+cover:
+	@rm -rf $(COVER) && mkdir -p $(COVER)/tools
+	MCM_TOOLS_COVERDIR=$(abspath $(COVER)/tools) $(GO) test -count=1 \
+	  -coverpkg=./cgo/,./mcmdp/,./internal/cli/ -coverprofile=$(COVER)/tests.out ./cgo/ ./mcmdp/ ./cmd/... ./internal/...
+	$(GO) tool covdata textfmt -i=$(COVER)/tools -o $(COVER)/tools.out
+	@awk 'FNR==1 { if (NR==1) print; next } { split($$0, f, " "); k = f[1] " " f[2]; if (!(k in c) || f[3] > c[k]) c[k] = f[3] } \
+	  END { for (k in c) print k, c[k] }' $(COVER)/tests.out $(COVER)/tools.out > $(COVER)/all.out
+	@$(GO) tool cover -func=$(COVER)/all.out > $(COVER)/func.txt
+	@for pkg in cgo mcmdp internal/cli; do \
+	  grep "^github.com/mcmgo/mcm/$$pkg/" $(COVER)/all.out > /dev/null || continue; \
+	  (head -1 $(COVER)/all.out; grep "^github.com/mcmgo/mcm/$$pkg/[^/]*:" $(COVER)/all.out) > $(COVER)/$$(echo $$pkg | tr / _).out; \
+	  printf '%-14s %s\n' $$pkg "$$($(GO) tool cover -func=$(COVER)/$$(echo $$pkg | tr / _).out | tail -1 | awk '{print $$3}')"; \
+	done
+	@echo "per function: $(COVER)/func.txt; HTML: go tool cover -html=$(COVER)/all.out"
 
 # Long-lived tools whose peers are killed or cycle again and again keep
 # their fds, mappings, threads and memory (make test runs a short version).

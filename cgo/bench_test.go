@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"errors"
@@ -36,9 +36,9 @@ func benchSend(b *testing.B, size, burst int) {
 		var n int
 		var err error
 		if burst == 1 {
-			n, err = i.AllocPacket(0, bufs[:1], uint32(size))
+			n, err = i.AllocPacket(i.Session(), 0, bufs[:1], uint32(size))
 		} else {
-			n, err = i.Alloc(0, bufs[:want], uint32(size))
+			n, err = i.Alloc(i.Session(), 0, bufs[:want], uint32(size))
 		}
 		if err != nil && !errors.Is(err, ErrNoBufRing) {
 			b.Fatal(err)
@@ -48,7 +48,7 @@ func benchSend(b *testing.B, size, burst int) {
 			bufs[k].Data[7] = byte(k)
 		}
 		if n > 0 {
-			if _, err := i.Tx(0, bufs[:n]); err != nil {
+			if _, err := i.Tx(i.Session(), 0, bufs[:n]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -69,16 +69,16 @@ func BenchmarkInProcessRoundTrip(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for k := 0; k < b.N; k++ {
-		if _, err := m.AllocPacket(0, tx[:], 64); err != nil {
+		if _, err := m.AllocPacket(m.Session(), 0, tx[:], 64); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := m.Tx(0, tx[:]); err != nil {
+		if _, err := m.Tx(m.Session(), 0, tx[:]); err != nil {
 			b.Fatal(err)
 		}
-		if n, err := s.Rx(0, rx[:]); n != 1 || err != nil {
+		if n, err := s.Rx(s.Session(), 0, rx[:]); n != 1 || err != nil {
 			b.Fatal(n, err)
 		}
-		if err := s.Refill(0, 1); err != nil {
+		if err := s.Refill(s.Session(), 0, 1); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 /*
 #include <stdint.h>
@@ -12,27 +12,28 @@ import (
 )
 
 // The data path: one cgo call per burst, no Go allocation per buffer.
-// Bursts are capped at 256 buffers per call.
+// Bursts are capped at 256 buffers per call. Each call names the Session
+// it is for and fails with ErrNoConn in any other (see Session).
 
 // Alloc reserves transmit buffers on queue qid for as many packets of size
 // bytes as fit in bufs; a packet larger than one buffer takes several
 // Buffers chained with Next. size 0 asks for whole buffers. It returns the
 // number of Buffers filled, with ErrNoBufRing when the ring had room for
 // fewer packets than asked.
-func (i *Interface) Alloc(qid uint16, bufs []Buffer, size uint32) (int, error) {
-	return i.alloc(qid, bufs, size, false)
+func (i *Interface) Alloc(s Session, qid uint16, bufs []Buffer, size uint32) (int, error) {
+	return i.alloc(s, qid, bufs, size, false)
 }
 
 // AllocPacket reserves the buffers of exactly one packet of size bytes
 // (one Buffer, or a chain when size exceeds the buffer size). bufs must be
 // long enough for the chain (ErrNoBuf otherwise); ErrNoBufRing means the
 // ring is full. It returns the number of Buffers used.
-func (i *Interface) AllocPacket(qid uint16, bufs []Buffer, size uint32) (int, error) {
-	return i.alloc(qid, bufs, size, true)
+func (i *Interface) AllocPacket(s Session, qid uint16, bufs []Buffer, size uint32) (int, error) {
+	return i.alloc(s, qid, bufs, size, true)
 }
 
-func (i *Interface) alloc(qid uint16, bufs []Buffer, size uint32, onePacket bool) (int, error) {
-	h, err := i.lock()
+func (i *Interface) alloc(s Session, qid uint16, bufs []Buffer, size uint32, onePacket bool) (int, error) {
+	h, err := i.lock(s)
 	if err != nil {
 		return 0, err
 	}
@@ -61,8 +62,8 @@ func (i *Interface) alloc(qid uint16, bufs []Buffer, size uint32, onePacket bool
 
 // Tx sends the first allocated buffers of queue qid, in allocation order:
 // Data[:Len] of each, with Metadata. It returns how many were sent.
-func (i *Interface) Tx(qid uint16, bufs []Buffer) (int, error) {
-	h, err := i.lock()
+func (i *Interface) Tx(s Session, qid uint16, bufs []Buffer) (int, error) {
+	h, err := i.lock(s)
 	if err != nil {
 		return 0, err
 	}
@@ -93,8 +94,8 @@ func (i *Interface) Tx(qid uint16, bufs []Buffer) (int, error) {
 
 // Rx takes up to len(bufs) received buffers from queue qid. They stay
 // owned by the caller until Refill returns them (oldest first).
-func (i *Interface) Rx(qid uint16, bufs []Buffer) (int, error) {
-	h, err := i.lock()
+func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
+	h, err := i.lock(s)
 	if err != nil {
 		return 0, err
 	}
@@ -115,8 +116,8 @@ func (i *Interface) Rx(qid uint16, bufs []Buffer) (int, error) {
 
 // Refill gives the count oldest received buffers of queue qid back to the
 // ring; their Data must not be used afterwards.
-func (i *Interface) Refill(qid uint16, count int) error {
-	h, err := i.lock()
+func (i *Interface) Refill(s Session, qid uint16, count int) error {
+	h, err := i.lock(s)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func toGo(b *Buffer, c *C.memif_buffer_t) {
 // SetRxMode chooses polling (the peer stops signalling this queue) or
 // interrupt mode for receive queue qid; it survives reconnects.
 func (i *Interface) SetRxMode(qid uint16, polling bool) error {
-	h, err := i.lock()
+	h, err := i.lockAny()
 	if err != nil {
 		return err
 	}
@@ -151,9 +152,10 @@ func (i *Interface) SetRxMode(qid uint16, polling bool) error {
 	return check("set rx mode", int(C.memif_set_rx_mode(h, mode, C.uint16_t(qid))))
 }
 
-// Details reports the interface as the engine sees it.
+// Details reports the interface as the engine sees it, up or down, and
+// which Session that is: a caller sizing per-session state checks it.
 func (i *Interface) Details() (Details, error) {
-	h, err := i.lock()
+	h, err := i.lockAny()
 	if err != nil {
 		return Details{}, err
 	}
@@ -171,7 +173,7 @@ func (i *Interface) Details() (Details, error) {
 		}
 		return peerText(C.GoString((*C.char)(unsafe.Pointer(p)))) // names and reasons may be the peer's
 	}
-	d := Details{
+	d := Details{Session: Session(i.session.Load()),
 		Name: str(md.if_name), AppName: str(md.inst_name),
 		RemoteName: str(md.remote_if_name), RemoteAppName: str(md.remote_inst_name),
 		ID: uint32(md.id), IsMaster: md.role == 0, Mode: Mode(md.mode),

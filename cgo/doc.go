@@ -1,5 +1,7 @@
-// Package cgo is the thin seam between Go and the memif engine: the only Go
-// package that imports "C".
+// Package memif is the thin seam between Go and the memif engine: the only Go
+// package that imports "C". It lives in the folder cgo (import path
+// github.com/mcmgo/mcm/cgo) but is named for what it wraps, so importers
+// need no alias and runtime/cgo, which it uses, is not shadowed.
 //
 // By default it compiles the engine in ../libmemif (our own memif 2.0
 // implementation) with no pre-build step. With the build tag libmemif_system
@@ -14,6 +16,11 @@
 // entered concurrently and a disconnect is never processed while a data-path
 // call is reading the rings.
 //
+// Sessions are named by the engine's connect count (Session). Data-path
+// calls take the session they are for and are refused (ErrNoConn) in any
+// other, so a caller's per-session state never meets a later session's
+// rings.
+//
 // Zero-copy contract: Buffer.Data points into shared memory. It is valid
 // until the buffer is returned (Tx for transmit buffers, Refill for received
 // ones) or the Interface is closed. If the peer disconnects while buffers are
@@ -24,4 +31,4 @@
 // that session, which the caller does once it holds none of its buffers, or
 // until Close. With libmemif_system the memory is unmapped at the disconnect
 // and must not be touched after it.
-package cgo
+package memif

@@ -1,6 +1,6 @@
 //go:build !libmemif_system
 
-package cgo
+package memif
 
 /*
 #include <stdint.h>
@@ -68,17 +68,17 @@ const (
 
 // WaitTx blocks until transmit queue qid has room for need buffers
 // (need > 0), or, with need == 0, until everything sent has been released
-// by the peer; or the interface goes down or closes, or timeout passes
+// by the peer; or session s ends (ErrNoConn) or the interface closes, or timeout passes
 // (< 0: no limit). With a peer running this engine it sleeps until the peer
 // releases buffers; with other peers it polls every 200µs. Any number of
 // goroutines may wait; none holds anything while asleep.
-func (i *Interface) WaitTx(qid uint16, timeout time.Duration, need int) error {
+func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need int) error {
 	var deadline time.Time
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
 	for {
-		h, err := i.lock()
+		h, err := i.lock(s)
 		if err != nil {
 			return err
 		}
@@ -90,6 +90,7 @@ func (i *Interface) WaitTx(qid uint16, timeout time.Duration, need int) error {
 			C.memif_tx_wait_done(h, C.uint16_t(qid))
 		}
 		word, value, wakes := w.word, w.value, w.peer_wakes
+		gen := i.waitGen.Load() // moves only under the socket mutex
 		i.s.mu.Unlock()
 		if rc != 0 {
 			return dataErr(int(rc))
@@ -111,6 +112,19 @@ func (i *Interface) WaitTx(qid uint16, timeout time.Duration, need int) error {
 		// The word may be unmapped by a disconnect meanwhile: the kernel
 		// then answers EFAULT and the next turn sees the interface down.
 		C.seam_futex_wait(word, value, C.longlong(slice))
+		if i.waitGen.Load() != gen {
+			return nil // Interrupt, or a link change: the caller looks again
+		}
+	}
+}
+
+// wakeTxWaiters wakes the sleepers of every transmit queue (Interrupt);
+// it runs under the socket mutex.
+func wakeTxWaiters(h C.memif_conn_handle_t) {
+	for q := 0; q < 256; q++ {
+		if C.memif_tx_wait_wake(h, C.uint16_t(q)) != 0 {
+			return // past the last queue, or down: nobody sleeps on a ring
+		}
 	}
 }
 
@@ -121,7 +135,7 @@ func freeTxWait(p unsafe.Pointer) { C.free(p) }
 // SetCloseReason sets the reason Close sends the peer in its DISCONNECT
 // (96 bytes at most), e.g. to tell an end of stream from a failure.
 func (i *Interface) SetCloseReason(reason string) error {
-	h, err := i.lock()
+	h, err := i.lockAny()
 	if err != nil {
 		return err
 	}
@@ -131,12 +145,13 @@ func (i *Interface) SetCloseReason(reason string) error {
 	return check("set close reason", int(C.memif_set_delete_reason(h, cs)))
 }
 
-// Fault ends the current session because the caller found the peer breaking
-// a rule the engine cannot check (a frame longer than agreed): the peer gets
-// a DISCONNECT with reason, sent from the event goroutine, and the
-// interface waits for (master) or retries (slave) the next session.
-func (i *Interface) Fault(reason string) error {
-	h, err := i.lock()
+// Fault ends session s because the caller found the peer breaking a rule
+// the engine cannot check (a frame longer than agreed): the peer gets a
+// DISCONNECT with reason, sent from the event goroutine, and the interface
+// waits for (master) or retries (slave) the next session. A later session
+// is left alone (ErrNoConn).
+func (i *Interface) Fault(s Session, reason string) error {
+	h, err := i.lock(s)
 	if err != nil {
 		return err
 	}
@@ -147,19 +162,18 @@ func (i *Interface) Fault(reason string) error {
 }
 
 // ReleaseStale unmaps the placeholders of buffers that were held when
-// session ended (sessions are numbered like Status().Connects: n is the
-// n-th to come up), or those of every ended session when session is 0.
+// session ended, or those of every ended session when session is 0.
 //
 // Contract: call it only once no Buffer of that session is held any more;
 // the Data of such a Buffer may fault afterwards. Until then its memory
 // stays readable (zeros) and writable (to a private page). Buffers of the
 // current session are never affected, so it is safe to call at any time
 // for a session the caller has seen end. Close releases everything.
-func (i *Interface) ReleaseStale(session uint64) error {
-	i.s.mu.Lock() // not lock(): a pinned caller releases older sessions
-	defer i.s.mu.Unlock()
-	if i.h == nil {
-		return ErrClosed
+func (i *Interface) ReleaseStale(session Session) error {
+	h, err := i.lockAny() // any session: it names ended ones
+	if err != nil {
+		return err
 	}
-	return check("release stale", int(C.memif_release_stale(C.memif_conn_handle_t(i.h), C.uint64_t(session))))
+	defer i.s.mu.Unlock()
+	return check("release stale", int(C.memif_release_stale(h, C.uint64_t(session))))
 }

@@ -1,6 +1,6 @@
 //go:build libmemif_system
 
-package cgo
+package memif
 
 /*
 #cgo LDFLAGS: -lmemif
@@ -61,9 +61,12 @@ func setHandshakeTimeout(s C.memif_socket_handle_t, ns int64) {}
 
 // WaitTx, with upstream libmemif, cannot see the ring: it waits one short
 // slice (or until closed) and the caller retries its allocation.
-func (i *Interface) WaitTx(qid uint16, timeout time.Duration, need int) error {
+func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need int) error {
 	if i.closed.Load() {
 		return ErrClosed
+	}
+	if s == 0 || i.Session() != s {
+		return Errno(ErrNoConn)
 	}
 	if timeout == 0 {
 		return ErrTimeout
@@ -81,13 +84,17 @@ func (i *Interface) SetCloseReason(reason string) error { return nil }
 
 // Fault: upstream libmemif cannot end a session from the application; the
 // caller must stop reading from the faulty peer instead.
-func (i *Interface) Fault(reason string) error { return ErrNotSupported }
+func (i *Interface) Fault(s Session, reason string) error { return ErrNotSupported }
 
 // ReleaseStale: upstream libmemif unmaps a session's memory at its
 // disconnect and keeps nothing, so there is nothing to release.
-func (i *Interface) ReleaseStale(session uint64) error {
+func (i *Interface) ReleaseStale(session Session) error {
 	if i.closed.Load() {
 		return ErrClosed
 	}
 	return nil
 }
+
+// wakeTxWaiters: WaitTx over upstream returns after every short sleep, so
+// an Interrupt reaches it without a wake.
+func wakeTxWaiters(h C.memif_conn_handle_t) {}

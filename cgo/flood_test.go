@@ -1,6 +1,6 @@
 //go:build !libmemif_system
 
-package cgo
+package memif
 
 import (
 	"runtime"
@@ -66,7 +66,7 @@ func TestInterruptFloodCostsFramesNotSignals(t *testing.T) {
 			if left <= 0 {
 				break
 			}
-			err := s.WaitRx(0, left)
+			err := s.WaitRx(s.Session(), 0, left)
 			if err == ErrTimeout {
 				break
 			}
@@ -75,7 +75,7 @@ func TestInterruptFloodCostsFramesNotSignals(t *testing.T) {
 				break
 			}
 			r.wakes++
-			n, err := s.Rx(0, bufs[:])
+			n, err := s.Rx(s.Session(), 0, bufs[:])
 			if err != nil {
 				r.err = err
 				break
@@ -83,7 +83,7 @@ func TestInterruptFloodCostsFramesNotSignals(t *testing.T) {
 			if n > 0 {
 				r.got = append(r.got, bufs[0].Data...)
 				r.frameAt = time.Since(start)
-				if err := s.Refill(0, n); err != nil {
+				if err := s.Refill(s.Session(), 0, n); err != nil {
 					r.err = err
 					break
 				}

@@ -1,8 +1,9 @@
 //go:build !libmemif_system
 
-package cgo
+package memif
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -30,27 +31,68 @@ func seedMessages() [][]byte {
 	}
 }
 
-// FuzzDecodeMessage checks the engine's control-message decoder: any input
-// is either refused with the right code or decoded with its own type.
+// wireField is one field of a control message as memif 2.0 lays it out:
+// offset and size in the 128-byte datagram; text fields end at their first
+// NUL.
+type wireField struct {
+	off, size int
+	text      bool
+}
+
+// wireLayout is the protocol's message layout (memif.h), per type.
+var wireLayout = map[uint16][]wireField{
+	wAck:        nil,
+	wHello:      {{2, 32, true}, {34, 2, false}, {36, 2, false}, {38, 2, false}, {40, 2, false}, {42, 2, false}, {44, 1, false}},
+	wInit:       {{2, 2, false}, {4, 4, false}, {8, 1, false}, {9, 24, false}, {33, 32, true}},
+	wAddRegion:  {{2, 2, false}, {4, 8, false}},
+	wAddRing:    {{2, 2, false}, {4, 2, false}, {6, 2, false}, {8, 4, false}, {12, 1, false}, {13, 2, false}},
+	wConnect:    {{2, 32, true}},
+	wConnected:  {{2, 32, true}},
+	wDisconnect: {{2, 4, false}, {6, 96, true}},
+}
+
+// FuzzDecodeMessage checks the engine's control-message decoder against
+// the wire layout: a wrong length or an unknown type is refused with its
+// code and nothing else is; a decoded message re-encodes to exactly the
+// bytes its type defines (text up to its first NUL, zeros after it and
+// outside the fields); and decoding that encoding gives it back.
 func FuzzDecodeMessage(f *testing.F) {
 	for _, m := range seedMessages() {
 		f.Add(m)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		typ, code := decodeMessageForTest(b)
-		switch {
-		case len(b) != wMsgSize:
+		typ, code, reenc := decodeMessageForTest(b)
+		if len(b) != wMsgSize {
 			if code != int(ErrMalformed) {
 				t.Fatalf("%d-byte message: code %d, want %d", len(b), code, ErrMalformed)
 			}
-		case le.Uint16(b) < wAck || le.Uint16(b) > wDisconnect:
+			return
+		}
+		fields, known := wireLayout[le.Uint16(b)]
+		if !known {
 			if code != 36 { // MEMIF_ERR_UNKNOWN_MSG
 				t.Fatalf("type %d: code %d, want 36", le.Uint16(b), code)
 			}
-		default:
-			if code != 0 || typ != le.Uint16(b) {
-				t.Fatalf("type %d: decoded type %d, code %d", le.Uint16(b), typ, code)
+			return
+		}
+		if code != 0 || typ != le.Uint16(b) || len(reenc) != wMsgSize {
+			t.Fatalf("type %d: decoded type %d, code %d, %d bytes re-encoded", le.Uint16(b), typ, code, len(reenc))
+		}
+		want := make([]byte, wMsgSize)
+		copy(want, b[:2])
+		for _, fl := range fields {
+			v := b[fl.off : fl.off+fl.size]
+			if fl.text {
+				v = []byte(cstr(v))
 			}
+			copy(want[fl.off:], v)
+		}
+		if !bytes.Equal(reenc, want) {
+			t.Fatalf("type %d: re-encoded\n% x\nwire fields\n% x", typ, reenc, want)
+		}
+		typ2, code2, again := decodeMessageForTest(reenc)
+		if typ2 != typ || code2 != 0 || !bytes.Equal(again, reenc) {
+			t.Fatalf("type %d: decode(encode(m)) differs: type %d, code %d", typ, typ2, code2)
 		}
 	})
 }

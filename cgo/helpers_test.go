@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"fmt"
@@ -97,7 +97,7 @@ func sendPacket(t testing.TB, tx *Interface, size int, seed int, meta uint32) {
 	var bufs [64]Buffer
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		n, err := tx.AllocPacket(0, bufs[:], uint32(size))
+		n, err := tx.AllocPacket(tx.Session(), 0, bufs[:], uint32(size))
 		if err == nil {
 			whole := make([]byte, size)
 			pattern(whole, seed)
@@ -106,7 +106,7 @@ func sendPacket(t testing.TB, tx *Interface, size int, seed int, meta uint32) {
 				bufs[k].Metadata = meta
 				off += copy(bufs[k].Data[:bufs[k].Len], whole[off:])
 			}
-			sent, err := tx.Tx(0, bufs[:n])
+			sent, err := tx.Tx(tx.Session(), 0, bufs[:n])
 			require.NoError(t, err)
 			require.Equal(t, n, sent)
 			return
@@ -122,17 +122,17 @@ func recvPacket(t testing.TB, rx *Interface) (data []byte, meta uint32) {
 	t.Helper()
 	var bufs [1]Buffer
 	for {
-		n, err := rx.Rx(0, bufs[:])
+		n, err := rx.Rx(rx.Session(), 0, bufs[:])
 		require.NoError(t, err)
 		if n == 0 {
-			err := rx.WaitRx(0, waitTimeout)
+			err := rx.WaitRx(rx.Session(), 0, waitTimeout)
 			require.NoError(t, err)
 			continue
 		}
 		data = append(data, bufs[0].Data...)
 		meta = bufs[0].Metadata
 		next := bufs[0].Next
-		require.NoError(t, rx.Refill(0, 1))
+		require.NoError(t, rx.Refill(rx.Session(), 0, 1))
 		if !next {
 			return data, meta
 		}
@@ -168,4 +168,11 @@ func provePair(t *testing.T, m, s *Interface) {
 	sendPacket(t, m, 200, 12, 0)
 	got, _ = recvPacket(t, s)
 	require.True(t, checkPattern(got, 12) && len(got) == 200, "packet master->slave")
+}
+
+// countFds is the number of open fds of this process.
+func countFds(t testing.TB) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(ents)
 }

@@ -1,6 +1,6 @@
 //go:build !libmemif_system
 
-package cgo
+package memif
 
 import (
 	"os"
@@ -131,13 +131,13 @@ func masterAttacks() []masterAttack {
 			h.up(s)
 			want := []byte("an honest packet")
 			h.deliver(0, want)
-			n, err := s.Rx(0, bufs[:])
+			n, err := s.Rx(s.Session(), 0, bufs[:])
 			require.NoError(h.t, err)
 			require.Equal(h.t, 1, n)
 			require.Equal(h.t, want, bufs[0].Data)
-			require.NoError(h.t, s.Refill(0, 1))
+			require.NoError(h.t, s.Refill(s.Session(), 0, 1))
 			lie(h)
-			n, err = s.Rx(0, bufs[:])
+			n, err = s.Rx(s.Session(), 0, bufs[:])
 			rxFails(h.t, n, err)
 		}
 	}
@@ -192,7 +192,7 @@ func masterAttacks() []masterAttack {
 		{name: "S2M tail ahead of head", attack: func(h *hostileMaster, s *Interface) {
 			h.up(s)
 			h.s2m.setTail(0xFFF0)
-			n, err := s.Alloc(0, bufs[:], 64)
+			n, err := s.Alloc(s.Session(), 0, bufs[:], 64)
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer moved a ring index too far`},
 		{name: "close when up", attack: func(h *hostileMaster, s *Interface) { h.up(s); h.close() },
@@ -236,7 +236,7 @@ func TestHostileMaster(t *testing.T) {
 			assert.Equal(t, reason, st.LastError, "interface's LastError")
 			if h.wasUp {
 				assert.Equal(t, before.Disconnects+1, st.Disconnects)
-				_, err := s.Rx(0, make([]Buffer, 1))
+				_, err := s.Rx(Session(st.Connects), 0, make([]Buffer, 1)) // the session that ended
 				assert.ErrorIs(t, err, ErrNoConn, "data path after the fault")
 			}
 		})
@@ -269,7 +269,7 @@ func TestHostileMasterClearsNonblock(t *testing.T) {
 	_, err = unix.FcntlInt(uintptr(h.m2sEfd), unix.F_SETFL, fl&^unix.O_NONBLOCK)
 	require.NoError(t, err)
 	done := make(chan error, 1)
-	go func() { _, err := s.Rx(0, make([]Buffer, 4)); done <- err }()
+	go func() { _, err := s.Rx(s.Session(), 0, make([]Buffer, 4)); done <- err }()
 	select {
 	case err := <-done:
 		assert.NoError(t, err)

@@ -1,6 +1,6 @@
 //go:build !libmemif_system
 
-package cgo
+package memif
 
 import (
 	"bytes"
@@ -131,14 +131,14 @@ func slaveAttacks() []slaveAttack {
 			copy(h.shm.mem[off:], want)
 			le.PutUint32(d[4:], uint32(len(want)))
 			h.s2m.setHead(1)
-			n, err := m.Rx(0, bufs[:])
+			n, err := m.Rx(m.Session(), 0, bufs[:])
 			require.NoError(h.t, err)
 			require.Equal(h.t, 1, n)
 			require.Equal(h.t, want, bufs[0].Data)
-			require.NoError(h.t, m.Refill(0, 1))
+			require.NoError(h.t, m.Refill(m.Session(), 0, 1))
 			require.Equal(h.t, uint16(1), h.s2m.tail(), "master released the slot")
 			lie(h)
-			n, err = m.Rx(0, bufs[:])
+			n, err = m.Rx(m.Session(), 0, bufs[:])
 			rxFails(h.t, n, err)
 		}
 	}
@@ -290,31 +290,31 @@ func slaveAttacks() []slaveAttack {
 		{name: "S2M head moves backwards", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
 			h.s2m.setHead(0xFFFF)
-			n, err := m.Rx(0, bufs[:])
+			n, err := m.Rx(m.Session(), 0, bufs[:])
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer moved a ring index too far`},
 		{name: "M2S head jumps past ring size", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
 			h.m2s.setHead(hsSlots + 1)
-			n, err := m.Alloc(0, bufs[:], 64)
+			n, err := m.Alloc(m.Session(), 0, bufs[:], 64)
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer moved a ring index too far`},
 		{name: "M2S buffer past region end", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
 			h.m2s.setDesc(0, 0, 0, 1000, hsRegion-100, 0)
 			h.m2s.setHead(1)
-			n, err := m.Alloc(0, bufs[:], 64)
+			n, err := m.Alloc(m.Session(), 0, bufs[:], 64)
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer posted a buffer outside its region`},
 		{name: "M2S buffer shrunk after the master took it", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
 			h.m2s.setDesc(0, 0, 0, 1000, hsRegion-1000, 0)
 			h.m2s.setHead(1)
-			n, err := m.AllocPacket(0, bufs[:], 800)
+			n, err := m.AllocPacket(m.Session(), 0, bufs[:], 800)
 			require.NoError(h.t, err)
 			require.Equal(h.t, 1, n)
 			h.m2s.setDesc(0, 0, 0, 10, hsRegion-1000, 0) // the slave shrinks it under us
-			sent, err := m.Tx(0, bufs[:1])
+			sent, err := m.Tx(m.Session(), 0, bufs[:1])
 			assert.Zero(h.t, sent)
 			assert.ErrorIs(h.t, err, ErrDisconnected)
 		}, code: 22, reason: `peer shrank a posted buffer`},
@@ -373,7 +373,7 @@ func TestHostileSlave(t *testing.T) {
 			}
 			if h.wasUp {
 				assert.Equal(t, before.Disconnects+1, st.Disconnects)
-				_, err := m.Rx(0, make([]Buffer, 1))
+				_, err := m.Rx(Session(st.Connects), 0, make([]Buffer, 1)) // the session that ended
 				assert.ErrorIs(t, err, ErrNoConn, "data path after the fault")
 			}
 		})
@@ -409,7 +409,7 @@ func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
 	h.exchange(wConnected, encConnect(wConnect, "x"))
 	waitUp(t, m)
 	done := make(chan error, 1)
-	go func() { _, err := m.Rx(0, make([]Buffer, 4)); done <- err }()
+	go func() { _, err := m.Rx(m.Session(), 0, make([]Buffer, 4)); done <- err }()
 	select {
 	case err := <-done:
 		assert.NoError(t, err)
@@ -465,6 +465,6 @@ func TestHostileSlaveShrinksRegion(t *testing.T) {
 	if unix.Ftruncate(fd, 0) != nil {
 		return // the master sealed the region: nothing to shrink
 	}
-	_, err = m.Rx(0, make([]Buffer, 4)) // must fail cleanly, not fault
+	_, err = m.Rx(m.Session(), 0, make([]Buffer, 4)) // must fail cleanly, not fault
 	assert.Error(t, err)
 }

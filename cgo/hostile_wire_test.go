@@ -1,6 +1,6 @@
 //go:build !libmemif_system
 
-package cgo
+package memif
 
 // A hand-written memif 2.0 control-protocol peer for the hostile tests: a
 // message encoder, a SOCK_SEQPACKET endpoint with SCM_RIGHTS, shared memory
@@ -326,13 +326,6 @@ func (r ring) setDesc(slot int, flags, region uint16, length, offset, meta uint3
 	le.PutUint32(d[4:], length)
 	le.PutUint32(d[8:], offset)
 	le.PutUint32(d[12:], meta)
-}
-
-// countFds is the number of open fds of this process.
-func countFds(t testing.TB) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	require.NoError(t, err)
-	return len(ents)
 }
 
 // checkNoFdLeak registers a check, run after every later cleanup, that the

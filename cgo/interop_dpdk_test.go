@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func echoExchange(t *testing.T, ours *Interface, n int) {
 		for sent < n && sent-recvd < window {
 			var b [1]Buffer
 			size := sizeOf(sent)
-			k, err := ours.AllocPacket(0, b[:], uint32(size))
+			k, err := ours.AllocPacket(ours.Session(), 0, b[:], uint32(size))
 			if err != nil {
 				require.ErrorIs(t, err, ErrNoBufRing)
 				break
@@ -35,14 +35,14 @@ func echoExchange(t *testing.T, ours *Interface, n int) {
 			require.Equal(t, 1, k)
 			pattern(b[0].Data[:size], sent)
 			binary.LittleEndian.PutUint32(b[0].Data, uint32(sent))
-			_, err = ours.Tx(0, b[:1])
+			_, err = ours.Tx(ours.Session(), 0, b[:1])
 			require.NoError(t, err)
 			sent++
 		}
-		got, err := ours.Rx(0, rx[:])
+		got, err := ours.Rx(ours.Session(), 0, rx[:])
 		require.NoError(t, err)
 		if got == 0 {
-			if err := ours.WaitRx(0, 100*time.Millisecond); err != nil {
+			if err := ours.WaitRx(ours.Session(), 0, 100*time.Millisecond); err != nil {
 				require.ErrorIs(t, err, ErrTimeout)
 			}
 			continue
@@ -57,7 +57,7 @@ func echoExchange(t *testing.T, ours *Interface, n int) {
 			require.Equal(t, want, rx[k].Data, "packet %d echoed with different bytes", seq)
 			recvd++
 		}
-		require.NoError(t, ours.Refill(0, got))
+		require.NoError(t, ours.Refill(ours.Session(), 0, got))
 	}
 }
 
@@ -151,7 +151,7 @@ func TestInteropDPDKChainsBothWays(t *testing.T) {
 	for recvd < n {
 		require.True(t, time.Now().Before(deadline), "stalled at %d/%d", recvd, n)
 		for sent < n && sent-recvd < window {
-			k, err := ours.AllocPacket(0, tx[:], size)
+			k, err := ours.AllocPacket(ours.Session(), 0, tx[:], size)
 			require.NoError(t, err)
 			require.Equal(t, 3, k, "3000 bytes in 1024-byte buffers")
 			frame := make([]byte, size)
@@ -161,14 +161,14 @@ func TestInteropDPDKChainsBothWays(t *testing.T) {
 			for j := 0; j < k; j++ {
 				off += copy(tx[j].Data[:tx[j].Len], frame[off:])
 			}
-			_, err = ours.Tx(0, tx[:k])
+			_, err = ours.Tx(ours.Session(), 0, tx[:k])
 			require.NoError(t, err)
 			sent++
 		}
-		m, err := ours.Rx(0, rx[:])
+		m, err := ours.Rx(ours.Session(), 0, rx[:])
 		require.NoError(t, err)
 		if m == 0 {
-			if err := ours.WaitRx(0, 100*time.Millisecond); err != nil {
+			if err := ours.WaitRx(ours.Session(), 0, 100*time.Millisecond); err != nil {
 				require.ErrorIs(t, err, ErrTimeout)
 			}
 			continue
@@ -185,7 +185,7 @@ func TestInteropDPDKChainsBothWays(t *testing.T) {
 			got = got[:0]
 			recvd++
 		}
-		require.NoError(t, ours.Refill(0, m))
+		require.NoError(t, ours.Refill(ours.Session(), 0, m))
 	}
 	stopAndCheck(t, p, ours, n)
 }

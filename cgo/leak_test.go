@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"fmt"
@@ -58,12 +58,13 @@ func TestBufferHeldAcrossDisconnectIsSafe(t *testing.T) {
 	m, s := pair(t, Config{InterfaceID: 9}, Config{InterfaceID: 9})
 	sendPacket(t, s, 300, 1, 0)
 	var rx [1]Buffer
-	require.NoError(t, m.WaitRx(0, waitTimeout))
-	n, err := m.Rx(0, rx[:])
+	require.NoError(t, m.WaitRx(m.Session(), 0, waitTimeout))
+	n, err := m.Rx(m.Session(), 0, rx[:])
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.True(t, checkPattern(rx[0].Data, 1))
 	before := openFds(t)
+	sess := m.Session()
 
 	require.NoError(t, s.Close())
 	waitUntil(t, m, "master down", func(st Status) bool { return !st.Up })
@@ -72,7 +73,7 @@ func TestBufferHeldAcrossDisconnectIsSafe(t *testing.T) {
 	}
 	rx[0].Data[0] = 1 // writes land in private memory, harmlessly
 	assert.Less(t, openFds(t), before, "the session's fds are closed")
-	assert.ErrorIs(t, m.Refill(0, 1), ErrNoConn)
+	assert.ErrorIs(t, m.Refill(sess, 0, 1), ErrNoConn)
 	addr := uintptr(unsafe.Pointer(&rx[0].Data[0]))
 	require.True(t, mappedAt(t, addr))
 	require.NoError(t, m.Close())

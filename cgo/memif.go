@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 /*
 #cgo !libmemif_system CFLAGS: -I${SRCDIR}/../libmemif -D_GNU_SOURCE -std=gnu11 -O2
@@ -152,10 +152,9 @@ func goOnLink(ctx C.uintptr_t, up C.int) {
 	i := cgo.Handle(ctx).Value().(*Interface)
 	if up != 0 {
 		i.sessionChanged(true)
-		i.connects.Add(1)
-		i.up.Store(true)
+		i.session.Store(i.connects.Add(1))
 	} else {
-		i.up.Store(false)
+		i.session.Store(0)
 		i.disconnects.Add(1)
 		i.sessionChanged(false)
 	}
@@ -276,25 +275,31 @@ func (i *Interface) Close() error {
 	i.free()
 	s.mu.Unlock()
 	i.closed.Store(true)
-	i.up.Store(false)
+	i.session.Store(0)
 	i.wake()
 	i.releaseWake()
 	i.changed.Notify()
 	return check("delete", int(rc))
 }
 
-// lock enters the engine for a data-path call; it fails once closed, or
-// when the session changed under a pinned caller (connects only moves
-// under this mutex, so the check is exact).
-func (i *Interface) lock() (C.memif_conn_handle_t, error) {
+// lock enters the engine for a call of session s; it fails once closed,
+// or when s is not the current session (exact: it moves only under this
+// mutex).
+func (i *Interface) lock(s Session) (C.memif_conn_handle_t, error) {
+	h, err := i.lockAny()
+	if err == nil && (s == 0 || Session(i.session.Load()) != s) {
+		i.s.mu.Unlock()
+		return nil, Errno(ErrNoConn)
+	}
+	return h, err
+}
+
+// lockAny enters the engine for a call that is not tied to a session.
+func (i *Interface) lockAny() (C.memif_conn_handle_t, error) {
 	i.s.mu.Lock()
 	if i.h == nil {
 		i.s.mu.Unlock()
 		return nil, ErrClosed
-	}
-	if p := i.pinned.Load(); p != 0 && p != i.connects.Load() {
-		i.s.mu.Unlock()
-		return nil, Errno(ErrNoConn)
 	}
 	return C.memif_conn_handle_t(i.h), nil
 }

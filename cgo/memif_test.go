@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"errors"
@@ -52,14 +52,14 @@ func pollPacket(t *testing.T, rx *Interface) ([]byte, uint32) {
 	var bufs [1]Buffer
 	var data []byte
 	for time.Now().Before(deadline) {
-		n, err := rx.Rx(0, bufs[:])
+		n, err := rx.Rx(rx.Session(), 0, bufs[:])
 		require.NoError(t, err)
 		if n == 0 {
 			continue
 		}
 		data = append(data, bufs[0].Data...)
 		next, meta := bufs[0].Next, bufs[0].Metadata
-		require.NoError(t, rx.Refill(0, 1))
+		require.NoError(t, rx.Refill(rx.Session(), 0, 1))
 		if !next {
 			return data, meta
 		}
@@ -73,10 +73,10 @@ func TestChainedBuffers(t *testing.T) {
 	m, s := pair(t, Config{InterfaceID: 3}, Config{InterfaceID: 3, BufferSize: bufSize, Log2RingSize: 5})
 	for _, dir := range [][2]*Interface{{s, m}, {m, s}} {
 		var bufs [8]Buffer
-		n, err := dir[0].Alloc(0, bufs[:], 3*bufSize+17)
+		n, err := dir[0].Alloc(dir[0].Session(), 0, bufs[:], 3*bufSize+17)
 		require.NoError(t, err)
 		require.Equal(t, 8, n, "as many whole packets as fit: two of four descriptors")
-		_, err = dir[0].Tx(0, bufs[:4]) // send the first, keep the second
+		_, err = dir[0].Tx(dir[0].Session(), 0, bufs[:4]) // send the first, keep the second
 		require.NoError(t, err)
 		got, _ := recvPacket(t, dir[1])
 		require.Len(t, got, 3*bufSize+17)
@@ -92,7 +92,7 @@ func TestChainedBuffers(t *testing.T) {
 		for k := 0; k < n; k++ {
 			off += copy(bufs[k].Data, whole[off:])
 		}
-		sent, err := dir[0].Tx(0, bufs[:n])
+		sent, err := dir[0].Tx(dir[0].Session(), 0, bufs[:n])
 		require.NoError(t, err)
 		require.Equal(t, n, sent)
 		got, _ = recvPacket(t, dir[1])
@@ -105,11 +105,11 @@ func TestLargeBuffersHoldAWholeFrame(t *testing.T) {
 	const frame = 1920 * 1080 * 4 // bigger than any 16-bit size
 	m, s := pair(t, Config{InterfaceID: 4}, Config{InterfaceID: 4, BufferSize: frame, Log2RingSize: 2})
 	var bufs [1]Buffer
-	n, err := s.Alloc(0, bufs[:], frame)
+	n, err := s.Alloc(s.Session(), 0, bufs[:], frame)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	pattern(bufs[0].Data, 5)
-	_, err = s.Tx(0, bufs[:1])
+	_, err = s.Tx(s.Session(), 0, bufs[:1])
 	require.NoError(t, err)
 	got, _ := recvPacket(t, m)
 	require.Len(t, got, frame)
@@ -120,18 +120,18 @@ func TestMisuseIsAnError(t *testing.T) {
 	m, s := pair(t, Config{InterfaceID: 5}, Config{InterfaceID: 5, Log2RingSize: 3})
 	var bufs [16]Buffer
 	// The ring has 8 slots: the rest is refused, not overrun.
-	n, err := s.Alloc(0, bufs[:], 64)
+	n, err := s.Alloc(s.Session(), 0, bufs[:], 64)
 	assert.ErrorIs(t, err, ErrNoBufRing)
 	assert.Equal(t, 8, n)
 	// Sending more than was allocated, or out of order, is refused.
-	_, err = s.Tx(0, bufs[:9])
+	_, err = s.Tx(s.Session(), 0, bufs[:9])
 	assert.ErrorIs(t, err, ErrInvalidArg)
-	_, err = s.Tx(0, []Buffer{bufs[1]})
+	_, err = s.Tx(s.Session(), 0, []Buffer{bufs[1]})
 	assert.ErrorIs(t, err, ErrInvalidArg)
 	bufs[0].Len = len(bufs[0].Data) + 1
-	_, err = s.Tx(0, bufs[:1])
+	_, err = s.Tx(s.Session(), 0, bufs[:1])
 	assert.ErrorIs(t, err, ErrInvalidArg)
-	_, err = s.Rx(7, bufs[:])
+	_, err = s.Rx(s.Session(), 7, bufs[:])
 	assert.ErrorIs(t, err, ErrQueueID)
 
 	var code Errno
@@ -140,22 +140,22 @@ func TestMisuseIsAnError(t *testing.T) {
 
 	require.NoError(t, m.Close())
 	require.NoError(t, m.Close(), "Close is idempotent")
-	_, err = m.Rx(0, bufs[:])
+	_, err = m.Rx(m.Session(), 0, bufs[:])
 	assert.ErrorIs(t, err, ErrClosed)
 	waitUntil(t, s, "slave down", func(st Status) bool { return !st.Up })
-	_, err = s.Alloc(0, bufs[:], 64)
+	_, err = s.Alloc(s.Session(), 0, bufs[:], 64)
 	assert.ErrorIs(t, err, ErrNoConn)
 }
 
 func TestWaitRxTimeoutAndWake(t *testing.T) {
 	m, s := pair(t, Config{InterfaceID: 6}, Config{InterfaceID: 6})
 	start := time.Now()
-	assert.ErrorIs(t, m.WaitRx(0, 20*time.Millisecond), ErrTimeout)
+	assert.ErrorIs(t, m.WaitRx(m.Session(), 0, 20*time.Millisecond), ErrTimeout)
 	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
-	assert.ErrorIs(t, m.WaitRx(0, 0), ErrTimeout)
+	assert.ErrorIs(t, m.WaitRx(m.Session(), 0, 0), ErrTimeout)
 
 	done := make(chan error, 1)
-	go func() { done <- m.WaitRx(0, -1) }()
+	go func() { done <- m.WaitRx(m.Session(), 0, -1) }()
 	sendPacket(t, s, 10, 1, 0)
 	select {
 	case err := <-done:
@@ -165,7 +165,7 @@ func TestWaitRxTimeoutAndWake(t *testing.T) {
 	}
 
 	// A waiter is woken by the peer going away, and by Close.
-	go func() { done <- s.WaitRx(0, -1) }()
+	go func() { done <- s.WaitRx(s.Session(), 0, -1) }()
 	require.NoError(t, m.Close())
 	select {
 	case err := <-done:

@@ -1,6 +1,6 @@
 //go:build !cgo
 
-package cgo
+package memif
 
 // The memif engine is C code compiled by cgo. Build with CGO_ENABLED=1 and a
 // C compiler (gcc) on PATH.

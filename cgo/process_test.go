@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"bufio"
@@ -58,9 +58,9 @@ func echo(i *Interface) {
 	var tx [64]Buffer
 	var pkt []byte
 	for {
-		n, err := i.Rx(0, rx[:])
+		n, err := i.Rx(i.Session(), 0, rx[:])
 		if err != nil || n == 0 {
-			i.WaitRx(0, 50*time.Millisecond)
+			i.WaitRx(i.Session(), 0, 50*time.Millisecond)
 			continue
 		}
 		for k := 0; k < n; k++ {
@@ -69,14 +69,14 @@ func echo(i *Interface) {
 				continue
 			}
 			for {
-				m, err := i.AllocPacket(0, tx[:], uint32(len(pkt)))
+				m, err := i.AllocPacket(i.Session(), 0, tx[:], uint32(len(pkt)))
 				if err == nil {
 					off := 0
 					for j := 0; j < m; j++ {
 						off += copy(tx[j].Data[:tx[j].Len], pkt[off:])
 						tx[j].Metadata = rx[k].Metadata
 					}
-					i.Tx(0, tx[:m])
+					i.Tx(i.Session(), 0, tx[:m])
 					break
 				}
 				if !i.Status().Up {
@@ -85,7 +85,7 @@ func echo(i *Interface) {
 			}
 			pkt = pkt[:0]
 		}
-		i.Refill(0, n)
+		i.Refill(i.Session(), 0, n)
 	}
 }
 
@@ -97,9 +97,9 @@ func sink(i *Interface) {
 			i.SetRxMode(0, true)
 			continue
 		}
-		n, _ := i.Rx(0, rx[:])
+		n, _ := i.Rx(i.Session(), 0, rx[:])
 		if n > 0 {
-			i.Refill(0, n)
+			i.Refill(i.Session(), 0, n)
 		}
 	}
 }

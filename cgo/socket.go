@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"runtime/cgo"
@@ -13,7 +13,10 @@ import (
 // A socket serves one role: masters listen on it, slaves connect through it.
 type Socket struct {
 	// mu serialises every call into the engine for this socket and its
-	// interfaces; callbacks from C run with it held.
+	// interfaces; callbacks from C run with it held. Lock order: a
+	// caller's own locks (mcmdp's Conn.mu) before mu; under mu only an
+	// Interface's waitMu and its change broadcast. Callbacks must never
+	// take a caller's lock or call back into a caller.
 	mu     sync.Mutex
 	h      unsafe.Pointer // memif_socket_handle_t
 	handle cgo.Handle
@@ -50,9 +53,11 @@ type Interface struct {
 
 	txWait unsafe.Pointer // C scratch for WaitTx, used under the socket mutex
 
-	up          atomic.Bool
-	connects    atomic.Uint64 // changed under the socket mutex
-	pinned      atomic.Uint64 // see PinSession
+	// connects counts sessions that came up; session is the current one
+	// (its connects number) or 0. Both move only under the socket mutex,
+	// so a call holding it sees them exactly.
+	connects    atomic.Uint64
+	session     atomic.Uint64
 	disconnects atomic.Uint64
 	lastError   atomic.Pointer[string]
 
@@ -73,7 +78,7 @@ type Interface struct {
 
 // Status reports the interface's connection state.
 func (i *Interface) Status() Status {
-	st := Status{Up: i.up.Load(), Connects: i.connects.Load(), Disconnects: i.disconnects.Load()}
+	st := Status{Up: i.session.Load() != 0, Connects: i.connects.Load(), Disconnects: i.disconnects.Load()}
 	if e := i.lastError.Load(); e != nil {
 		st.LastError = *e
 	}
@@ -96,9 +101,8 @@ func (s *Socket) LastError() string {
 	return ""
 }
 
-// PinSession makes every later data-path call fail with ErrNoConn unless
-// the interface is still in the session that was the connects-th to come
-// up (Status().Connects). A caller keeping per-session state (like mcmdp's
-// queues) pins it so that a call racing a reconnect cannot mix sessions.
-// 0 unpins.
-func (i *Interface) PinSession(connects uint64) { i.pinned.Store(connects) }
+// Session returns the current session, or 0 while the interface is down.
+// The data path takes it back: a caller keeping per-session state (like
+// mcmdp's queues) passes the session that state belongs to, so a call
+// racing a reconnect is refused instead of mixing sessions.
+func (i *Interface) Session() Session { return Session(i.session.Load()) }

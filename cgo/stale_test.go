@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"fmt"
@@ -114,7 +114,7 @@ func sparseOK(b []byte, seed int) bool {
 // held is one buffer kept past its session, with what was last written.
 type held struct {
 	data    []byte
-	session uint64
+	session Session
 	seed    int
 }
 
@@ -132,30 +132,30 @@ func checkHeld(t *testing.T, h *held, seed int) {
 func holdOne(t *testing.T, survivor, peer *Interface, rx bool, seed int) *held {
 	var b [1]Buffer
 	if rx {
-		n, err := peer.AllocPacket(0, b[:], staleBuf)
+		n, err := peer.AllocPacket(peer.Session(), 0, b[:], staleBuf)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		sparse(b[0].Data, seed)
-		sent, err := peer.Tx(0, b[:1])
+		sent, err := peer.Tx(peer.Session(), 0, b[:1])
 		require.NoError(t, err)
 		require.Equal(t, 1, sent)
 		for {
-			n, err := survivor.Rx(0, b[:])
+			n, err := survivor.Rx(survivor.Session(), 0, b[:])
 			require.NoError(t, err)
 			if n == 1 {
 				break
 			}
-			require.NoError(t, survivor.WaitRx(0, waitTimeout))
+			require.NoError(t, survivor.WaitRx(survivor.Session(), 0, waitTimeout))
 		}
 		require.True(t, sparseOK(b[0].Data, seed))
 	} else {
-		n, err := survivor.AllocPacket(0, b[:], staleBuf)
+		n, err := survivor.AllocPacket(survivor.Session(), 0, b[:], staleBuf)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		sparse(b[0].Data, seed)
 	}
 	require.Len(t, b[0].Data, staleBuf)
-	return &held{data: b[0].Data, session: survivor.Status().Connects, seed: -1}
+	return &held{data: b[0].Data, session: survivor.Session(), seed: -1}
 }
 
 // heldCycles runs cycles sessions between a long-lived interface and a
@@ -226,13 +226,13 @@ func TestReleaseStaleAllSparesCurrentSession(t *testing.T) {
 	needBundled(t, "placeholder release")
 	m, s := pair(t, Config{InterfaceID: 3}, Config{InterfaceID: 3})
 	var b [1]Buffer
-	n, err := m.AllocPacket(0, b[:], 100)
+	n, err := m.AllocPacket(m.Session(), 0, b[:], 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	pattern(b[0].Data, 5)
 	require.NoError(t, m.ReleaseStale(0))
 	require.True(t, checkPattern(b[0].Data, 5), "a live session's buffer is untouched")
-	sent, err := m.Tx(0, b[:1])
+	sent, err := m.Tx(m.Session(), 0, b[:1])
 	require.NoError(t, err)
 	require.Equal(t, 1, sent)
 	got, _ := recvPacket(t, s)

@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"testing"
@@ -13,9 +13,9 @@ func fillRing(t *testing.T, tx *Interface) int {
 	var bufs [64]Buffer
 	sent := 0
 	for {
-		n, err := tx.Alloc(0, bufs[:], 64)
+		n, err := tx.Alloc(tx.Session(), 0, bufs[:], 64)
 		if n > 0 {
-			k, terr := tx.Tx(0, bufs[:n])
+			k, terr := tx.Tx(tx.Session(), 0, bufs[:n])
 			require.NoError(t, terr)
 			sent += k
 		}
@@ -36,16 +36,16 @@ func TestWaitTxWokenByPeerRelease(t *testing.T) {
 				tx, rx = m, s
 			}
 			require.Equal(t, 16, fillRing(t, tx))
-			assert.ErrorIs(t, tx.WaitTx(0, 0, 1), ErrTimeout, "full ring, no wait")
-			assert.ErrorIs(t, tx.WaitTx(0, time.Millisecond, 1), ErrTimeout)
+			assert.ErrorIs(t, tx.WaitTx(tx.Session(), 0, 0, 1), ErrTimeout, "full ring, no wait")
+			assert.ErrorIs(t, tx.WaitTx(tx.Session(), 0, time.Millisecond, 1), ErrTimeout)
 
 			woken := make(chan error, 1)
-			go func() { woken <- tx.WaitTx(0, -1, 1) }()
+			go func() { woken <- tx.WaitTx(tx.Session(), 0, -1, 1) }()
 			var bufs [4]Buffer
-			n, err := rx.Rx(0, bufs[:])
+			n, err := rx.Rx(rx.Session(), 0, bufs[:])
 			require.NoError(t, err)
 			require.Equal(t, 4, n)
-			require.NoError(t, rx.Refill(0, 1))
+			require.NoError(t, rx.Refill(rx.Session(), 0, 1))
 			select {
 			case err := <-woken:
 				require.NoError(t, err)
@@ -55,16 +55,16 @@ func TestWaitTxWokenByPeerRelease(t *testing.T) {
 
 			// Drain: returns once the receiver released everything.
 			drained := make(chan error, 1)
-			go func() { drained <- tx.WaitTx(0, -1, 0) }()
-			require.NoError(t, rx.Refill(0, 3))
+			go func() { drained <- tx.WaitTx(tx.Session(), 0, -1, 0) }()
+			require.NoError(t, rx.Refill(rx.Session(), 0, 3))
 			for {
 				var more [16]Buffer
-				n, err := rx.Rx(0, more[:])
+				n, err := rx.Rx(rx.Session(), 0, more[:])
 				require.NoError(t, err)
 				if n == 0 {
 					break
 				}
-				require.NoError(t, rx.Refill(0, n))
+				require.NoError(t, rx.Refill(rx.Session(), 0, n))
 			}
 			select {
 			case err := <-drained:
@@ -81,7 +81,7 @@ func TestWaitTxWokenByDisconnectAndClose(t *testing.T) {
 	m, s := pair(t, Config{InterfaceID: 2}, Config{InterfaceID: 2, Log2RingSize: 3})
 	fillRing(t, s)
 	done := make(chan error, 1)
-	go func() { done <- s.WaitTx(0, -1, 1) }()
+	go func() { done <- s.WaitTx(s.Session(), 0, -1, 1) }()
 	require.NoError(t, m.Close())
 	select {
 	case err := <-done:
@@ -90,5 +90,5 @@ func TestWaitTxWokenByDisconnectAndClose(t *testing.T) {
 		t.Fatal("WaitTx not woken by the peer leaving")
 	}
 	require.NoError(t, s.Close())
-	assert.ErrorIs(t, s.WaitTx(0, -1, 1), ErrClosed)
+	assert.ErrorIs(t, s.WaitTx(s.Session(), 0, -1, 1), ErrClosed)
 }

@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 import (
 	"fmt"
@@ -86,17 +86,26 @@ type Buffer struct {
 	queue unsafe.Pointer // engine's queue: C memory, never Go memory
 }
 
+// Session names one connected session of an Interface: the engine's
+// connect count when it came up, so the n-th session is Session(n) and
+// Status().Connects is the latest. 0 is no session. Data-path calls take
+// the session they are meant for and fail with ErrNoConn in any other,
+// exactly: sessions change only under the socket mutex those calls hold.
+type Session uint64
+
 // Status is a snapshot of an interface's connection state.
 type Status struct {
 	Up          bool
-	Connects    uint64
+	Connects    uint64 // the latest Session, up or not
 	Disconnects uint64
 	// LastError is the last refusal or disconnect reason, from either side.
 	LastError string
 }
 
-// Details is what memif_get_details reports.
+// Details is what memif_get_details reports, and the Session it describes
+// (0 while down).
 type Details struct {
+	Session                                  Session
 	Name, AppName, RemoteName, RemoteAppName string
 	ID                                       uint32
 	IsMaster                                 bool

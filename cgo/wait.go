@@ -1,4 +1,4 @@
-package cgo
+package memif
 
 /*
 #include <stdint.h>
@@ -49,34 +49,34 @@ const (
 // leaving the socket mutex and polling, to provoke races there.
 var waitHook atomic.Pointer[func(i *Interface, registered bool)]
 
-// WaitRx blocks until receive queue qid is signalled by the peer, the
-// session the wait began in ends, the interface closes, or timeout passes
+// WaitRx blocks until receive queue qid is signalled by the peer, session
+// s ends (ErrNoConn at once if it is not the current one), the interface closes, or timeout passes
 // (timeout < 0 waits without limit); signals do not end it early. It needs
 // interrupt mode: in polling mode the peer does not signal. A nil return
 // means "try Rx", not that data is certainly there.
-func (i *Interface) WaitRx(qid uint16, timeout time.Duration) error {
-	return i.waitRx(qid, 1, timeout)
+func (i *Interface) WaitRx(s Session, qid uint16, timeout time.Duration) error {
+	return i.waitRx(s, qid, 1, timeout)
 }
 
 // MaxWaitQueues is how many receive queues WaitRxAny watches at most.
 const MaxWaitQueues = 8
 
 // WaitRxAny is WaitRx over receive queues 0..n-1 (n at most MaxWaitQueues).
-func (i *Interface) WaitRxAny(n int, timeout time.Duration) error {
+func (i *Interface) WaitRxAny(s Session, n int, timeout time.Duration) error {
 	if n < 1 || n > MaxWaitQueues {
 		return &Error{Op: "wait", Code: ErrInvalidArg, Reason: "queue count"}
 	}
-	return i.waitRx(0, n, timeout)
+	return i.waitRx(s, 0, n, timeout)
 }
 
-func (i *Interface) waitRx(first uint16, n int, timeout time.Duration) error {
+func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration) error {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
 	var fds [MaxWaitQueues + 1]unix.PollFd
 	var efds [MaxWaitQueues]int32
-	h, err := i.lock()
+	h, err := i.lock(s)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (i *Interface) woken(fds []unix.PollFd, first uint16, gen uint64) error {
 	case fds[n].Revents != 0 || i.waitGen.Load() != gen:
 		// Our session ended, or an earlier one's wake is still pending
 		// for its last waiters: either way Rx tells what is there now.
-		if !i.up.Load() {
+		if i.session.Load() == 0 {
 			return Errno(ErrNoConn)
 		}
 		return nil
@@ -221,7 +221,7 @@ func (i *Interface) joinWait(gen uint64) (int, error) {
 	case i.wakeFd < 0:
 		return -1, ErrClosed
 	case i.waitGen.Load() != gen:
-		if !i.up.Load() {
+		if i.session.Load() == 0 {
 			return -1, Errno(ErrNoConn)
 		}
 		return -1, nil

@@ -289,6 +289,10 @@ channel_on_event (memif_channel_t *ch, uint32_t events)
     }
   if (n == 0)
     {
+      /* SEQPACKET: an empty datagram reads as a hang-up, and may still
+       * carry an fd. */
+      if (fd >= 0)
+	close (fd);
       report_error (ch->sock, ch->conn, MEMIF_ERR_DISCONNECTED,
 		    "peer closed the control channel");
       channel_close (ch);

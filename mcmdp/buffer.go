@@ -1,6 +1,6 @@
 package mcmdp
 
-import memif "github.com/mcmgo/mcm/cgo"
+import "github.com/mcmgo/mcm/cgo"
 
 // Buffer is MCM's mcm_buffer.
 //
@@ -27,14 +27,14 @@ type Buffer struct {
 	Timestamp int64
 
 	conn    *Conn
-	session uint64
+	session memif.Session // the engine session it belongs to
 	q       *queue
 	state   uint8
 	segs    []memif.Buffer // the descriptors: one, or a chain
 	mem     []byte         // Tx zero-copy: the whole shared buffer
 	chained bool
-	stage   []byte // chains: the contiguous copy
-	pins    uint64 // engine session whose placeholders this held buffer keeps (0: none)
+	stage   []byte        // chains: the contiguous copy
+	pins    memif.Session // ended session whose placeholders this held buffer keeps (0: none)
 }
 
 const (

@@ -2,13 +2,13 @@ package mcmdp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	memif "github.com/mcmgo/mcm/cgo"
-	"github.com/mcmgo/mcm/internal/notify"
+	"github.com/mcmgo/mcm/cgo"
 )
 
 // Conn is one MCM data-plane connection over memif (MCM's mcm_conn_context).
@@ -21,29 +21,26 @@ type Conn struct {
 	iface  *memif.Interface
 
 	// mu guards the session state below; engine calls made under it are
-	// short (no waits).
+	// short (no waits). Lock order: mu, then the seam's socket mutex, which
+	// every iface call takes inside. The seam's callbacks run under that
+	// mutex and never call back into a Conn, so the reverse never happens;
+	// a Conn follows the engine by asking it (sync), not by being told.
 	mu       sync.Mutex
-	up       bool
-	session  uint64
-	seen     uint64 // engine connects already turned into sessions
-	tooLarge bool   // this session's ring cannot hold one frame
+	session  memif.Session // the engine session the state below follows (0: none)
+	up       bool          // session started and usable (a peer fault ends it early)
+	tooLarge bool          // this session's ring cannot hold one frame
 	queues   []*queue
 	rr       int
 	nextSeq  uint32
 	rxCount  uint32
 	seq      seqTracker
 	scratch  [256]memif.Buffer
-	guard    []byte         // Debug: faults on any access
-	pinned   map[uint64]int // ended engine session -> its buffers still held
-
-	changed   notify.Broadcast
-	lastError atomic.Pointer[string]
+	guard    []byte                // Debug: faults on any access
+	pinned   map[memif.Session]int // ended session -> its buffers still held
 
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
-	stop      chan struct{}
-	watchDone chan struct{}
 
 	st stats
 }
@@ -60,7 +57,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		return nil, err
 	}
 	layout, _ := p.frameLayout()
-	c := &Conn{p: *p, layout: layout, tx: p.Type == Tx, stop: make(chan struct{}), watchDone: make(chan struct{})}
+	c := &Conn{p: *p, layout: layout, tx: p.Type == Tx}
 	if p.Debug {
 		if err := c.mapGuard(); err != nil {
 			return nil, err
@@ -87,10 +84,9 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 			iface.SetRxMode(q, true)
 		}
 	}
-	go c.watch()
 	for {
-		ch := c.changes()
-		if c.isUp() {
+		ch := iface.Changed()
+		if c.Connected() {
 			return c, nil
 		}
 		select {
@@ -98,8 +94,8 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		case <-ctx.Done():
 			c.Close()
 			reason := ""
-			if e := c.lastError.Load(); e != nil && *e != "" {
-				reason = " (last reason: " + *e + ")"
+			if e := iface.Status().LastError; e != "" {
+				reason = " (last reason: " + e + ")"
 			} else if e := sock.LastError(); e != "" {
 				reason = " (last reason: " + e + ")"
 			}
@@ -108,72 +104,27 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 	}
 }
 
-// watch follows the interface's state: each (re)connect starts a session
-// with fresh queue bookkeeping; a disconnect voids outstanding buffers.
-func (c *Conn) watch() {
-	defer close(c.watchDone)
-	for {
-		ch := c.iface.Changed()
-		c.mu.Lock()
-		st := c.iface.Status() // read under mu: a data-path resync may have run
-		if st.LastError != "" {
-			c.lastError.Store(&st.LastError)
-		}
-		if st.Up && st.Connects != c.seen {
-			c.startSession(st.Connects)
-		} else if !st.Up && (c.up || c.queues != nil) { // queues: a peer fault already set !up
-			c.up = false
-			c.dropQueues()
-		}
-		c.mu.Unlock()
-		c.changed.Notify()
-		select {
-		case <-ch:
-		case <-c.stop:
-			return
-		}
-	}
-}
-
-func (c *Conn) startSession(connects uint64) {
-	c.dropQueues()
-	if c.seen > 0 {
-		c.st.reconnects.Add(connects - c.seen)
-	}
-	c.seen = connects
-	c.iface.PinSession(connects) // before Details: it is a pinned call too
-	d, err := c.iface.Details()
-	if err != nil || d.RingSize == 0 {
-		c.up = false // went down again already; the next change retries
-		return
-	}
-	c.session++
-	c.tooLarge = c.layout.segs > d.RingSize // the slave may have shrunk the ring
-	c.queues = make([]*queue, c.p.queues())
-	for k := range c.queues {
-		c.queues[k] = newQueue(uint16(k), d.RingSize)
-	}
-	c.seq.restart()
-	c.up = true
-}
-
 // Changed returns a channel closed at the next connect, disconnect or
-// Close; check Connected after it fires.
-func (c *Conn) Changed() <-chan struct{} { return c.changes() }
+// Close (or refusal); check Connected after it fires.
+func (c *Conn) Changed() <-chan struct{} { return c.iface.Changed() }
 
 // Connected reports whether the peer is there now.
-func (c *Conn) Connected() bool { return c.isUp() }
+func (c *Conn) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sync()
+}
 
 // WaitConnected blocks until the peer is connected (at once if it is), the
 // Conn closes (ErrClosed), or ctx ends. After ErrDisconnected, it is how to
 // wait for the peer's return without polling.
 func (c *Conn) WaitConnected(ctx context.Context) error {
 	for {
-		ch := c.changes()
+		ch := c.Changed()
 		if c.closed.Load() {
 			return ErrClosed
 		}
-		if c.isUp() {
+		if c.Connected() {
 			return nil
 		}
 		select {
@@ -183,73 +134,6 @@ func (c *Conn) WaitConnected(ctx context.Context) error {
 		}
 	}
 }
-
-// resync, under c.mu, catches up with the engine after a pinned call was
-// refused: the peer came back before watch noticed. It reports whether a
-// fresh session is up, so the caller may retry once.
-func (c *Conn) resync() bool {
-	st := c.iface.Status()
-	switch {
-	case st.Up && st.Connects != c.seen:
-		c.startSession(st.Connects)
-		return c.up
-	case !st.Up:
-		c.up = false
-		c.dropQueues()
-	}
-	return false
-}
-
-// dropQueues, under mu, ends the bookkeeping of engine session c.seen.
-// When the peer left, the engine kept zero pages under the buffers then
-// out; those the application still holds pin them, and they are released
-// as soon as the last one comes back (at once if none is held). A buffer
-// that is never given back keeps its pages until Close: releasing on
-// garbage collection would be unsafe, as Data may outlive its Buffer.
-func (c *Conn) dropQueues() {
-	if c.queues == nil {
-		return
-	}
-	n := 0
-	for _, q := range c.queues {
-		for k := range q.entries {
-			if b := &q.entries[k]; b.state == bufOut {
-				b.pins = c.seen
-				n++
-			}
-		}
-	}
-	c.queues = nil
-	if n == 0 {
-		c.iface.ReleaseStale(c.seen)
-		return
-	}
-	if c.pinned == nil {
-		c.pinned = map[uint64]int{}
-	}
-	c.pinned[c.seen] += n
-}
-
-// unpin, under mu: b, of an ended session, came back.
-func (c *Conn) unpin(b *Buffer) {
-	s := b.pins
-	if s == 0 {
-		return
-	}
-	b.pins = 0
-	if c.pinned[s]--; c.pinned[s] == 0 {
-		delete(c.pinned, s)
-		c.iface.ReleaseStale(s)
-	}
-}
-
-func (c *Conn) isUp() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.up
-}
-
-func (c *Conn) changes() <-chan struct{} { return c.changed.C() }
 
 // CloseWithReason is Close with the reason the peer receives in memif's
 // DISCONNECT (96 bytes at most), e.g. "end of stream: 600 frames", so the
@@ -263,13 +147,7 @@ func (c *Conn) CloseWithReason(reason string) error {
 // from either side: the peer's DISCONNECT text, or what this side saw
 // ("peer closed the control channel" for a peer that vanished).
 func (c *Conn) PeerReason() string {
-	if e := c.iface.Status().LastError; e != "" {
-		return e
-	}
-	if e := c.lastError.Load(); e != nil {
-		return *e
-	}
-	return ""
+	return c.iface.Status().LastError
 }
 
 // Close is MCM's mcm_destroy_connection. A sender first waits, by watching
@@ -279,21 +157,19 @@ func (c *Conn) PeerReason() string {
 // safe from any goroutine.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
-		if c.tx && c.isUp() {
+		if c.tx && c.Connected() {
 			deadline := time.Now().Add(c.p.drainTimeout())
+			s := c.current()
 			for q := 0; q < c.p.queues(); q++ {
-				c.iface.WaitTx(uint16(q), max(time.Until(deadline), 0), 0)
+				c.iface.WaitTx(s, uint16(q), max(time.Until(deadline), 0), 0)
 			}
 		}
 		c.closed.Store(true)
-		close(c.stop)
-		c.closeErr = c.sock.Close()
-		<-c.watchDone
+		c.closeErr = c.sock.Close() // wakes Changed and every wait
 		c.mu.Lock()
 		c.up = false
 		c.queues = nil
 		c.mu.Unlock()
-		c.changed.Notify()
 		c.unmapGuard()
 	})
 	return c.closeErr
@@ -311,14 +187,11 @@ func (c *Conn) mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case c.closed.Load() || err == memif.ErrClosed:
+	case c.closed.Load() || errors.Is(err, memif.ErrClosed):
 		return ErrClosed
-	case err == memif.ErrTimeout:
+	case errors.Is(err, memif.ErrTimeout):
 		return ErrTimeout
-	case err == memif.ErrNoConn || err == memif.ErrDisconnected:
-		return ErrDisconnected
-	}
-	if code, ok := err.(memif.Errno); ok && (code == memif.ErrNoConn || code == memif.ErrDisconnected) {
+	case errors.Is(err, memif.ErrNoConn) || errors.Is(err, memif.ErrDisconnected):
 		return ErrDisconnected
 	}
 	return err

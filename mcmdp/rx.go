@@ -20,7 +20,7 @@ func (c *Conn) dequeueRx(timeout time.Duration, deadline time.Time) (*Buffer, er
 			runtime.Gosched() // polling mode: spin, as asked
 			continue
 		}
-		if err := c.iface.WaitRxAny(c.p.queues(), wait); err != nil {
+		if err := c.iface.WaitRxAny(c.current(), c.p.queues(), wait); err != nil {
 			return nil, c.mapErr(err)
 		}
 	}
@@ -34,11 +34,11 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	if !c.up {
+	if !c.sync() {
 		return nil, ErrDisconnected
 	}
 	b, err := c.takeFrameLocked()
-	if err == ErrDisconnected && c.resync() {
+	if err == ErrDisconnected && c.resynced() {
 		return c.takeFrameLocked()
 	}
 	return b, err
@@ -92,7 +92,7 @@ func (c *Conn) fillPending(q *queue) (int, error) {
 			q.next = 0
 		}
 		room := min(cap(q.pending)-len(q.pending), len(c.scratch))
-		n, err := c.iface.Rx(q.id, q.pending[len(q.pending):len(q.pending)+room])
+		n, err := c.iface.Rx(c.session, q.id, q.pending[len(q.pending):len(q.pending)+room])
 		if err != nil {
 			return -1, c.mapErr(err)
 		}
@@ -110,11 +110,11 @@ func (c *Conn) fillPending(q *queue) (int, error) {
 // unread instead, so the peer stalls and nothing grows.
 func (c *Conn) peerFault(q *queue, reason string) error {
 	c.st.peerFaults.Add(1)
-	if err := c.iface.Fault(reason); err != nil {
+	if err := c.iface.Fault(c.session, reason); err != nil {
 		q.faulted = true
 	} else {
 		// The session is over for us now, though the engine ends it a
-		// moment later: nothing reads its queues again, and watch drops
+		// moment later: nothing reads its queues again, and sync drops
 		// them once the engine is down (their memory is still mapped).
 		c.up = false
 	}
@@ -166,7 +166,7 @@ func (c *Conn) flushRx(q *queue) error {
 	}
 	for ndesc > 0 {
 		n := min(ndesc, 0xFFFF)
-		if err := c.iface.Refill(q.id, n); err != nil {
+		if err := c.iface.Refill(c.session, q.id, n); err != nil {
 			return c.mapErr(err)
 		}
 		ndesc -= n

@@ -20,9 +20,9 @@ type Stats struct {
 }
 
 type stats struct {
-	framesTx, bytesTx, framesRx, bytesRx   atomic.Uint64
-	seqGaps, ringFull, reconnects, framing atomic.Uint64
-	peerFaults                             atomic.Uint64
+	framesTx, bytesTx, framesRx, bytesRx atomic.Uint64
+	seqGaps, ringFull, framing           atomic.Uint64
+	peerFaults                           atomic.Uint64
 }
 
 // Stats returns the counters so far.
@@ -32,7 +32,16 @@ func (c *Conn) Stats() Stats {
 		FramesTx: s.framesTx.Load(), BytesTx: s.bytesTx.Load(),
 		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
 		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
-		Reconnects: s.reconnects.Load(), FramingErrors: s.framing.Load(),
+		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(),
 		PeerFaults: s.peerFaults.Load(),
 	}
+}
+
+// reconnects is the engine's own count, so it is exact even while the Conn
+// has not yet caught up with a session that came and went.
+func (c *Conn) reconnects() uint64 {
+	if n := c.iface.Status().Connects; n > 1 {
+		return n - 1
+	}
+	return 0
 }

@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"time"
 
-	memif "github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/cgo"
 )
 
 // DequeueBuffer is MCM's mcm_dequeue_buffer. On Tx it returns a free
@@ -57,7 +57,7 @@ func (c *Conn) dequeueTx(timeout time.Duration, deadline time.Time) (*Buffer, er
 		if !ok {
 			return nil, ErrTimeout
 		}
-		if err := c.iface.WaitTx(q, wait, need); err != nil {
+		if err := c.iface.WaitTx(c.current(), q, wait, need); err != nil {
 			return nil, c.mapErr(err)
 		}
 	}
@@ -71,21 +71,21 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	if c.closed.Load() {
 		return nil, 0, ErrClosed
 	}
-	if !c.up {
+	if !c.sync() {
 		return nil, 0, ErrDisconnected
 	}
 	if c.tooLarge {
 		return nil, 0, ErrFrameTooLarge
 	}
 	b, q, err := c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
-	if err == ErrDisconnected && c.resync() && !c.tooLarge {
+	if err == ErrDisconnected && c.resynced() && !c.tooLarge {
 		return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
 	}
 	return b, q, err
 }
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
-	n, err := c.iface.AllocPacket(q.id, c.scratch[:], c.layout.wire)
+	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], c.layout.wire)
 	if err == memif.ErrNoBufRing {
 		return nil, q.id, nil
 	}
@@ -131,6 +131,7 @@ func (c *Conn) frameFrom(q *queue, segs []memif.Buffer) *Buffer {
 func (c *Conn) EnqueueBuffer(b *Buffer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sync() // a buffer of an ended session is turned away below
 	if err := c.markDone(b); err != nil {
 		return err
 	}
@@ -230,7 +231,7 @@ func (c *Conn) flushTx(q *queue) error {
 		if n == 0 {
 			return nil
 		}
-		if _, err := c.iface.Tx(q.id, c.scratch[:n]); err != nil {
+		if _, err := c.iface.Tx(c.session, q.id, c.scratch[:n]); err != nil {
 			return c.mapErr(err)
 		}
 	}
@@ -258,12 +259,12 @@ func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error
 		}
 		if c.tx {
 			c.st.ringFull.Add(1)
-			err = c.iface.WaitTx(q, wait, 1)
+			err = c.iface.WaitTx(c.current(), q, wait, 1)
 		} else if c.p.Polling {
 			runtime.Gosched()
 			continue
 		} else {
-			err = c.iface.WaitRxAny(c.p.queues(), wait)
+			err = c.iface.WaitRxAny(c.current(), c.p.queues(), wait)
 		}
 		if err != nil {
 			return 0, c.mapErr(err)
@@ -277,7 +278,7 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 	if c.closed.Load() {
 		return 0, 0, ErrClosed
 	}
-	if !c.up {
+	if !c.sync() {
 		return 0, 0, ErrDisconnected
 	}
 	if !c.tx {
@@ -301,7 +302,7 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 		bufs[0] = b
 		return 1, q.id, nil
 	}
-	n, err := c.iface.Alloc(q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
+	n, err := c.iface.Alloc(c.session, q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
 	if err != nil && err != memif.ErrNoBufRing {
 		return 0, 0, c.mapErr(err)
 	}
@@ -319,6 +320,7 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 func (c *Conn) EnqueueBuffers(bufs []*Buffer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sync()
 	var touched [maxQueues]*queue
 	for _, b := range bufs {
 		if err := c.markDone(b); err != nil {

@@ -23,13 +23,19 @@ import (
 
 var binDir string
 
+// coverDir, from make cover, is where cover-built tools write their counters.
+var coverDir = os.Getenv("MCM_TOOLS_COVERDIR")
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "mcmtools")
 	if err != nil {
 		panic(err)
 	}
-	build := exec.Command("go", "build", "-o", dir+"/",
-		"github.com/mcmgo/mcm/cmd/mcm-send", "github.com/mcmgo/mcm/cmd/mcm-recv")
+	flags := []string{"build", "-o", dir + "/"}
+	if coverDir != "" { // make cover: the tools' own runs count too
+		flags = append(flags, "-cover", "-coverpkg=github.com/mcmgo/mcm/...")
+	}
+	build := exec.Command("go", append(flags, "github.com/mcmgo/mcm/cmd/mcm-send", "github.com/mcmgo/mcm/cmd/mcm-recv")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the tools:", err)
@@ -82,6 +88,9 @@ func start(t *testing.T, dir, tool string, args ...string) *proc {
 	}
 	p.cmd = exec.CommandContext(ctx, tool, args...)
 	p.cmd.Env = append(os.Environ(), "MCM_RUN_DIR="+dir)
+	if coverDir != "" {
+		p.cmd.Env = append(p.cmd.Env, "GOCOVERDIR="+coverDir)
+	}
 	p.cmd.Stdout = &p.stdout
 	errPipe, err := p.cmd.StderrPipe()
 	require.NoError(t, err)

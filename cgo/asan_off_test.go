@@ -1,0 +1,5 @@
+//go:build !asan
+
+package memif
+
+const asanBuild = false

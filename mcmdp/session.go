@@ -1,0 +1,99 @@
+package mcmdp
+
+import "github.com/mcmgo/mcm/cgo"
+
+// A Conn follows the engine's sessions (memif.Session, the engine's connect
+// count) without a goroutine of its own: whoever next looks at the Conn
+// under mu (a data-path call, Connected, WaitConnected and CreateConnection
+// when the seam reports a change, Close) runs sync, the one transition.
+
+// sync, under mu, brings the Conn to the engine's current session: a
+// session that ended gives up its queues (its held buffers answer
+// ErrDisconnected when they come back), a new one gets fresh queues. It
+// reports whether a session is usable. A call refused in c.session
+// meanwhile is caught by resynced.
+func (c *Conn) sync() bool {
+	if c.closed.Load() {
+		return false
+	}
+	cur := c.iface.Session()
+	if cur == c.session {
+		return c.up
+	}
+	c.dropQueues()
+	c.session, c.up = cur, false
+	if cur == 0 {
+		return false
+	}
+	d, err := c.iface.Details()
+	if err != nil || d.Session != cur || d.RingSize == 0 {
+		return false // went down again already: the next sync moves on
+	}
+	c.tooLarge = c.layout.segs > d.RingSize // the slave may have shrunk the ring
+	c.queues = make([]*queue, c.p.queues())
+	for k := range c.queues {
+		c.queues[k] = newQueue(uint16(k), d.RingSize)
+	}
+	c.seq.restart()
+	c.up = true
+	return true
+}
+
+// resynced, under mu, follows a call in c.session that came back
+// ErrDisconnected: it reports whether a fresh session is now up, so the
+// caller may retry once.
+func (c *Conn) resynced() bool {
+	was := c.session
+	return c.sync() && c.session != was
+}
+
+// current is the session to wait in, read under mu: a wait in a session
+// that has ended returns at once.
+func (c *Conn) current() memif.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.session
+}
+
+// dropQueues, under mu, ends the bookkeeping of engine session c.session.
+// When the peer left, the engine kept zero pages under the buffers then
+// out; those the application still holds pin them, and they are released
+// as soon as the last one comes back (at once if none is held). A buffer
+// that is never given back keeps its pages until Close: releasing on
+// garbage collection would be unsafe, as Data may outlive its Buffer.
+func (c *Conn) dropQueues() {
+	if c.queues == nil {
+		return
+	}
+	n := 0
+	for _, q := range c.queues {
+		for k := range q.entries {
+			if b := &q.entries[k]; b.state == bufOut {
+				b.pins = c.session
+				n++
+			}
+		}
+	}
+	c.queues = nil
+	if n == 0 {
+		c.iface.ReleaseStale(c.session)
+		return
+	}
+	if c.pinned == nil {
+		c.pinned = map[memif.Session]int{}
+	}
+	c.pinned[c.session] += n
+}
+
+// unpin, under mu: b, of an ended session, came back.
+func (c *Conn) unpin(b *Buffer) {
+	s := b.pins
+	if s == 0 {
+		return
+	}
+	b.pins = 0
+	if c.pinned[s]--; c.pinned[s] == 0 {
+		delete(c.pinned, s)
+		c.iface.ReleaseStale(s)
+	}
+}
