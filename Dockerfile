@@ -25,6 +25,7 @@ RUN make tools && ./bin/mcm-send --help >/dev/null && ./bin/mcm-recv --help >/de
 FROM debian:bookworm-slim AS runtime
 LABEL org.opencontainers.image.title="mcm-memif" \
       org.opencontainers.image.description="mcm-send and mcm-recv: media frames over memif shared memory" \
+      org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 # Two users in group mcm, so a pair of containers can run as different uids
 # and still meet at one socket: mcm (10001, the default) and mcm-peer (10002).
