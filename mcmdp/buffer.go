@@ -33,8 +33,9 @@ type Buffer struct {
 	segs    []memif.Buffer // the descriptors: one, or a chain
 	mem     []byte         // Tx zero-copy: the whole shared buffer
 	chained bool
-	stage   []byte        // chains: the contiguous copy
-	pins    memif.Session // ended session whose placeholders this held buffer keeps (0: none)
+	stage   []byte         // chains: the contiguous copy
+	single  []memif.Buffer // this entry's own room for one descriptor
+	pins    memif.Session  // ended session whose placeholders this held buffer keeps (0: none)
 }
 
 const (
@@ -53,10 +54,44 @@ type queue struct {
 	pending    []memif.Buffer // Rx: descriptors read, not yet delivered...
 	next       int            // ...from pending[next:]
 	faulted    bool           // Rx: the peer broke the frame size; not read again
+	chains     []chainMem     // memory of finished chains, for the next ones
+}
+
+// chainMem is what a chained frame needs besides its ring entry. It comes
+// from the queue's pool and goes back when the frame is done, so a queue
+// keeps as many as frames are outstanding at once, not one per ring entry:
+// over upstream libmemif a 1080p frame is a chain of 127 buffers on a
+// 1,024-slot ring, and a staging copy per entry would be 8 GiB.
+type chainMem struct {
+	segs  []memif.Buffer
+	stage []byte
 }
 
 func newQueue(id uint16, ringSize int) *queue {
-	return &queue{id: id, entries: make([]Buffer, ringSize), pending: make([]memif.Buffer, 0, ringSize)}
+	q := &queue{id: id, entries: make([]Buffer, ringSize), pending: make([]memif.Buffer, 0, ringSize)}
+	one := make([]memif.Buffer, ringSize)
+	for k := range q.entries {
+		q.entries[k].single = one[k : k : k+1]
+	}
+	return q
+}
+
+// setSegs gives b a copy of segs: in b's own room for one descriptor, or
+// in chain memory from the pool (b.stage is then the pooled staging copy,
+// nil or of any size: the caller sizes it).
+func (q *queue) setSegs(b *Buffer, segs []memif.Buffer) {
+	b.chained = len(segs) > 1
+	if !b.chained {
+		b.segs = append(b.single[:0], segs...)
+		return
+	}
+	var m chainMem
+	if n := len(q.chains); n > 0 {
+		m = q.chains[n-1]
+		q.chains = q.chains[:n-1]
+	}
+	b.segs = append(m.segs[:0], segs...)
+	b.stage = m.stage
 }
 
 // push takes the next entry; at most ring-size frames are ever outstanding,
@@ -80,5 +115,9 @@ func (q *queue) popDone(room int) *Buffer {
 	}
 	b.state = bufFree
 	q.head++
+	if b.chained { // b.segs stays readable until the next setSegs
+		q.chains = append(q.chains, chainMem{b.segs, b.stage})
+		b.stage = nil
+	}
 	return b
 }

@@ -143,12 +143,11 @@ func (c *Conn) peerFault(q *queue, reason string) error {
 // deliver turns pending[q.next:end] into a Buffer.
 func (c *Conn) deliver(q *queue, end int) *Buffer {
 	b := q.push()
-	b.segs = append(b.segs[:0], q.pending[q.next:end]...)
+	q.setSegs(b, q.pending[q.next:end])
 	q.next = end
-	b.chained = len(b.segs) > 1
 	var data []byte
 	if b.chained {
-		if b.stage == nil { // once per slot and session, at this side's size
+		if b.stage == nil { // once per chain in flight and session, at this side's size
 			b.stage = make([]byte, 0, c.layout.wire)
 		}
 		data = b.stage[:0]

@@ -154,12 +154,11 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 // frameFrom makes the next entry of q a Tx buffer over segs.
 func (c *Conn) frameFrom(q *queue, segs []memif.Buffer) *Buffer {
 	b := q.push()
-	b.segs = append(b.segs[:0], segs...)
-	b.chained = len(segs) > 1
+	q.setSegs(b, segs)
 	payload := int(c.layout.payload)
 	if b.chained {
 		if cap(b.stage) < payload {
-			b.stage = make([]byte, payload) // once per slot, then reused
+			b.stage = make([]byte, payload) // once per chain in flight, then reused
 		}
 		b.Data = b.stage[:payload]
 	} else {
