@@ -12,9 +12,10 @@ type Capabilities struct {
 	// Without it Buffer.Metadata is sent and received as 0.
 	Metadata bool
 	// Reasons: refusals are reported on the refusing side too (Status,
-	// Socket.LastError), and SetCloseReason's text goes out in the
-	// DISCONNECT. Without it only the reason a peer sends reaches Status,
-	// and upstream sends none of its own.
+	// Socket.LastError), and a refused slave learns why. Without it only
+	// the reason of a session's DISCONNECT reaches Status. SetCloseReason's
+	// text reaches the peer either way (over upstream the seam sends the
+	// DISCONNECT itself, as libmemif 4.x sends none at delete).
 	Reasons bool
 	// HandshakeTimeout: a silent peer is dropped after
 	// SocketConfig.HandshakeTimeout; without it it holds the interface.
@@ -22,8 +23,9 @@ type Capabilities struct {
 	// Fault: Interface.Fault ends a session with a reason.
 	Fault bool
 	// ReleaseStale: buffers held across a disconnect stay mapped (zero
-	// placeholders) until released; without it their Data must not be
-	// touched after the disconnect.
+	// placeholders) until released. Without it (upstream) the seam puts
+	// zero pages back right after the engine unmapped the session, so
+	// only a use of such a buffer at the moment of the disconnect faults.
 	ReleaseStale bool
 	// TxWait: a sender waiting for ring room sleeps until the peer
 	// releases buffers; without it WaitTx polls.

@@ -163,6 +163,37 @@ func (i *Interface) SetCloseReason(reason string) error {
 	return check("set close reason", int(C.memif_set_delete_reason(h, cs)))
 }
 
+// region is one shared-memory region of a session (libmemif_system).
+type region struct {
+	addr unsafe.Pointer
+	size uintptr
+}
+
+// keepStale: the engine keeps zero pages under a session's buffers itself,
+// and memif_delete releases them.
+func (i *Interface) keepStale() {}
+
+func (i *Interface) releaseStale(Session) {}
+
+// sendCloseReason: the engine sends the close reason in its own DISCONNECT.
+func (i *Interface) sendCloseReason() {}
+
+// exactDownReason: the engine keeps the last reason received, as libmemif
+// 4.x does, so a reason equal to the previous session's is taken as none.
+const exactDownReason = false
+
+// peekBye: the engine's details give the peer's reason.
+func (s *Socket) peekBye(ev uint32) {}
+
+// downReason is the reason on_disconnect read from the details.
+func (i *Interface) downReason(detail *C.char) *string {
+	if detail == nil {
+		return nil
+	}
+	r := C.GoString(detail)
+	return &r
+}
+
 // Fault ends session s because the caller found the peer breaking a rule
 // the engine cannot check (a frame longer than agreed): the peer gets a
 // DISCONNECT with reason, sent from the event goroutine, and the interface

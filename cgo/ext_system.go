@@ -10,6 +10,8 @@ package memif
 import "C"
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"strings"
@@ -68,15 +70,47 @@ func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n
 }
 
 // bufferAllocPacket: one packet; its chain may need more than n entries,
-// which the caller then gives back as ErrNoBuf.
+// which the caller then gives back as ErrNoBuf. libmemif 4.x sizes a packet
+// in 16 bits, so a larger one (a video frame) is allocated as packets of
+// whole buffers of this side's size, chained into one by the NEXT flag of
+// each part's last buffer; without room for all of it, nothing is kept.
+// b has room for a whole ring (Interface.scratch).
 func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, bufSize uint32) C.int {
 	if size == 0 {
 		size = bufSize
 	}
-	if size > 0xFFFF {
-		return C.int(ErrInvalidArg)
+	if size <= 0xFFFF {
+		return C.memif_buffer_alloc(c, qid, b, 1, out, C.uint16_t(size))
 	}
-	return C.memif_buffer_alloc(c, qid, b, 1, out, C.uint16_t(size))
+	chunk := uint32(0xFFFF)
+	if bufSize <= 0xFFFF {
+		chunk = 0xFFFF / bufSize * bufSize
+	}
+	total := 0
+	for left := size; left > 0; {
+		part := min(left, chunk)
+		var got C.uint16_t
+		at := (*C.memif_buffer_t)(unsafe.Add(unsafe.Pointer(b), total*C.sizeof_memif_buffer_t))
+		rc := C.memif_buffer_alloc(c, qid, at, 1, &got, C.uint16_t(part))
+		if rc != 0 && rc != C.MEMIF_ERR_NOBUF_RING || got == 0 {
+			if total > 0 {
+				C.memif_set_next_free_buffer(c, qid, b)
+			}
+			*out = 0
+			if rc == 0 {
+				rc = C.MEMIF_ERR_NOBUF_RING
+			}
+			return rc
+		}
+		if total > 0 {
+			prev := (*C.memif_buffer_t)(unsafe.Add(unsafe.Pointer(at), -C.sizeof_memif_buffer_t))
+			prev.flags |= C.MEMIF_BUFFER_FLAG_NEXT
+		}
+		total += int(got)
+		left -= part
+	}
+	*out = C.uint16_t(total)
+	return 0
 }
 
 // The queue back-pointer is named differently across libmemif 4.x releases
@@ -110,20 +144,132 @@ func allocTxWait() unsafe.Pointer { return nil }
 
 func freeTxWait(p unsafe.Pointer) {}
 
-// SetCloseReason: upstream libmemif always sends its own reason.
-func (i *Interface) SetCloseReason(reason string) error { return nil }
+// SetCloseReason sets the reason Close sends the peer in a DISCONNECT (96
+// bytes at most). libmemif 4.x sends none when an interface is deleted, so
+// the seam writes the message on the session's control fd itself, just
+// before the delete closes it: a plain memif DISCONNECT, as any peer
+// expects one.
+func (i *Interface) SetCloseReason(reason string) error {
+	if _, err := i.lockAny(); err != nil {
+		return err
+	}
+	defer i.s.mu.Unlock()
+	i.closeReason = reason
+	return nil
+}
+
+// The memif 2.0 control message: 128 bytes, a 16-bit type, then for a
+// DISCONNECT a 32-bit code and a 96-byte string.
+const (
+	msgSize       = 128
+	msgDisconnect = 8
+	msgReasonOff  = 6
+	msgReasonLen  = 96
+)
+
+// sendCloseReason, under the socket mutex before the delete, sends the
+// close reason to the peer of the session up, if there is one.
+func (i *Interface) sendCloseReason() {
+	if i.closeReason == "" || i.ctrlFd == 0 || i.session.Load() == 0 {
+		return
+	}
+	var msg [msgSize]byte
+	binary.LittleEndian.PutUint16(msg[:], msgDisconnect)
+	copy(msg[msgReasonOff:msgReasonOff+msgReasonLen-1], i.closeReason)
+	unix.Sendto(int(i.ctrlFd), msg[:], unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, nil)
+}
+
+// exactDownReason: peekBye sees each DISCONNECT itself, so a reason equal
+// to the previous session's is a new one.
+const exactDownReason = true
+
+// peekBye, under the socket mutex before the engine handles an event on
+// s.handling, keeps the reason of a DISCONNECT waiting there. libmemif 4.x
+// keeps the last reason ever received in the details and never clears it,
+// so they cannot tell a peer's new reason from an old one, nor from none.
+func (s *Socket) peekBye(ev uint32) {
+	if ev&unix.EPOLLIN == 0 {
+		return
+	}
+	var msg [msgSize]byte
+	n, _, err := unix.Recvfrom(int(s.handling), msg[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	if err != nil || n != msgSize || binary.LittleEndian.Uint16(msg[:]) != msgDisconnect {
+		return
+	}
+	r := msg[msgReasonOff : msgReasonOff+msgReasonLen]
+	if k := bytes.IndexByte(r, 0); k >= 0 {
+		r = r[:k]
+	}
+	reason := string(r)
+	s.peerBye = &reason
+}
+
+// downReason: the DISCONNECT that ended the session, if one came on its
+// control fd (the engine's details are not asked, see peekBye).
+func (i *Interface) downReason(*C.char) *string {
+	if i.s.handling == i.ctrlFd {
+		return i.s.peerBye
+	}
+	return nil
+}
 
 // Fault: upstream libmemif cannot end a session from the application; the
 // caller must stop reading from the faulty peer instead.
 func (i *Interface) Fault(s Session, reason string) error { return ErrNotSupported }
 
-// ReleaseStale: upstream libmemif unmaps a session's memory at its
-// disconnect and keeps nothing, so there is nothing to release.
-func (i *Interface) ReleaseStale(session Session) error {
-	if i.closed.Load() {
-		return ErrClosed
+// region is one shared-memory region of a session.
+type region struct {
+	addr unsafe.Pointer
+	size uintptr
+}
+
+// keepStale, under the socket mutex right after the engine call in which
+// session i.session went down: libmemif 4.x unmapped its regions, which
+// buffers still held (and descriptors read but not yet delivered) point
+// into; private zero pages go where they were, as the bundled engine
+// does, until ReleaseStale. Only a use inside that engine call can still
+// fault, and a range someone mapped meanwhile is left alone.
+func (i *Interface) keepStale() {
+	s := Session(i.session.Load())
+	for _, r := range i.goneRegions {
+		p, err := unix.MmapPtr(-1, 0, r.addr, r.size, unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE|unix.MAP_NORESERVE)
+		if err != nil {
+			continue
+		}
+		if p != r.addr { // a kernel without MAP_FIXED_NOREPLACE
+			unix.MunmapPtr(p, r.size)
+			continue
+		}
+		if i.stale == nil {
+			i.stale = map[Session][]region{}
+		}
+		i.stale[s] = append(i.stale[s], r)
 	}
+	i.goneRegions = i.goneRegions[:0]
+}
+
+// ReleaseStale unmaps the zero pages left under the buffers of session
+// (of every ended session when session is 0); see the bundled engine's
+// ReleaseStale for the contract. Close releases everything.
+func (i *Interface) ReleaseStale(session Session) error {
+	if _, err := i.lockAny(); err != nil {
+		return err
+	}
+	defer i.s.mu.Unlock()
+	i.releaseStale(session)
 	return nil
+}
+
+func (i *Interface) releaseStale(session Session) {
+	for s, rs := range i.stale {
+		if session == 0 || s == session {
+			for _, r := range rs {
+				unix.MunmapPtr(r.addr, r.size)
+			}
+			delete(i.stale, s)
+		}
+	}
 }
 
 // prepareMaster removes a socket file left by a master that died: libmemif

@@ -98,7 +98,10 @@ func (s *Socket) loop() {
 		}
 		s.mu.Lock()
 		if w, ok := s.fds[events[0].Fd]; ok && w.seq == events[0].Pad && s.h != nil {
+			s.handling = events[0].Fd
+			s.peekBye(events[0].Events)
 			C.seam_fd_handler(C.uintptr_t(w.priv), C.int(epollToMemif(events[0].Events)))
+			s.handling, s.peerBye = 0, nil
 			s.flushDown()
 		}
 		s.mu.Unlock()
@@ -162,11 +165,13 @@ func goOnLink(ctx C.uintptr_t, up C.int, reason *C.char) {
 	if up != 0 {
 		i.sessionChanged(true)
 		i.session.Store(i.connects.Add(1))
+		i.ctrlFd = i.s.handling // on_connect runs for a message on it
 	} else {
 		if i.session.Load() == 0 || i.downPending {
 			return // a handshake that never came up (libmemif 4.x reports those too)
 		}
-		i.noteDownReason(reason)
+		i.noteDownReason(i.downReason(reason))
+		i.ctrlFd = 0
 		// on_disconnect runs before the engine unmaps the session: the
 		// down edge is published once the engine call returns (flushDown).
 		i.downPending = true
@@ -176,10 +181,19 @@ func goOnLink(ctx C.uintptr_t, up C.int, reason *C.char) {
 	i.changed.Notify()
 }
 
+//export goNoteRegion
+func goNoteRegion(ctx C.uintptr_t, addr unsafe.Pointer, size C.uint32_t) {
+	i := cgo.Handle(ctx).Value().(*Interface)
+	if !bundledEngine && i.session.Load() != 0 {
+		i.goneRegions = append(i.goneRegions, region{addr, uintptr(size)})
+	}
+}
+
 // flushDown publishes the disconnects reported during the engine call that
 // just returned; the socket mutex is held.
 func (s *Socket) flushDown() {
 	for _, i := range s.pendingDown {
+		i.keepStale()
 		i.downPending = false
 		i.session.Store(0)
 		i.disconnects.Add(1)
@@ -193,12 +207,12 @@ func (s *Socket) flushDown() {
 // noteDownReason keeps the peer's DISCONNECT reason, read from the details
 // at on_disconnect. libmemif 4.x never clears it between sessions, so a
 // reason equal to the previous session's is taken as none.
-func (i *Interface) noteDownReason(reason *C.char) {
+func (i *Interface) noteDownReason(reason *string) {
 	if reason == nil {
 		return
 	}
-	msg := peerText(C.GoString(reason))
-	if msg == "" || msg == i.prevDownReason {
+	msg := peerText(*reason)
+	if msg == "" || msg == i.prevDownReason && !exactDownReason {
 		return
 	}
 	i.prevDownReason = msg
@@ -328,8 +342,10 @@ func (i *Interface) Close() error {
 		return nil
 	}
 	h := C.memif_conn_handle_t(i.h)
+	i.sendCloseReason()
 	rc := C.memif_delete(&h)
 	s.flushDown()
+	i.releaseStale(0)
 	i.h = nil
 	delete(s.ifaces, i)
 	i.free()

@@ -36,9 +36,13 @@ seam_on_disconnect (memif_conn_handle_t c, void *ctx)
   memif_details_t md;
   const char *why = NULL;
   if (goLinkUp ((uintptr_t) ctx)
-      && memif_get_details (c, &md, buf, sizeof (buf)) == MEMIF_ERR_SUCCESS
-      && md.error)
-    why = (const char *) md.error;
+      && memif_get_details (c, &md, buf, sizeof (buf)) == MEMIF_ERR_SUCCESS)
+    {
+      for (int k = 0; k < md.regions_num; k++)
+	goNoteRegion ((uintptr_t) ctx, md.regions[k].addr, md.regions[k].size);
+      if (md.error)
+	why = (const char *) md.error;
+    }
   goOnLink ((uintptr_t) ctx, 0, (char *) why);
   return 0;
 }

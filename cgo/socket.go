@@ -36,6 +36,11 @@ type Socket struct {
 	// pendingDown: interfaces whose on_disconnect ran in the current engine
 	// call (under mu), published by flushDown once it returns.
 	pendingDown []*Interface
+	// handling: the fd whose event the engine is handling (under mu);
+	// peerBye: the reason of a DISCONNECT waiting on it, if one was (see
+	// peekBye; libmemif_system only).
+	handling int32
+	peerBye  *string
 }
 
 // watched is one fd registration. An event read without the lock may
@@ -68,6 +73,14 @@ type Interface struct {
 	// prevDownReason: the last reason noted at a disconnect (event goroutine).
 	prevDownReason string
 	downPending    bool // under the socket mutex, see flushDown
+	// libmemif_system, under the socket mutex: the control fd of the
+	// session up (0: none) and the reason Close sends on it.
+	ctrlFd      int32
+	closeReason string
+	// libmemif_system, under the socket mutex: the regions of the session
+	// going down, then the zero pages put in their place, by session.
+	goneRegions []region
+	stale       map[Session][]region
 
 	changed notify.Broadcast // every state change
 
