@@ -51,6 +51,7 @@ func TestStartOrderBothWays(t *testing.T) {
 }
 
 func TestNeverConnectedSaysWhy(t *testing.T) {
+	needCap(t, "Reasons") // the refusing master's own words reach the slave
 	path := sockPath(t)
 	txp := videoParam(path, Tx)
 	txp.Memif.Secret = "right"

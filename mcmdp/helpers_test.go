@@ -5,12 +5,28 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/cgo"
 )
+
+// needCap skips a test of a behaviour the linked engine lacks (upstream
+// libmemif under libmemif_system), by the memif.Capabilities field's name.
+func needCap(t testing.TB, name string) {
+	t.Helper()
+	v := reflect.ValueOf(memif.EngineCapabilities()).FieldByName(name)
+	if !v.IsValid() {
+		t.Fatalf("no capability %q", name)
+	}
+	if !v.Bool() {
+		t.Skipf("needs capability %s", name)
+	}
+}
 
 const waitTimeout = 10 * time.Second
 

@@ -20,6 +20,7 @@ import (
 // sized by the lie: each case ends the liar's session with a reason, is
 // counted, and a good sender is served next on the same interface id.
 func TestHostileSlaveFrameSizes(t *testing.T) {
+	needCap(t, "Fault") // the liar is dropped with the reason
 	const gib4 = 1 << 32
 	cases := []struct {
 		name   string
@@ -159,6 +160,7 @@ func vmRSS(t *testing.T) int64 {
 // The same bound holds for a slave receiver facing a lying master, whose
 // lengths are capped only by the slave's own (large) buffers.
 func TestHostileMasterFrameSizes(t *testing.T) {
+	needCap(t, "Fault")
 	for _, tc := range []struct {
 		name  string
 		nbufs int
@@ -215,6 +217,7 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 // A slave that stalls mid-handshake holds the master's interface id only
 // until the handshake deadline; the next good sender is served.
 func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
+	needCap(t, "HandshakeTimeout")
 	for _, after := range []uint16{memifpeer.MsgInit, memifpeer.MsgAddRegion} {
 		t.Run(map[uint16]string{memifpeer.MsgInit: "after INIT", memifpeer.MsgAddRegion: "after a region"}[after], func(t *testing.T) {
 			path := sockPath(t)
