@@ -175,6 +175,16 @@ func (i *Interface) keepStale() {}
 
 func (i *Interface) releaseStale(Session) {}
 
+// HoldMemory and ReleaseMemory bracket a copy into or out of shared
+// memory; the engine never unmaps a held buffer's pages (ReleaseStale), so
+// they do nothing here.
+func (i *Interface) HoldMemory() {}
+
+func (i *Interface) ReleaseMemory() {}
+
+func (s *Socket) lockUnmap()   {}
+func (s *Socket) unlockUnmap() {}
+
 // sendCloseReason: the engine sends the close reason in its own DISCONNECT.
 func (i *Interface) sendCloseReason() {}
 

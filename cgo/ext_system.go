@@ -217,6 +217,19 @@ func (i *Interface) downReason(*C.char) *string {
 // caller must stop reading from the faulty peer instead.
 func (i *Interface) Fault(s Session, reason string) error { return ErrNotSupported }
 
+// HoldMemory keeps the memory of the interface's sessions mapped until
+// ReleaseMemory: libmemif 4.x unmaps a session's regions in the engine call
+// that ends it, and a copy into or out of a buffer (a chained frame's
+// staging) must not run across that moment. Hold it only for the copy, and
+// make no other call of the Interface or its Socket meanwhile.
+func (i *Interface) HoldMemory() { i.s.memMu.RLock() }
+
+// ReleaseMemory ends HoldMemory.
+func (i *Interface) ReleaseMemory() { i.s.memMu.RUnlock() }
+
+func (s *Socket) lockUnmap()   { s.memMu.Lock() }
+func (s *Socket) unlockUnmap() { s.memMu.Unlock() }
+
 // region is one shared-memory region of a session.
 type region struct {
 	addr unsafe.Pointer

@@ -96,6 +96,7 @@ func (s *Socket) loop() {
 		if n == 0 || int(events[0].Fd) == s.wakeFd {
 			continue
 		}
+		s.lockUnmap()
 		s.mu.Lock()
 		if w, ok := s.fds[events[0].Fd]; ok && w.seq == events[0].Pad && s.h != nil {
 			s.handling = events[0].Fd
@@ -105,6 +106,7 @@ func (s *Socket) loop() {
 			s.flushDown()
 		}
 		s.mu.Unlock()
+		s.unlockUnmap()
 	}
 }
 
@@ -336,9 +338,11 @@ func (i *Interface) free() {
 // waiter with ErrClosed and invalidates all its buffers. Idempotent.
 func (i *Interface) Close() error {
 	s := i.s
+	s.lockUnmap()
 	s.mu.Lock()
 	if i.h == nil {
 		s.mu.Unlock()
+		s.unlockUnmap()
 		return nil
 	}
 	h := C.memif_conn_handle_t(i.h)
@@ -350,6 +354,7 @@ func (i *Interface) Close() error {
 	delete(s.ifaces, i)
 	i.free()
 	s.mu.Unlock()
+	s.unlockUnmap()
 	i.closed.Store(true)
 	i.session.Store(0)
 	i.wake()

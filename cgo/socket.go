@@ -41,6 +41,11 @@ type Socket struct {
 	// peekBye; libmemif_system only).
 	handling int32
 	peerBye  *string
+	// memMu, libmemif_system only: held shared by HoldMemory around
+	// copies into or out of shared memory, exclusively around engine
+	// calls that may unmap a session (events, delete). Lock order:
+	// a caller's own locks, memMu, mu.
+	memMu sync.RWMutex
 }
 
 // watched is one fd registration. An event read without the lock may

@@ -151,9 +151,11 @@ func (c *Conn) deliver(q *queue, end int) *Buffer {
 			b.stage = make([]byte, 0, c.layout.wire)
 		}
 		data = b.stage[:0]
+		c.iface.HoldMemory()    // the session may be ending under us
 		for k := range b.segs { // fillPending bounded the sum by the wire size
 			data = append(data, b.segs[k].Data...)
 		}
+		c.iface.ReleaseMemory()
 	} else {
 		data = b.segs[0].Data
 	}

@@ -215,7 +215,9 @@ func (c *Conn) markDone(b *Buffer) error {
 		return ErrLen
 	}
 	if b.chained {
+		c.iface.HoldMemory() // the session may be ending under us
 		c.scatter(b)
+		c.iface.ReleaseMemory()
 	} else {
 		wire := b.Len
 		if !c.p.Raw {
