@@ -22,6 +22,9 @@ type Conn struct {
 	tx     bool
 	sock   *memif.Socket
 	iface  *memif.Interface
+	// spareChains: chain memory of the last session, for the next one
+	// (under mu; see chainMem).
+	spareChains []chainMem
 
 	// mu guards the session state below; engine calls made under it are
 	// short (no waits). Lock order: mu, then the seam's socket mutex, which

@@ -41,6 +41,7 @@ func (c *Conn) sync() bool {
 	for k := range c.queues {
 		c.queues[k] = newQueue(uint16(k), d.RingSize)
 	}
+	c.queues[0].chains, c.spareChains = c.spareChains, nil
 	c.seq.restart()
 	c.txInSession, c.rxInSession = 0, 0
 	c.up = true
@@ -175,6 +176,9 @@ func (c *Conn) dropQueues() {
 				n++
 			}
 		}
+	}
+	for _, q := range c.queues { // chain memory no frame uses goes on
+		c.spareChains = append(c.spareChains, q.chains...)
 	}
 	c.queues = nil
 	if n == 0 {
