@@ -35,6 +35,7 @@ func silentSlave(t *testing.T, path string) *memifpeer.Conn {
 // handshake deadline (5 s); then it gets a DISCONNECT and a good mcm-send
 // is served.
 func TestSilentSlaveDoesNotHoldTheMaster(t *testing.T) {
+	needCap(t, "HandshakeTimeout")
 	dir := runDir(t)
 	recv := start(t, dir, "mcm-recv", args(small, []string{"--role", "master", "--json"})...)
 	t0 := time.Now()
