@@ -50,7 +50,7 @@ func (i *Interface) alloc(s Session, qid uint16, bufs []Buffer, size uint32, one
 		bufSize = 2048
 	}
 	if onePacket {
-		rc = bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
+		rc = i.bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
 	} else {
 		rc = bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
 	}

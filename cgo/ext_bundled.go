@@ -56,7 +56,7 @@ func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n
 	return C.memif_buffer_alloc32(c, qid, b, n, out, C.uint32_t(size))
 }
 
-func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, _ uint32) C.int {
+func (i *Interface) bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, _ uint32) C.int {
 	return C.memif_buffer_alloc_packet32(c, qid, b, n, out, C.uint32_t(size))
 }
 
@@ -168,6 +168,9 @@ type region struct {
 	addr unsafe.Pointer
 	size uintptr
 }
+
+// partialAlloc: the bundled engine allocates a packet whole or not at all.
+type partialAlloc struct{}
 
 // keepStale: the engine keeps zero pages under a session's buffers itself,
 // and memif_delete releases them.

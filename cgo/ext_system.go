@@ -73,9 +73,13 @@ func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n
 // which the caller then gives back as ErrNoBuf. libmemif 4.x sizes a packet
 // in 16 bits, so a larger one (a video frame) is allocated as packets of
 // whole buffers of this side's size, chained into one by the NEXT flag of
-// each part's last buffer; without room for all of it, nothing is kept.
-// b has room for a whole ring (Interface.scratch).
-func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, bufSize uint32) C.int {
+// each part's last buffer. b has room for a whole ring (Interface.scratch).
+//
+// When the ring runs out partway, the parts allocated so far cannot be
+// given back: memif_set_next_free_buffer refuses to move back further than
+// the room left after them, which is none. They are kept instead, and the
+// next call for the same queue and size goes on from them.
+func (i *Interface) bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, bufSize uint32) C.int {
 	if size == 0 {
 		size = bufSize
 	}
@@ -86,15 +90,22 @@ func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffe
 	if bufSize <= 0xFFFF {
 		chunk = 0xFFFF / bufSize * bufSize
 	}
-	total := 0
-	for left := size; left > 0; {
+	all := unsafe.Slice(b, i.nscratch)
+	p := i.partialFor(uint16(qid))
+	total, left := 0, size
+	if p.n > 0 && p.session == i.session.Load() && p.size == size {
+		total = copy(all, p.bufs[:p.n])
+		left = p.left
+	}
+	p.n = 0
+	for left > 0 {
 		part := min(left, chunk)
 		var got C.uint16_t
-		at := (*C.memif_buffer_t)(unsafe.Add(unsafe.Pointer(b), total*C.sizeof_memif_buffer_t))
-		rc := C.memif_buffer_alloc(c, qid, at, 1, &got, C.uint16_t(part))
+		rc := C.memif_buffer_alloc(c, qid, &all[total], 1, &got, C.uint16_t(part))
 		if rc != 0 && rc != C.MEMIF_ERR_NOBUF_RING || got == 0 {
 			if total > 0 {
-				C.memif_set_next_free_buffer(c, qid, b)
+				p.n = copy(p.bufs, all[:total])
+				p.session, p.size, p.left = i.session.Load(), size, left
 			}
 			*out = 0
 			if rc == 0 {
@@ -103,14 +114,34 @@ func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffe
 			return rc
 		}
 		if total > 0 {
-			prev := (*C.memif_buffer_t)(unsafe.Add(unsafe.Pointer(at), -C.sizeof_memif_buffer_t))
-			prev.flags |= C.MEMIF_BUFFER_FLAG_NEXT
+			all[total-1].flags |= C.MEMIF_BUFFER_FLAG_NEXT
 		}
 		total += int(got)
 		left -= part
 	}
 	*out = C.uint16_t(total)
 	return 0
+}
+
+// partialAlloc: the parts of a large packet allocated before the ring ran
+// out, in a session, for the next bufferAllocPacket of queue qid.
+type partialAlloc struct {
+	session    uint64
+	size, left uint32
+	n          int
+	bufs       []C.memif_buffer_t
+}
+
+func (i *Interface) partialFor(qid uint16) *partialAlloc {
+	if i.partials == nil {
+		i.partials = map[uint16]*partialAlloc{}
+	}
+	p := i.partials[qid]
+	if p == nil {
+		p = &partialAlloc{bufs: make([]C.memif_buffer_t, i.nscratch)}
+		i.partials[qid] = p
+	}
+	return p
 }
 
 // The queue back-pointer is named differently across libmemif 4.x releases

@@ -85,6 +85,7 @@ type Interface struct {
 	// libmemif_system, under the socket mutex: the regions of the session
 	// going down, then the zero pages put in their place, by session.
 	goneRegions []region
+	partials    map[uint16]*partialAlloc // bufferAllocPacket over upstream
 	stale       map[Session][]region
 
 	changed notify.Broadcast // every state change
