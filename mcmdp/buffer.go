@@ -37,6 +37,7 @@ type Buffer struct {
 	segs    []memif.Buffer // the descriptors: one, or a chain
 	mem     []byte         // Tx zero-copy: the whole shared buffer
 	chained bool
+	discard bool          // Tx: goes out empty, marked for the receiver to skip
 	stage   []byte        // chains: the contiguous copy
 	pins    memif.Session // ended session whose placeholders this held buffer keeps (0: none)
 }

@@ -74,6 +74,10 @@ func (c *Conn) takeFrameLocked() (*Buffer, error) {
 			return nil, err
 		}
 		if end >= 0 {
+			if c.discarded(q, end+1) {
+				k-- // the next frame of the same queue
+				continue
+			}
 			c.rr += k + 1
 			return c.deliver(q, end+1), nil
 		}
@@ -207,4 +211,27 @@ func markedSeg(segs []memif.Buffer) *memif.Buffer {
 		}
 	}
 	return nil
+}
+
+// discarded skips a frame its mcmdp sender discarded (Conn.Discard): its
+// descriptors go back to the ring in order, like a frame given back at once.
+func (c *Conn) discarded(q *queue, end int) bool {
+	first := q.pending[q.next]
+	if c.p.Raw || first.Metadata != discardMark {
+		return false
+	}
+	for _, d := range q.pending[q.next:end] {
+		if d.Len != 0 {
+			return false // not what Discard sends: deliver it
+		}
+	}
+	if seq, _, ok := getTrailer(pastEnd(first.Data)); ok {
+		c.st.seqGaps.Store(c.seq.add(seq)) // not a hole: the sender dropped it
+	}
+	b := q.push()
+	b.segs = append(b.segs[:0], q.pending[q.next:end]...)
+	q.next = end
+	b.state = bufDone
+	c.flushRx(q) // back to the ring at once if older frames are back too
+	return true
 }

@@ -20,6 +20,7 @@ const (
 	trailerSize  = 16
 	trailerMagic = 0x314D434D
 	frameMark    = 0x544D434D // "MCMT": a trailer follows this descriptor's data
+	discardMark  = 0x444D434D // "MCMD": a frame the sender discarded; skip it
 )
 
 func putTrailer(b []byte, seq uint32, ts int64) {

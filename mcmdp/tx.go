@@ -196,6 +196,39 @@ func (c *Conn) EnqueueBuffer(b *Buffer) error {
 	return c.flush(b.q)
 }
 
+// Discard gives back a buffer dequeued for sending without sending it. The
+// newest buffer of its queue simply goes back to the ring; an older one
+// (frames dequeued after it wait for it, since memif sends in ring order)
+// goes out empty and marked, and mcmdp receivers skip it, while plain
+// memif peers see a zero-length packet. On Rx it is EnqueueBuffer.
+func (c *Conn) Discard(b *Buffer) error {
+	if !c.tx {
+		return c.EnqueueBuffer(b)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sync()
+	if b == nil || b.conn != c || b.state != bufOut {
+		return ErrBufferState
+	}
+	q := b.q
+	if c.up && b.session == c.session && b == &q.entries[(q.tail-1)%uint64(len(q.entries))] &&
+		c.iface.Rewind(c.session, q.id, b.segs[0]) == nil {
+		q.tail--
+		if b.SeqNum == c.nextSeq-1 {
+			c.nextSeq-- // the sequence stays without a hole
+		}
+		b.state = bufFree
+		c.retire(b)
+		return nil
+	}
+	b.discard = true
+	if err := c.markDone(b); err != nil {
+		return err
+	}
+	return c.flush(q)
+}
+
 // markDone checks b and hands it back; the ring sees it at the next flush.
 func (c *Conn) markDone(b *Buffer) error {
 	if b == nil || b.conn != c || b.state != bufOut {
@@ -220,6 +253,17 @@ func (c *Conn) markDone(b *Buffer) error {
 	}
 	if b.Len < 0 || b.Len > int(c.layout.payload) {
 		return ErrLen
+	}
+	if b.discard { // empty, marked, with its SeqNum so no gap is counted
+		b.discard = false
+		for k := range b.segs {
+			b.segs[k].Len, b.segs[k].Metadata = 0, 0
+		}
+		putTrailer(b.segs[0].Data, b.SeqNum, 0) // a buffer holds at least 64 bytes
+		b.segs[0].Metadata = discardMark
+		b.state = bufDone
+		c.retire(b)
+		return nil
 	}
 	if b.chained {
 		c.scatter(b)
