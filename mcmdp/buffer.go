@@ -87,3 +87,17 @@ func (q *queue) popDone(room int) *Buffer {
 	q.head++
 	return b
 }
+
+// heldBlocks (Tx) reports a ring full of this side's own unsent frames
+// behind one the application still holds: nothing the peer does can free
+// room, since memif sends in ring order.
+func (q *queue) heldBlocks() bool {
+	if q.head == q.tail || q.entries[q.head%uint64(len(q.entries))].state != bufOut {
+		return false
+	}
+	descs := 0
+	for k := q.head; k != q.tail; k++ {
+		descs += len(q.entries[k%uint64(len(q.entries))].segs)
+	}
+	return descs >= len(q.entries)
+}

@@ -46,3 +46,27 @@ func TestDiscardUnsentBuffers(t *testing.T) {
 	assert.EqualValues(t, 2, st.FramesRx)
 	assert.Zero(t, st.SeqGaps, "a discarded frame is no loss")
 }
+
+// A buffer dequeued and never enqueued holds up every later frame of its
+// queue (memif sends in ring order). Once the ring is full of them, the
+// sender is told at once instead of waiting for a release that cannot come.
+func TestHeldBufferBlockingTheRingIsReported(t *testing.T) {
+	txp, rxp := pairParams(t)
+	tx, rx := connect(t, txp, rxp)
+	held, err := tx.DequeueBuffer(waitTimeout)
+	require.NoError(t, err)
+	for {
+		b, err := tx.DequeueBuffer(waitTimeout)
+		if err != nil {
+			require.ErrorIs(t, err, ErrHeldBuffer)
+			break
+		}
+		require.NoError(t, tx.EnqueueBuffer(b)) // accepted, but waits behind held
+	}
+	_, err = rx.DequeueBuffer(0)
+	assert.ErrorIs(t, err, ErrTimeout, "nothing went out")
+	require.NoError(t, tx.Discard(held)) // the queue moves again
+	for k := 0; k < 7; k++ {
+		require.NoError(t, rx.EnqueueBuffer(recvFrame(t, rx)))
+	}
+}

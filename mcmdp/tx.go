@@ -145,6 +145,9 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 	}
 	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], size)
 	if err == memif.ErrNoBufRing {
+		if q.heldBlocks() {
+			return nil, 0, ErrHeldBuffer
+		}
 		return nil, q.id, nil
 	}
 	if err == memif.ErrNoBuf { // the peer's buffers make the chain too long
@@ -445,6 +448,9 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 	n, err := c.iface.Alloc(c.session, q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
 	if err != nil && err != memif.ErrNoBufRing {
 		return 0, 0, c.mapErr(err)
+	}
+	if n == 0 && q.heldBlocks() {
+		return 0, 0, ErrHeldBuffer
 	}
 	for k := 0; k < n; k++ {
 		bufs[k] = c.frameFrom(q, c.scratch[k:k+1])
