@@ -94,3 +94,11 @@ func (i *Interface) ReleaseStale(session Session) error {
 	}
 	return nil
 }
+
+// TxInFlight: upstream libmemif does not say what the peer has released.
+func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
+	if i.closed.Load() {
+		return 0, ErrClosed
+	}
+	return 0, ErrNotSupported
+}
