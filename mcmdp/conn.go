@@ -31,12 +31,14 @@ type Conn struct {
 	tooLarge bool          // this session's ring cannot hold one frame
 	queues   []*queue
 	rr       int
-	nextSeq  uint32
-	rxCount  uint32
-	seq      seqTracker
-	scratch  [256]memif.Buffer
-	guard    []byte                // Debug: faults on any access
-	pinned   map[memif.Session]int // ended session -> its buffers still held
+	// frameSegs: descriptors per frame sent in this session (see drain)
+	frameSegs int
+	nextSeq   uint32
+	rxCount   uint32
+	seq       seqTracker
+	scratch   [256]memif.Buffer
+	guard     []byte                // Debug: faults on any access
+	pinned    map[memif.Session]int // ended session -> its buffers still held
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -155,17 +157,22 @@ func (c *Conn) PeerReason() string {
 // most DrainTimeout). Then every waiting call returns ErrClosed, the peer
 // gets a DISCONNECT, and a master removes its socket file. Idempotent and
 // safe from any goroutine.
+//
+// A sender whose receiver did not take everything by then still closes,
+// and returns an *UndeliveredError (errors.Is ErrUndelivered) with the
+// number of enqueued frames lost: those the receiver had not released
+// (a frame it dequeued and still holds counts too: a sender cannot tell;
+// counted with the bundled engine only, libmemif_system cannot see them)
+// and those enqueued behind a buffer that was never enqueued. Buffers
+// dequeued and never enqueued are not counted.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
-		if c.tx && c.Connected() {
-			deadline := time.Now().Add(c.p.drainTimeout())
-			s := c.current()
-			for q := 0; q < c.p.queues(); q++ {
-				c.iface.WaitTx(s, uint16(q), max(time.Until(deadline), 0), 0)
-			}
+		var lost error
+		if c.tx {
+			lost = c.drain()
 		}
 		c.closed.Store(true)
-		c.closeErr = c.sock.Close() // wakes Changed and every wait
+		c.closeErr = errors.Join(lost, c.sock.Close()) // wakes Changed and every wait
 		c.mu.Lock()
 		c.up = false
 		c.queues = nil
