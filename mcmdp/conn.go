@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/mcmgo/mcm/cgo"
 )
@@ -17,7 +16,7 @@ type Conn struct {
 	p      ConnParam
 	layout frameLayout
 	tx     bool
-	sock   *memif.Socket
+	shared *sharedSocket // with the other Conns of this path and role
 	iface  *memif.Interface
 
 	// mu guards the session state below; engine calls made under it are
@@ -51,6 +50,14 @@ type Conn struct {
 // once it is connected. Either side may start first: a slave keeps trying
 // until its master appears. If ctx ends first, the error wraps
 // ErrNeverConnected and gives the last refusal reason, if any.
+//
+// Conns of this process on the same SocketPath and role share one memif
+// socket and its event goroutine: one master process serves receivers
+// with interface ids 0..N on one path, and the socket (a master's socket
+// file) lives until the last of them closes. A second Conn with an id in
+// use there is refused with a *ParamError for Memif.InterfaceID. A master
+// and a slave on the same path get one socket each: the engine serves one
+// role per socket.
 func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 	if p == nil {
 		return nil, bad("ConnParam", "nil")
@@ -65,22 +72,17 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 			return nil, err
 		}
 	}
-	sock, err := memif.NewSocket(memif.SocketConfig{Path: p.Memif.SocketPath, AppName: "mcmdp",
-		RetryInterval: int64(50 * time.Millisecond), HandshakeTimeout: int64(p.HandshakeTimeout)})
-	if err != nil {
-		return nil, fmt.Errorf("mcmdp: socket %s: %w", p.Memif.SocketPath, err)
-	}
 	nq := uint8(p.queues())
-	iface, err := sock.NewInterface(memif.Config{
+	shared, iface, err := attach(p, memif.Config{
 		IsMaster: p.Memif.IsMaster, InterfaceID: p.Memif.InterfaceID,
 		Name: p.Memif.Name, Secret: p.Memif.Secret, Mode: memif.ModeEthernet,
 		NumS2M: nq, NumM2S: nq, Log2RingSize: p.log2Ring(), BufferSize: layout.buffer,
 	})
 	if err != nil {
-		sock.Close()
-		return nil, fmt.Errorf("mcmdp: interface: %w", err)
+		return nil, err
 	}
-	c.sock, c.iface = sock, iface
+	c.shared, c.iface = shared, iface
+	sock := shared.sock
 	if !c.tx && p.Polling {
 		for q := uint16(0); q < uint16(nq); q++ {
 			iface.SetRxMode(q, true)
@@ -155,8 +157,8 @@ func (c *Conn) PeerReason() string {
 // Close is MCM's mcm_destroy_connection. A sender first waits, by watching
 // the ring, until the receiver has taken everything already enqueued (at
 // most DrainTimeout). Then every waiting call returns ErrClosed, the peer
-// gets a DISCONNECT, and a master removes its socket file. Idempotent and
-// safe from any goroutine.
+// gets a DISCONNECT, and the last Conn on a master's socket removes its
+// file. Idempotent and safe from any goroutine.
 //
 // A sender whose receiver did not take everything by then still closes,
 // and returns an *UndeliveredError (errors.Is ErrUndelivered) with the
@@ -172,7 +174,7 @@ func (c *Conn) Close() error {
 			lost = c.drain()
 		}
 		c.closed.Store(true)
-		c.closeErr = errors.Join(lost, c.sock.Close()) // wakes Changed and every wait
+		c.closeErr = errors.Join(lost, c.shared.detach(c.iface)) // wakes Changed and every wait
 		c.mu.Lock()
 		c.up = false
 		c.queues = nil
