@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: e90cd6ee051be78ec4ae6276da08341e9ba32237a56be162b34e392d13e33e82 */
+ * sources sha256: 422f485b99ebe70742dbcfd9c1d764267c4fb85a6eb14e9c46feb1aac0abb483 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

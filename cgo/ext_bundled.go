@@ -90,6 +90,7 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 			C.memif_tx_wait_done(h, C.uint16_t(qid))
 		}
 		word, value, wakes := w.word, w.value, w.peer_wakes
+		gen := i.waitGen.Load() // moves only under the socket mutex
 		i.s.mu.Unlock()
 		if rc != 0 {
 			return dataErr(int(rc))
@@ -111,6 +112,19 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 		// The word may be unmapped by a disconnect meanwhile: the kernel
 		// then answers EFAULT and the next turn sees the interface down.
 		C.seam_futex_wait(word, value, C.longlong(slice))
+		if i.waitGen.Load() != gen {
+			return nil // Interrupt, or a link change: the caller looks again
+		}
+	}
+}
+
+// wakeTxWaiters wakes the sleepers of every transmit queue (Interrupt);
+// it runs under the socket mutex.
+func wakeTxWaiters(h C.memif_conn_handle_t) {
+	for q := 0; q < 256; q++ {
+		if C.memif_tx_wait_wake(h, C.uint16_t(q)) != 0 {
+			return // past the last queue, or down: nobody sleeps on a ring
+		}
 	}
 }
 

@@ -102,3 +102,7 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 	}
 	return 0, ErrNotSupported
 }
+
+// wakeTxWaiters: WaitTx over upstream returns after every short sleep, so
+// an Interrupt reaches it without a wake.
+func wakeTxWaiters(h C.memif_conn_handle_t) {}

@@ -169,7 +169,7 @@ func goOnError(ctx C.uintptr_t, isConn C.int, code C.int, reason *C.char) {
 		return
 	}
 	i := cgo.Handle(ctx).Value().(*Interface)
-	i.lastError.Store(&msg)
+	i.lastError.Store(&lastError{msg, Errno(code)})
 	i.changed.Notify()
 }
 

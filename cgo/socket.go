@@ -59,7 +59,7 @@ type Interface struct {
 	connects    atomic.Uint64
 	session     atomic.Uint64
 	disconnects atomic.Uint64
-	lastError   atomic.Pointer[string]
+	lastError   atomic.Pointer[lastError]
 
 	changed notify.Broadcast // every state change
 
@@ -80,9 +80,15 @@ type Interface struct {
 func (i *Interface) Status() Status {
 	st := Status{Up: i.session.Load() != 0, Connects: i.connects.Load(), Disconnects: i.disconnects.Load()}
 	if e := i.lastError.Load(); e != nil {
-		st.LastError = *e
+		st.LastError, st.LastErrorCode = e.reason, e.code
 	}
 	return st
+}
+
+// lastError is a reason and the code that came with it, stored together.
+type lastError struct {
+	reason string
+	code   Errno
 }
 
 // Changed returns a channel closed at the next connect, disconnect, refusal

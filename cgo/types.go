@@ -100,6 +100,11 @@ type Status struct {
 	Disconnects uint64
 	// LastError is the last refusal or disconnect reason, from either side.
 	LastError string
+	// LastErrorCode came with LastError: ErrDisconnect when it is the text
+	// of the peer's own DISCONNECT (the peer closed on purpose),
+	// ErrDisconnected when the peer vanished, else the code this side
+	// refused or ended the session with.
+	LastErrorCode Errno
 }
 
 // Details is what memif_get_details reports, and the Session it describes

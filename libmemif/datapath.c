@@ -414,6 +414,19 @@ memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid)
 }
 
 int
+memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  syscall (SYS_futex, index_word (q->ring, c->args.is_master), FUTEX_WAKE,
+	   INT_MAX, NULL, NULL, 0);
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
 memif_refill_queue (memif_conn_handle_t conn, uint16_t qid, uint16_t count,
 		    uint16_t headroom)
 {

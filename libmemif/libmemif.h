@@ -287,6 +287,9 @@ int memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
 			   uint16_t *room, uint16_t *in_flight,
 			   uint32_t **word, uint32_t *value, int *peer_wakes);
 int memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid);
+/* Wakes every thread of this process sleeping on queue qid's word, so a
+ * waiter the application wants back (a cancelled wait) re-checks. */
+int memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid);
 
 /* The reason memif_delete sends the peer in its DISCONNECT (at most 96
  * bytes; default "interface deleted"), so a peer can tell a clean end of

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -24,20 +27,22 @@ type Conn struct {
 	// every iface call takes inside. The seam's callbacks run under that
 	// mutex and never call back into a Conn, so the reverse never happens;
 	// a Conn follows the engine by asking it (sync), not by being told.
-	mu       sync.Mutex
-	session  memif.Session // the engine session the state below follows (0: none)
-	up       bool          // session started and usable (a peer fault ends it early)
-	tooLarge bool          // this session's ring cannot hold one frame
-	queues   []*queue
-	rr       int
-	// frameSegs: descriptors per frame sent in this session (see drain)
-	frameSegs int
-	nextSeq   uint32
-	rxCount   uint32
-	seq       seqTracker
-	scratch   [256]memif.Buffer
-	guard     []byte                // Debug: faults on any access
-	pinned    map[memif.Session]int // ended session -> its buffers still held
+	mu                       sync.Mutex
+	session                  memif.Session // the engine session the state below follows (0: none)
+	up                       bool          // session started and usable (a peer fault ends it early)
+	tooLarge                 bool          // this session's ring cannot hold one frame
+	queues                   []*queue
+	rr                       int
+	nextSeq                  uint32
+	rxCount                  uint32
+	seq                      seqTracker
+	scratch                  [256]memif.Buffer
+	guard                    []byte                // Debug: faults on any access
+	pinned                   map[memif.Session]int // ended session -> its buffers still held
+	loss                     error                 // how the last session ended, until reported
+	txInSession, rxInSession uint64                // frames of the current session
+	closeReason              string                // CloseWithReason's, else Close says the usual
+	frameSegs                int                   // descriptors per frame sent in this session (see drain)
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -63,6 +68,9 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		return nil, bad("ConnParam", "nil")
 	}
 	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := socketDirExists(p.Memif.SocketPath); err != nil {
 		return nil, err
 	}
 	layout, _ := p.frameLayout()
@@ -103,7 +111,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 			} else if e := sock.LastError(); e != "" {
 				reason = " (last reason: " + e + ")"
 			}
-			return nil, fmt.Errorf("%w to %s: %v%s", ErrNeverConnected, p.Memif.SocketPath, ctx.Err(), reason)
+			return nil, fmt.Errorf("%w to %s: %w%s", ErrNeverConnected, p.Memif.SocketPath, ctx.Err(), reason)
 		}
 	}
 }
@@ -143,7 +151,9 @@ func (c *Conn) WaitConnected(ctx context.Context) error {
 // DISCONNECT (96 bytes at most), e.g. "end of stream: 600 frames", so the
 // peer can tell a clean end from a crash (see PeerReason).
 func (c *Conn) CloseWithReason(reason string) error {
-	c.iface.SetCloseReason(reason)
+	c.mu.Lock()
+	c.closeReason = reason
+	c.mu.Unlock()
 	return c.Close()
 }
 
@@ -173,6 +183,17 @@ func (c *Conn) Close() error {
 		if c.tx {
 			lost = c.drain()
 		}
+		c.mu.Lock()
+		reason := c.closeReason
+		switch {
+		case reason != "":
+		case c.tx:
+			reason = endOfStreamReason(c.txInSession)
+		default:
+			reason = receiverClosed
+		}
+		c.mu.Unlock()
+		c.iface.SetCloseReason(reason)
 		c.closed.Store(true)
 		c.closeErr = errors.Join(lost, c.shared.detach(c.iface)) // wakes Changed and every wait
 		c.mu.Lock()
@@ -204,4 +225,45 @@ func (c *Conn) mapErr(err error) error {
 		return ErrDisconnected
 	}
 	return err
+}
+
+// socketDirExists fails early, and says so, when the socket's directory is
+// missing: otherwise a master cannot bind and a slave keeps retrying with
+// "socket file does not exist". Abstract names (@name) have no directory.
+func socketDirExists(path string) error {
+	if strings.HasPrefix(path, "@") {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("mcmdp: socket directory %s: %w (create it first, e.g. with os.MkdirAll)", dir, err)
+	case !st.IsDir():
+		return fmt.Errorf("mcmdp: socket directory %s is not a directory", dir)
+	}
+	return nil
+}
+
+// Details is what the current session was set up with: what this side
+// asked for may differ (a master takes its slave's ring and buffer sizes).
+type Details struct {
+	Up                   bool
+	IsMaster             bool
+	InterfaceID          uint32
+	PeerName, PeerApp    string // the peer's interface and application names
+	Queues               int    // each way
+	RingSize, BufferSize int    // descriptors per ring, bytes per buffer
+	Reconnects           uint64
+}
+
+// Details reports the negotiated session (Up false while there is none).
+func (c *Conn) Details() (Details, error) {
+	d, err := c.iface.Details()
+	if err != nil {
+		return Details{}, c.mapErr(err)
+	}
+	return Details{Up: d.Session != 0, IsMaster: d.IsMaster, InterfaceID: d.ID,
+		PeerName: d.RemoteName, PeerApp: d.RemoteAppName, Queues: d.RxQueues,
+		RingSize: d.RingSize, BufferSize: d.BufferSize, Reconnects: c.reconnects()}, nil
 }

@@ -1,7 +1,5 @@
 package mcmdp
 
-import "fmt"
-
 // PixelFormat is a video frame layout. Sizes are the formats' real ones,
 // not MCM's blanket width x height x 4.
 type PixelFormat int
@@ -26,12 +24,7 @@ const (
 
 var pixFmtNames = [...]string{"yuv422p10le", "v210", "yuv422rfc4175", "nv12", "yuv422p", "rgb24"}
 
-func (f PixelFormat) String() string {
-	if f >= 0 && int(f) < len(pixFmtNames) {
-		return pixFmtNames[f]
-	}
-	return fmt.Sprintf("PixelFormat(%d)", int(f))
-}
+func (f PixelFormat) String() string { return enumName(pixFmtNames[:], int(f), "PixelFormat") }
 
 // ParsePixelFormat maps a name (as String prints it) to its format.
 func ParsePixelFormat(name string) (PixelFormat, error) {

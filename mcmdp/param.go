@@ -15,26 +15,18 @@ const (
 	Rx
 )
 
-// Protocol is MCM's proto_type. Only ProtoMemif is served by this package.
+// Protocol is MCM's proto_type. This package moves frames over memif
+// only: ProtoAuto (the zero value) picks it, as MCM's auto does on one node.
 type Protocol int
 
 const (
 	ProtoAuto Protocol = iota
 	ProtoMemif
-	ProtoUDP
-	ProtoTCP
-	ProtoHTTP
-	ProtoGRPC
 )
 
-var protocolNames = [...]string{"auto/proxy", "memif", "UDP", "TCP", "HTTP", "gRPC"}
+var protocolNames = [...]string{"auto", "memif"}
 
-func (p Protocol) String() string {
-	if p >= 0 && int(p) < len(protocolNames) {
-		return protocolNames[p]
-	}
-	return fmt.Sprintf("Protocol(%d)", int(p))
-}
+func (p Protocol) String() string { return enumName(protocolNames[:], int(p), "Protocol") }
 
 // PayloadType is what the frames carry.
 type PayloadType int
@@ -74,8 +66,11 @@ type ConnParam struct {
 	Payload PayloadType
 	// Video
 	Width, Height uint32
-	FPS           float64
-	PixFmt        PixelFormat
+	// FPS is the stream's nominal rate, for the application's pacing and
+	// for peers that describe the stream; the transport does not need it
+	// (0: not given).
+	FPS    float64
+	PixFmt PixelFormat
 	// Audio
 	Audio AudioParam
 
@@ -133,7 +128,7 @@ func (p *ConnParam) Validate() error {
 	if p.Type != Tx && p.Type != Rx {
 		return bad("Type", "must be Tx or Rx, got %d", p.Type)
 	}
-	if p.Protocol != ProtoMemif {
+	if p.Protocol != ProtoMemif && p.Protocol != ProtoAuto {
 		return bad("Protocol", "%v is not supported by this package; only memif", p.Protocol)
 	}
 	m := p.Memif
@@ -163,8 +158,8 @@ func (p *ConnParam) Validate() error {
 		if p.Height == 0 || p.Height > maxDimension {
 			return bad("Height", "%d, want 1..%d", p.Height, maxDimension)
 		}
-		if math.IsNaN(p.FPS) || p.FPS <= 0 || p.FPS > 1000 {
-			return bad("FPS", "%v, want a rate in (0, 1000]", p.FPS)
+		if math.IsNaN(p.FPS) || p.FPS < 0 || p.FPS > 1000 {
+			return bad("FPS", "%v, want 0 (not given) or a rate in (0, 1000]", p.FPS)
 		}
 		if _, err := VideoFrameSize(p.Width, p.Height, p.PixFmt); err != nil {
 			return err

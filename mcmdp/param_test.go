@@ -1,7 +1,10 @@
 package mcmdp
 
 import (
+	"context"
 	"errors"
+	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -71,9 +74,8 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 		edit  func(p *ConnParam)
 	}{
 		{"Type", func(p *ConnParam) { p.Type = 7 }},
-		{"Protocol", func(p *ConnParam) { p.Protocol = ProtoUDP }},
-		{"Protocol", func(p *ConnParam) { p.Protocol = ProtoAuto }},
-		{"Protocol", func(p *ConnParam) { p.Protocol = ProtoGRPC }},
+		{"Protocol", func(p *ConnParam) { p.Protocol = 2 }}, // MCM's UDP: not served here
+		{"Protocol", func(p *ConnParam) { p.Protocol = -1 }},
 		{"Memif.SocketPath", func(p *ConnParam) { p.Memif.SocketPath = "" }},
 		{"Memif.SocketPath", func(p *ConnParam) { p.Memif.SocketPath = "/" + strings.Repeat("x", 107) }},
 		{"Memif.Secret", func(p *ConnParam) { p.Memif.Secret = strings.Repeat("s", 25) }},
@@ -81,7 +83,8 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 		{"Width", func(p *ConnParam) { p.Width = 0 }},
 		{"Width", func(p *ConnParam) { p.Width = 100000 }},
 		{"Height", func(p *ConnParam) { p.Height = 0 }},
-		{"FPS", func(p *ConnParam) { p.FPS = 0 }},
+		{"FPS", func(p *ConnParam) { p.FPS = math.NaN() }},
+		{"FPS", func(p *ConnParam) { p.FPS = 1001 }},
 		{"FPS", func(p *ConnParam) { p.FPS = -1 }},
 		{"PixFmt", func(p *ConnParam) { p.PixFmt = 99 }},
 		{"Log2RingSize", func(p *ConnParam) { p.Log2RingSize = 15 }},
@@ -119,4 +122,50 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 	}
 	_, err := CreateConnection(t.Context(), nil)
 	assert.Error(t, err)
+}
+
+// The zero values that MCM's C structs leave are usable: Protocol auto
+// means memif here, and FPS is optional.
+func TestZeroProtocolAndFPSAreValid(t *testing.T) {
+	p := videoParam("/tmp/x.sock", Rx)
+	p.Protocol, p.FPS = ProtoAuto, 0
+	assert.NoError(t, p.Validate())
+}
+
+func TestEnumsPrintTheirNames(t *testing.T) {
+	assert.Equal(t, "Tx", Tx.String())
+	assert.Equal(t, "ancillary", PayloadAncillary.String())
+	assert.Equal(t, "pcm24", AudioPCM24.String())
+	assert.Equal(t, "44.1kHz", Sampling44K.String())
+	assert.Equal(t, "1.09ms", PTime1_09ms.String())
+	assert.Equal(t, "auto", ProtoAuto.String())
+	assert.Equal(t, "nv12", PixFmtNV12.String())
+	assert.Equal(t, "PayloadType(9)", PayloadType(9).String())
+	assert.Equal(t, "Protocol(2)", Protocol(2).String())
+}
+
+// A missing socket directory is named at once, in either role, instead of a
+// master failing to bind or a slave retrying "socket file does not exist".
+func TestMissingSocketDirectoryIsNamed(t *testing.T) {
+	for _, typ := range []TransferType{Tx, Rx} {
+		p := videoParam("/nonexistent-mcm-dir/cam0.sock", typ)
+		_, err := CreateConnection(context.Background(), p)
+		assert.ErrorIs(t, err, os.ErrNotExist)
+		assert.ErrorContains(t, err, "socket directory /nonexistent-mcm-dir")
+	}
+}
+
+func TestDetailsOfASession(t *testing.T) {
+	txp, rxp := pairParams(t)
+	txp.Memif.Name = "camera-7"
+	tx, rx := connect(t, txp, rxp)
+	d, err := rx.Details()
+	require.NoError(t, err)
+	assert.True(t, d.Up)
+	assert.False(t, d.IsMaster)
+	assert.Equal(t, "camera-7", d.PeerName)
+	assert.Equal(t, "mcmdp", d.PeerApp)
+	assert.Equal(t, 1, d.Queues)
+	assert.Equal(t, 8, d.RingSize)
+	assert.GreaterOrEqual(t, d.BufferSize, tx.FrameSize())
 }

@@ -1,16 +1,31 @@
 package mcmdp
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/mcmgo/mcm/cgo"
 )
 
-func (c *Conn) dequeueRx(timeout time.Duration, deadline time.Time) (*Buffer, error) {
+func (c *Conn) dequeueRx(ctx context.Context, timeout time.Duration, deadline time.Time) (*Buffer, error) {
 	for {
 		b, err := c.takeFrame()
-		if b != nil || err != nil {
-			return b, err
+		switch {
+		case b != nil:
+			return b, nil
+		case err == errNoSession:
+			if err := c.awaitSession(ctx, timeout, deadline); err != nil {
+				return nil, err
+			}
+			continue
+		case err != nil:
+			return nil, err
+		}
+		if err := ctxErr(ctx); err != nil {
+			return nil, err
 		}
 		wait, ok := remaining(timeout, deadline)
 		if !ok {
@@ -20,9 +35,9 @@ func (c *Conn) dequeueRx(timeout time.Duration, deadline time.Time) (*Buffer, er
 			runtime.Gosched() // polling mode: spin, as asked
 			continue
 		}
-		if err := c.iface.WaitRxAny(c.current(), c.p.queues(), wait); err != nil {
+		if err := c.iface.WaitRxAny(c.current(), c.p.queues(), wait); err != nil && !errors.Is(err, memif.ErrNoConn) {
 			return nil, c.mapErr(err)
-		}
+		} // a session that ended is reported by takeFrame
 	}
 }
 
@@ -35,11 +50,15 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 		return nil, ErrClosed
 	}
 	if !c.sync() {
-		return nil, ErrDisconnected
+		return nil, c.downErr()
 	}
 	b, err := c.takeFrameLocked()
-	if err == ErrDisconnected && c.resynced() {
-		return c.takeFrameLocked()
+	if err == ErrDisconnected { // the engine saw the end before sync did
+		if c.resynced() {
+			return c.takeFrameLocked()
+		}
+		c.endSession()
+		return nil, c.downErr()
 	}
 	return b, err
 }
@@ -150,6 +169,7 @@ func (c *Conn) deliver(q *queue, end int) *Buffer {
 		b.SeqNum, b.Timestamp = c.rxCount, 0
 	}
 	c.rxCount++
+	c.rxInSession++
 	b.Data, b.Len = data, len(data)
 	b.conn, b.session, b.state = c, c.session, bufOut
 	c.st.framesRx.Add(1)

@@ -1,6 +1,12 @@
 package mcmdp
 
-import "github.com/mcmgo/mcm/cgo"
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mcmgo/mcm/cgo"
+)
 
 // A Conn follows the engine's sessions (memif.Session, the engine's connect
 // count) without a goroutine of its own: whoever next looks at the Conn
@@ -20,6 +26,7 @@ func (c *Conn) sync() bool {
 	if cur == c.session {
 		return c.up
 	}
+	c.endSession()
 	c.dropQueues()
 	c.session, c.up = cur, false
 	if cur == 0 {
@@ -35,8 +42,103 @@ func (c *Conn) sync() bool {
 		c.queues[k] = newQueue(uint16(k), d.RingSize)
 	}
 	c.seq.restart()
+	c.txInSession, c.rxInSession = 0, 0
 	c.up = true
 	return true
+}
+
+// endSession, under mu, ends the session this side was using, keeping why
+// for the next dequeue to report once (a session the peer broke was
+// reported by peerFault and is no longer up).
+func (c *Conn) endSession() {
+	if c.up {
+		c.up = false
+		c.loss = c.lossErr()
+	}
+}
+
+// errNoSession: no session is up and the last end was already reported;
+// the dequeue waits for the next session.
+var errNoSession = errors.New("mcmdp: no session")
+
+// downErr, under mu, is what a dequeue finding no session returns: the
+// last end once, then errNoSession.
+func (c *Conn) downErr() error {
+	if err := c.loss; err != nil {
+		c.loss = nil
+		return err
+	}
+	return errNoSession
+}
+
+// lossErr tells how the session ended: the peer's own DISCONNECT (an end
+// of stream, or another reason), or a peer that vanished or lied.
+func (c *Conn) lossErr() error {
+	st := c.iface.Status()
+	if st.LastErrorCode != memif.ErrDisconnect {
+		return ErrDisconnected
+	}
+	if n, ok := parseEndOfStream(st.LastError); ok && !c.tx {
+		return &EndOfStream{Sent: n, Received: c.rxInSession}
+	}
+	return &PeerClosed{Reason: st.LastError}
+}
+
+// awaitSession waits, without mu, until a session is up or an end is
+// waiting to be reported (the caller looks again), the Conn closes, the
+// timeout passes, or ctx ends.
+func (c *Conn) awaitSession(ctx context.Context, timeout time.Duration, deadline time.Time) error {
+	for {
+		ch := c.iface.Changed()
+		if c.closed.Load() {
+			return ErrClosed
+		}
+		if c.syncOrLoss() {
+			return nil
+		}
+		wait, ok := remaining(timeout, deadline)
+		if !ok {
+			return ErrTimeout
+		}
+		var timer *time.Timer
+		var expired <-chan time.Time
+		if wait >= 0 {
+			timer = time.NewTimer(wait)
+			expired = timer.C
+		}
+		select {
+		case <-ch:
+		case <-expired:
+		case <-done(ctx):
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Conn) syncOrLoss() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sync() || c.loss != nil
+}
+
+// done and ctxErr let the loops take a nil context (the timeout forms).
+func done(ctx context.Context) <-chan struct{} {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Done()
+}
+
+func ctxErr(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
 }
 
 // resynced, under mu, follows a call in c.session that came back

@@ -1,6 +1,8 @@
 package mcmdp
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"time"
 
@@ -13,18 +15,53 @@ import (
 // timeout < 0 waits without limit, 0 checks once, > 0 waits at most that
 // long from the call. Waits are woken by events: the sender's interrupt,
 // the receiver's release of buffers, a disconnect, Close. Only a receiver
-// in polling mode spins. Errors: ErrTimeout, ErrDisconnected (the peer is
-// gone; the Conn resumes when it returns), ErrClosed. Never a nil buffer
-// with a nil error.
+// in polling mode spins. When a session ends, the next call reports it once
+// — ErrDisconnected, or a *PeerClosed or an *EndOfStream, which match it —
+// and the calls after it wait (within their timeout) for the next session,
+// so a loop that just calls again never spins. Other errors: ErrTimeout,
+// ErrClosed. Never a nil buffer with a nil error.
 func (c *Conn) DequeueBuffer(timeout time.Duration) (*Buffer, error) {
+	return c.dequeue(nil, timeout)
+}
+
+// DequeueBufferContext is DequeueBuffer until ctx ends (its deadline, if
+// any, is the timeout): then it returns ctx's error.
+func (c *Conn) DequeueBufferContext(ctx context.Context) (*Buffer, error) {
+	timeout, stop := c.contextWait(ctx)
+	defer stop()
+	b, err := c.dequeue(ctx, timeout)
+	return b, contextTimeout(ctx, err)
+}
+
+func (c *Conn) dequeue(ctx context.Context, timeout time.Duration) (*Buffer, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
 	if c.tx {
-		return c.dequeueTx(timeout, deadline)
+		return c.dequeueTx(ctx, timeout, deadline)
 	}
-	return c.dequeueRx(timeout, deadline)
+	return c.dequeueRx(ctx, timeout, deadline)
+}
+
+// contextWait turns ctx into a timeout (its deadline) and makes its end
+// interrupt this Conn's waits; stop undoes that.
+func (c *Conn) contextWait(ctx context.Context) (time.Duration, func() bool) {
+	timeout := time.Duration(-1)
+	if d, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(d), time.Nanosecond)
+	}
+	return timeout, context.AfterFunc(ctx, c.iface.Interrupt)
+}
+
+// contextTimeout reports a wait that ran into ctx's deadline as ctx's.
+func contextTimeout(ctx context.Context, err error) error {
+	if err == ErrTimeout {
+		if _, ok := ctx.Deadline(); ok {
+			return context.DeadlineExceeded
+		}
+	}
+	return err
 }
 
 // remaining turns the caller's timeout into the next wait's.
@@ -39,13 +76,21 @@ func remaining(timeout time.Duration, deadline time.Time) (time.Duration, bool) 
 	return left, left > 0
 }
 
-func (c *Conn) dequeueTx(timeout time.Duration, deadline time.Time) (*Buffer, error) {
+func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline time.Time) (*Buffer, error) {
 	counted := false
 	need := c.layout.segs // with a peer's smaller buffers, found out below
 	for {
 		b, q, err := c.allocFrame()
-		if b != nil || err != nil {
-			return b, err
+		switch {
+		case b != nil:
+			return b, nil
+		case err == errNoSession:
+			if err := c.awaitSession(ctx, timeout, deadline); err != nil {
+				return nil, err
+			}
+			continue
+		case err != nil:
+			return nil, err
 		}
 		if !counted {
 			c.st.ringFull.Add(1)
@@ -53,13 +98,16 @@ func (c *Conn) dequeueTx(timeout time.Duration, deadline time.Time) (*Buffer, er
 		} else {
 			need++ // room for need was not enough: the peer's buffers are smaller
 		}
+		if err := ctxErr(ctx); err != nil {
+			return nil, err
+		}
 		wait, ok := remaining(timeout, deadline)
 		if !ok {
 			return nil, ErrTimeout
 		}
-		if err := c.iface.WaitTx(c.current(), q, wait, need); err != nil {
+		if err := c.iface.WaitTx(c.current(), q, wait, need); err != nil && !errors.Is(err, memif.ErrNoConn) {
 			return nil, c.mapErr(err)
-		}
+		} // a session that ended is reported by allocFrame
 	}
 }
 
@@ -72,14 +120,18 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 		return nil, 0, ErrClosed
 	}
 	if !c.sync() {
-		return nil, 0, ErrDisconnected
+		return nil, 0, c.downErr()
 	}
 	if c.tooLarge {
 		return nil, 0, ErrFrameTooLarge
 	}
 	b, q, err := c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
-	if err == ErrDisconnected && c.resynced() && !c.tooLarge {
-		return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+	if err == ErrDisconnected { // the engine saw the end before sync did
+		if c.resynced() && !c.tooLarge {
+			return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+		}
+		c.endSession()
+		return nil, 0, c.downErr()
 	}
 	return b, q, err
 }
@@ -175,6 +227,7 @@ func (c *Conn) markDone(b *Buffer) error {
 		b.segs[0].Len = wire
 	}
 	b.state = bufDone
+	c.txInSession++
 	c.st.framesTx.Add(1)
 	c.st.bytesTx.Add(uint64(b.Len))
 	c.retire(b)
@@ -240,8 +293,22 @@ func (c *Conn) flushTx(q *queue) error {
 
 // DequeueBuffers is the burst form of DequeueBuffer for small packets: it
 // fills bufs with up to len(bufs) buffers in one engine call and returns how
-// many. It waits like DequeueBuffer only while it has none.
+// many. It waits like DequeueBuffer only while it has none, and reports
+// the end of a session the same way.
 func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error) {
+	return c.dequeueBurst(nil, bufs, timeout)
+}
+
+// DequeueBuffersContext is DequeueBuffers until ctx ends (its deadline, if
+// any, is the timeout): then it returns ctx's error.
+func (c *Conn) DequeueBuffersContext(ctx context.Context, bufs []*Buffer) (int, error) {
+	timeout, stop := c.contextWait(ctx)
+	defer stop()
+	n, err := c.dequeueBurst(ctx, bufs, timeout)
+	return n, contextTimeout(ctx, err)
+}
+
+func (c *Conn) dequeueBurst(ctx context.Context, bufs []*Buffer, timeout time.Duration) (int, error) {
 	if len(bufs) == 0 {
 		return 0, nil
 	}
@@ -251,8 +318,19 @@ func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error
 	}
 	for {
 		n, q, err := c.takeBurst(bufs)
-		if n > 0 || err != nil {
+		switch {
+		case n > 0:
 			return n, err
+		case err == errNoSession:
+			if err := c.awaitSession(ctx, timeout, deadline); err != nil {
+				return 0, err
+			}
+			continue
+		case err != nil:
+			return 0, err
+		}
+		if err := ctxErr(ctx); err != nil {
+			return 0, err
 		}
 		wait, ok := remaining(timeout, deadline)
 		if !ok {
@@ -267,7 +345,7 @@ func (c *Conn) DequeueBuffers(bufs []*Buffer, timeout time.Duration) (int, error
 		} else {
 			err = c.iface.WaitRxAny(c.current(), c.p.queues(), wait)
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, memif.ErrNoConn) {
 			return 0, c.mapErr(err)
 		}
 	}
@@ -280,8 +358,20 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 		return 0, 0, ErrClosed
 	}
 	if !c.sync() {
-		return 0, 0, ErrDisconnected
+		return 0, 0, c.downErr()
 	}
+	n, q, err := c.takeBurstLocked(bufs)
+	if err == ErrDisconnected { // the engine saw the end before sync did
+		c.endSession()
+		if n > 0 {
+			return n, q, nil // the end is reported by the next call
+		}
+		return 0, 0, c.downErr()
+	}
+	return n, q, err
+}
+
+func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 	if !c.tx {
 		n := 0
 		for n < len(bufs) {

@@ -124,14 +124,15 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 		case buf == nil && err == nil:
 			continue
 		case errors.Is(err, mcmdp.ErrDisconnected):
-			reason := r.conn.PeerReason()
-			if sent, ok := cli.EndOfStreamCount(reason); ok {
-				end = "sender finished (" + reason + ")"
-				if sent > n {
-					code, failure = cli.ExitIntegrity, fmt.Sprintf("the sender sent %d frames, %d arrived", sent, n)
+			var eos *mcmdp.EndOfStream
+			if errors.As(err, &eos) { // counts of this session, not of the run
+				end = fmt.Sprintf("sender finished (end of stream: %d frames)", eos.Sent)
+				if eos.Lost() > 0 {
+					code, failure = cli.ExitIntegrity, fmt.Sprintf("the sender sent %d frames, %d arrived", eos.Sent, eos.Received)
 				}
 				continue
 			}
+			reason := r.conn.PeerReason()
 			if r.f.KeepGoing {
 				r.conn.WaitConnected(ctx)
 				continue

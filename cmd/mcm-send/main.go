@@ -114,6 +114,10 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 				s.conn.WaitConnected(ctx)
 				continue
 			}
+			if pc := (*mcmdp.PeerClosed)(nil); errors.As(err, &pc) {
+				end = "receiver closed (" + pc.Reason + ")" // on purpose: a clean end
+				continue
+			}
 			end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+s.conn.PeerReason()
 			continue
 		case err != nil:
@@ -137,9 +141,10 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		size := buf.Len
 		if err := s.conn.EnqueueBuffer(buf); err != nil {
 			switch {
-			case errors.Is(err, mcmdp.ErrDisconnected) && s.f.KeepGoing:
 			case errors.Is(err, mcmdp.ErrDisconnected):
-				end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+s.conn.PeerReason()
+				// The frame is lost with its session; the next dequeue
+				// tells how the session ended (a receiver that left on
+				// purpose, or one that vanished).
 			default:
 				end, code, failure = "error", cli.ExitError, err.Error()
 			}
@@ -154,11 +159,11 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		cli.Linger(&s.f.Common, s.conn, done)
 	}
 	st := s.conn.Stats()
-	reason := fmt.Sprintf("%s: %d frames", cli.EndOfStream, n)
-	if code != cli.ExitOK {
-		reason = "mcm-send stopped: " + end
+	if code == cli.ExitOK {
+		s.conn.Close() // an end of stream, once the receiver took what was sent
+	} else {
+		s.conn.CloseWithReason("mcm-send stopped: " + end)
 	}
-	s.conn.CloseWithReason(reason) // waits until the receiver took what was sent
 	stopProgress()
 	sum.Frames, sum.Bytes = n, st.BytesTx
 	sum.RingFull, sum.Reconnects = st.RingFull, st.Reconnects

@@ -183,3 +183,15 @@ func TestProgressLineOnATerminal(t *testing.T) {
 	assert.Equal(t, 0, recv.wait(t))
 	assert.NotContains(t, recv.stdout.String(), "\033[K", "no progress line into a pipe")
 }
+
+// A receiver that stops on purpose (--frames, or a signal) tells the
+// sender so: the sender ends cleanly, not with "receiver lost".
+func TestReceiverThatStopsEndsTheSenderCleanly(t *testing.T) {
+	dir := runDir(t)
+	send := start(t, dir, "mcm-send", args(small, []string{"--json", "--fps", "0"})...)
+	recv := run(t, dir, "mcm-recv", args(small, []string{"--json", "--frames", "30"})...)
+	require.Equal(t, 0, recv.code, "%s", recv.stderr.String())
+	assert.Equal(t, 0, send.wait(t), "%s", send.stderr.String())
+	assert.Equal(t, "receiver closed (receiver closed)", send.summary(t).End)
+	assert.Equal(t, uint64(30), recv.summary(t).Frames)
+}

@@ -43,11 +43,3 @@ func TestLatencyPercentiles(t *testing.T) {
 	assert.Equal(t, 99.0, s.P99)
 	assert.Equal(t, 100.0, s.Max)
 }
-
-func TestEndOfStreamCount(t *testing.T) {
-	n, ok := EndOfStreamCount("end of stream: 600 frames")
-	assert.True(t, ok)
-	assert.Equal(t, uint64(600), n)
-	_, ok = EndOfStreamCount("peer closed the control channel")
-	assert.False(t, ok)
-}

@@ -14,20 +14,6 @@ import (
 	"github.com/mcmgo/mcm/mcmdp"
 )
 
-// EndOfStream starts the DISCONNECT reason a sender gives when it has sent
-// everything; a receiver that sees it ends cleanly.
-const EndOfStream = "end of stream"
-
-// EndOfStreamCount reads the frame count from a sender's end-of-stream
-// reason ("end of stream: N frames").
-func EndOfStreamCount(reason string) (uint64, bool) {
-	var n uint64
-	if _, err := fmt.Sscanf(reason, EndOfStream+": %d frames", &n); err != nil {
-		return 0, false
-	}
-	return n, true
-}
-
 // Parse parses args with fs, turning errors into exit code 2 with one line.
 func Parse(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard) // errors are reported by Fail, help by Usage
