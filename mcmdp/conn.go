@@ -43,6 +43,7 @@ type Conn struct {
 	txInSession, rxInSession uint64                // frames of the current session
 	closeReason              string                // CloseWithReason's, else Close says the usual
 	frameSegs                int                   // descriptors per frame sent in this session (see drain)
+	mismatchSeen             memif.Session         // last session refused over media, reported
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -81,9 +82,13 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		}
 	}
 	nq := uint8(p.queues())
+	name := p.Memif.Name
+	if name == "" {
+		name = p.media().descriptor() // checked by a peer doing the same
+	}
 	shared, iface, err := attach(p, memif.Config{
 		IsMaster: p.Memif.IsMaster, InterfaceID: p.Memif.InterfaceID,
-		Name: p.Memif.Name, Secret: p.Memif.Secret, Mode: memif.ModeEthernet,
+		Name: name, Secret: p.Memif.Secret, Mode: memif.ModeEthernet,
 		NumS2M: nq, NumM2S: nq, Log2RingSize: p.log2Ring(), BufferSize: layout.buffer,
 	})
 	if err != nil {
@@ -100,6 +105,12 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		ch := iface.Changed()
 		if c.Connected() {
 			return c, nil
+		}
+		if err := c.takeMismatch(); err != nil {
+			// The peer's session may still be up (the fault is sent
+			// later): its DISCONNECT must say why, not "end of stream".
+			c.CloseWithReason(mismatchPrefix + c.p.media().descriptor())
+			return nil, err
 		}
 		select {
 		case <-ch:

@@ -17,12 +17,15 @@ type Stats struct {
 	// PeerFaults: sessions ended because the peer sent a frame larger than
 	// this side's parameters allow (see ErrPeerFault).
 	PeerFaults uint64
+	// MediaMismatches: sessions refused because the peer's media differ
+	// (see ErrMediaMismatch).
+	MediaMismatches uint64
 }
 
 type stats struct {
 	framesTx, bytesTx, framesRx, bytesRx atomic.Uint64
 	seqGaps, ringFull, framing           atomic.Uint64
-	peerFaults                           atomic.Uint64
+	peerFaults, mediaMismatches          atomic.Uint64
 }
 
 // Stats returns the counters so far.
@@ -33,7 +36,7 @@ func (c *Conn) Stats() Stats {
 		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
 		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
 		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(),
-		PeerFaults: s.peerFaults.Load(),
+		PeerFaults: s.peerFaults.Load(), MediaMismatches: s.mediaMismatches.Load(),
 	}
 }
 
