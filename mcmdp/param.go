@@ -46,7 +46,10 @@ type MemifParam struct {
 	SocketPath  string // at most 107 bytes; "@name" for an abstract socket
 	InterfaceID uint32 // unique per SocketPath and role within a process
 	Secret      string // at most 24 bytes
-	Name        string // interface name sent to the peer, at most 32 bytes
+	// Name is the interface name sent to the peer, at most 32 bytes;
+	// empty sends a media descriptor, which turns on the media check
+	// (see the package doc).
+	Name string
 }
 
 // AudioParam is MCM's mcm_audio_args.
