@@ -45,19 +45,37 @@ func (i *Interface) alloc(s Session, qid uint16, bufs []Buffer, size uint32, one
 	}
 	out := i.count()
 	var rc C.int
+	bufSize := i.cfg.BufferSize
+	if bufSize == 0 {
+		bufSize = 2048
+	}
 	if onePacket {
-		bufSize := i.cfg.BufferSize
-		if bufSize == 0 {
-			bufSize = 2048
-		}
 		rc = bufferAllocPacket(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
 	} else {
-		rc = bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size)
+		rc = bufferAlloc(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), out, size, bufSize)
 	}
-	for k := 0; k < int(*out); k++ {
+	got := int(*out)
+	if rc != 0 && rc != C.MEMIF_ERR_NOBUF_RING {
+		got = 0
+	}
+	if got > n {
+		// libmemif 4.x counts packets and chains run past the entries
+		// asked for (a master cannot know the slave's buffer lengths):
+		// give back everything after the last whole packet that fits.
+		keep := n
+		for keep > 0 && cb[keep-1].flags&C.MEMIF_BUFFER_FLAG_NEXT != 0 {
+			keep--
+		}
+		C.memif_set_next_free_buffer(h, C.uint16_t(qid), &cb[keep])
+		got = keep
+		if keep == 0 {
+			rc = C.int(ErrNoBuf)
+		}
+	}
+	for k := 0; k < got; k++ {
 		toGo(&bufs[k], &cb[k])
 	}
-	return int(*out), dataErr(int(rc))
+	return got, dataErr(int(rc))
 }
 
 // Tx sends the first allocated buffers of queue qid, in allocation order:
@@ -73,6 +91,7 @@ func (i *Interface) Tx(s Session, qid uint16, bufs []Buffer) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
+	meta := unsafe.Slice(i.scratchMeta(), maxBurst)
 	for k := 0; k < n; k++ {
 		b, c := &bufs[k], &cb[k]
 		if b.Len < 0 || b.Len > len(b.Data) {
@@ -85,10 +104,13 @@ func (i *Interface) Tx(s Session, qid uint16, bufs []Buffer) (int, error) {
 		if b.Next {
 			c.flags = C.MEMIF_BUFFER_FLAG_NEXT
 		}
-		setMetadata(c, b.Metadata)
+		// A slave sends from data (libmemif 4.x takes it as an offset
+		// into the buffer): where Data starts now.
+		c.data = unsafe.Pointer(unsafe.SliceData(b.Data))
+		meta[k] = C.uint32_t(b.Metadata)
 	}
 	sent := i.count()
-	rc := C.memif_tx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), sent)
+	rc := txBurst(h, C.uint16_t(qid), &cb[0], &meta[0], C.uint16_t(n), sent)
 	return int(*sent), dataErr(int(rc))
 }
 
@@ -106,10 +128,19 @@ func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
 		return 0, nil
 	}
 	got := i.count()
-	rc := C.memif_rx_burst(h, C.uint16_t(qid), &cb[0], C.uint16_t(n), got)
+	meta := i.scratchMeta()
+	rc := rxBurst(h, C.uint16_t(qid), &cb[0], meta, C.uint16_t(n), got)
+	if rc == C.MEMIF_ERR_NOBUF {
+		rc = 0 // libmemif 4.x: "more waiting", the interrupt stays pending
+	}
+	if rc != 0 {
+		*got = 0
+	}
 	i.noteRx(qid, int(*got))
+	ms := unsafe.Slice(meta, maxBurst)
 	for k := 0; k < int(*got); k++ {
 		toGo(&bufs[k], &cb[k])
+		bufs[k].Metadata = uint32(ms[k])
 	}
 	return int(*got), dataErr(int(rc))
 }
@@ -131,7 +162,6 @@ func (i *Interface) Refill(s Session, qid uint16, count int) error {
 func toGo(b *Buffer, c *C.memif_buffer_t) {
 	b.Len = int(c.len)
 	b.Data = unsafe.Slice((*byte)(c.data), b.Len)
-	b.Metadata = getMetadata(c)
 	b.Next = c.flags&C.MEMIF_BUFFER_FLAG_NEXT != 0
 	b.desc = uint16(c.desc_index)
 	b.queue = getQueue(c)

@@ -5,13 +5,15 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 422f485b99ebe70742dbcfd9c1d764267c4fb85a6eb14e9c46feb1aac0abb483 */
+ * sources sha256: 17a81051b20bee262e94fba89fb3b2857357e622e99bc5a24a564fb43cd1d734 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"
+#include "../libmemif/compat.c"
 #include "../libmemif/datapath.c"
 #include "../libmemif/details.c"
 #include "../libmemif/handshake.c"
 #include "../libmemif/shm.c"
 #include "../libmemif/sock.c"
+#include "../libmemif/txwait.c"
 #include "../libmemif/wire.c"

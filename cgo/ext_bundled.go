@@ -29,11 +29,30 @@ import (
 // bundledEngine: the extensions of our own engine are there.
 const bundledEngine = true
 
+var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
+	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
+	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true}
+
 const hasBufferSize32 = true
 
-func setBufferSize(a *C.memif_conn_args_t, n uint32) { a.buffer_size32 = C.uint32_t(n) }
+// setBufferSize32 applies sizes above upstream's 16 bits, by the
+// extension's own call, before the first session starts.
+func setBufferSize32(c C.memif_conn_handle_t, n uint32) C.int {
+	if n <= 0xFFFF {
+		return 0
+	}
+	return C.memif_set_buffer_size32(c, C.uint32_t(n))
+}
 
-func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32) C.int {
+func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
+	return C.memif_tx_burst_meta(c, qid, b, meta, n, out)
+}
+
+func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
+	return C.memif_rx_burst_meta(c, qid, b, meta, n, out)
+}
+
+func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, _ uint32) C.int {
 	return C.memif_buffer_alloc32(c, qid, b, n, out, C.uint32_t(size))
 }
 
@@ -44,10 +63,6 @@ func bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffe
 func getQueue(b *C.memif_buffer_t) unsafe.Pointer { return b.queue }
 
 func setQueue(b *C.memif_buffer_t, q unsafe.Pointer) { b.queue = q }
-
-func getMetadata(b *C.memif_buffer_t) uint32 { return uint32(b.metadata) }
-
-func setMetadata(b *C.memif_buffer_t, m uint32) { b.metadata = C.uint32_t(m) }
 
 func enableErrorCallback(s C.memif_socket_handle_t) { C.seam_set_error_callback(s) }
 
@@ -113,7 +128,10 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 		// then answers EFAULT and the next turn sees the interface down.
 		C.seam_futex_wait(word, value, C.longlong(slice))
 		if i.waitGen.Load() != gen {
-			return nil // Interrupt, or a link change: the caller looks again
+			if Session(i.session.Load()) != s {
+				return Errno(ErrNoConn) // the wait's session ended
+			}
+			return nil // Interrupt: the caller looks again
 		}
 	}
 }
@@ -195,3 +213,11 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 	}
 	return int(w.in_flight), nil
 }
+
+// prepareMaster: the bundled engine removes a dead master's socket file.
+func prepareMaster(path string) {}
+
+// closeListener: the bundled engine closes and unlinks its listener.
+func listenerFd(h C.memif_socket_handle_t) int { return -1 }
+
+func closeListener(fd int, path string) {}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,17 +143,21 @@ func recvPacket(t testing.TB, rx *Interface) (data []byte, meta uint32) {
 // wantMeta is the metadata a receiver sees for m: upstream libmemif gives
 // no access to descriptor metadata.
 func wantMeta(m uint32) uint32 {
-	if !bundledEngine {
+	if !EngineCapabilities().Metadata {
 		return 0
 	}
 	return m
 }
 
-// needBundled skips a test of our engine's extensions in a libmemif_system
-// build.
-func needBundled(t testing.TB, what string) {
-	if !bundledEngine {
-		t.Skipf("%s needs the bundled engine", what)
+// needCap skips a test of a behaviour the linked engine lacks, by the
+// Capabilities field's name.
+func needCap(t testing.TB, name string) {
+	v := reflect.ValueOf(EngineCapabilities()).FieldByName(name)
+	if !v.IsValid() {
+		t.Fatalf("no capability %q", name)
+	}
+	if !v.Bool() {
+		t.Skipf("needs capability %s", name)
 	}
 }
 

@@ -54,7 +54,7 @@ func TestConnectDisconnectCyclesLeakNothing(t *testing.T) {
 // A buffer held across a disconnect reads zeros instead of faulting, and its
 // placeholder mapping goes when the interface is closed.
 func TestBufferHeldAcrossDisconnectIsSafe(t *testing.T) {
-	needBundled(t, "the placeholder mapping")
+	needCap(t, "ReleaseStale")
 	m, s := pair(t, Config{InterfaceID: 9}, Config{InterfaceID: 9})
 	sendPacket(t, s, 300, 1, 0)
 	var rx [1]Buffer

@@ -99,6 +99,7 @@ func (s *Socket) loop() {
 		s.mu.Lock()
 		if w, ok := s.fds[events[0].Fd]; ok && w.seq == events[0].Pad && s.h != nil {
 			C.seam_fd_handler(C.uintptr_t(w.priv), C.int(epollToMemif(events[0].Events)))
+			s.flushDown()
 		}
 		s.mu.Unlock()
 	}
@@ -147,18 +148,61 @@ func goOnFdUpdate(fd C.int, typ C.int, priv C.uintptr_t, ctx C.uintptr_t) C.int 
 	return 0
 }
 
+//export goLinkUp
+func goLinkUp(ctx C.uintptr_t) C.int {
+	if cgo.Handle(ctx).Value().(*Interface).session.Load() != 0 {
+		return 1
+	}
+	return 0
+}
+
 //export goOnLink
-func goOnLink(ctx C.uintptr_t, up C.int) {
+func goOnLink(ctx C.uintptr_t, up C.int, reason *C.char) {
 	i := cgo.Handle(ctx).Value().(*Interface)
 	if up != 0 {
 		i.sessionChanged(true)
 		i.session.Store(i.connects.Add(1))
 	} else {
+		if i.session.Load() == 0 || i.downPending {
+			return // a handshake that never came up (libmemif 4.x reports those too)
+		}
+		i.noteDownReason(reason)
+		// on_disconnect runs before the engine unmaps the session: the
+		// down edge is published once the engine call returns (flushDown).
+		i.downPending = true
+		i.s.pendingDown = append(i.s.pendingDown, i)
+		return
+	}
+	i.changed.Notify()
+}
+
+// flushDown publishes the disconnects reported during the engine call that
+// just returned; the socket mutex is held.
+func (s *Socket) flushDown() {
+	for _, i := range s.pendingDown {
+		i.downPending = false
 		i.session.Store(0)
 		i.disconnects.Add(1)
 		i.sessionChanged(false)
+		i.changed.Notify()
 	}
-	i.changed.Notify()
+	clear(s.pendingDown)
+	s.pendingDown = s.pendingDown[:0]
+}
+
+// noteDownReason keeps the peer's DISCONNECT reason, read from the details
+// at on_disconnect. libmemif 4.x never clears it between sessions, so a
+// reason equal to the previous session's is taken as none.
+func (i *Interface) noteDownReason(reason *C.char) {
+	if reason == nil {
+		return
+	}
+	msg := peerText(C.GoString(reason))
+	if msg == "" || msg == i.prevDownReason {
+		return
+	}
+	i.prevDownReason = msg
+	i.lastError.Store(&lastError{msg, ErrDisconnect})
 }
 
 //export goOnError
@@ -190,7 +234,9 @@ func (s *Socket) Close() error {
 		}
 		s.mu.Lock()
 		h := C.memif_socket_handle_t(s.h)
+		lfd := listenerFd(h)
 		err = check("delete socket", int(C.memif_delete_socket(&h)))
+		closeListener(lfd, s.cfg.Path)
 		s.h = nil
 		s.closed.Store(true)
 		s.mu.Unlock()
@@ -216,7 +262,10 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	}
 	i := &Interface{s: s, cfg: cfg, wakeFd: wake}
 	i.handle = cgo.NewHandle(i)
-	i.scratch = C.calloc(maxBurst+1, C.sizeof_memif_buffer_t) // + room for a count or an fd
+	// A whole ring of entries: libmemif 4.x writes a packet's chain past
+	// the count asked for, up to the ring's room.
+	i.nscratch = max(maxBurst, 1<<cfg.log2Ring())
+	i.scratch = C.calloc(C.size_t(i.nscratch*C.sizeof_memif_buffer_t+maxBurst*4+8), 1)
 	i.txWait = allocTxWait()
 
 	var a C.memif_conn_args_t
@@ -227,7 +276,9 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	a.num_s2m_rings = C.uint8_t(cfg.NumS2M)
 	a.num_m2s_rings = C.uint8_t(cfg.NumM2S)
 	a.log2_ring_size = C.uint8_t(cfg.Log2RingSize)
-	setBufferSize(&a, cfg.BufferSize)
+	if cfg.BufferSize <= 0xFFFF {
+		a.buffer_size = C.uint16_t(cfg.BufferSize)
+	}
 	C.seam_set_mode(&a, C.int(cfg.Mode))
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.secret[0])), maxSecretLen), cfg.Secret)
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.interface_name[0])), maxNameLen), cfg.Name)
@@ -238,9 +289,17 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 		i.free()
 		return nil, ErrClosed
 	}
+	if cfg.IsMaster && !s.hasMaster() {
+		prepareMaster(s.cfg.Path) // never probe our own listener
+	}
 	a.socket = C.memif_socket_handle_t(s.h)
 	var h C.memif_conn_handle_t
 	if rc := C.seam_create(&h, &a, C.uintptr_t(i.handle)); rc != 0 {
+		i.free()
+		return nil, check("create", int(rc))
+	}
+	if rc := setBufferSize32(h, cfg.BufferSize); rc != 0 {
+		C.memif_delete(&h)
 		i.free()
 		return nil, check("create", int(rc))
 	}
@@ -270,6 +329,7 @@ func (i *Interface) Close() error {
 	}
 	h := C.memif_conn_handle_t(i.h)
 	rc := C.memif_delete(&h)
+	s.flushDown()
 	i.h = nil
 	delete(s.ifaces, i)
 	i.free()
@@ -304,13 +364,31 @@ func (i *Interface) lockAny() (C.memif_conn_handle_t, error) {
 	return C.memif_conn_handle_t(i.h), nil
 }
 
-// The scratch area is C memory: maxBurst memif_buffer_t, then one uint16
-// for the engine's count outputs. Pointers to Go variables passed to C
-// would escape to the heap on every call.
+// The scratch area is C memory: nscratch memif_buffer_t, maxBurst uint32
+// metadata words, then 8 bytes for the engine's count outputs (or an fd).
+// Pointers to Go variables passed to C would escape to the heap per call.
 func (i *Interface) scratchBufs() []C.memif_buffer_t {
-	return unsafe.Slice((*C.memif_buffer_t)(i.scratch), maxBurst)
+	return unsafe.Slice((*C.memif_buffer_t)(i.scratch), i.nscratch)
 }
 
+func (i *Interface) scratchMeta() *C.uint32_t {
+	return (*C.uint32_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t))
+}
+
+// count is zeroed before each use: libmemif 4.x leaves it unwritten on an
+// early return.
 func (i *Interface) count() *C.uint16_t {
-	return (*C.uint16_t)(unsafe.Add(i.scratch, maxBurst*C.sizeof_memif_buffer_t))
+	p := (*C.uint16_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t+maxBurst*4))
+	*p = 0
+	return p
+}
+
+// hasMaster: the socket already listens for one of its interfaces.
+func (s *Socket) hasMaster() bool {
+	for i := range s.ifaces {
+		if i.cfg.IsMaster {
+			return true
+		}
+	}
+	return false
 }

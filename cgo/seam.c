@@ -14,17 +14,32 @@ seam_fd_update (memif_fd_event_t fde, void *ctx)
 		       (uintptr_t) ctx);
 }
 
+/* libmemif 4.x leaves posting receive buffers to the application: every
+ * receive queue is filled as the link comes up (a no-op on a master). */
 static int
 seam_on_connect (memif_conn_handle_t c, void *ctx)
 {
-  goOnLink ((uintptr_t) ctx, 1);
+  for (uint16_t q = 0; q < 256; q++)
+    if (memif_refill_queue (c, q, 0xFFFF, 0) == MEMIF_ERR_QID)
+      break;
+  goOnLink ((uintptr_t) ctx, 1, NULL);
   return 0;
 }
 
+/* libmemif 4.x also calls on_disconnect for handshakes that never came up,
+ * when an upstream master's details would touch rings not yet set: the
+ * peer's reason is read only for a session Go saw come up. */
 static int
 seam_on_disconnect (memif_conn_handle_t c, void *ctx)
 {
-  goOnLink ((uintptr_t) ctx, 0);
+  static char buf[4096];	/* under the socket mutex, like every call */
+  memif_details_t md;
+  const char *why = NULL;
+  if (goLinkUp ((uintptr_t) ctx)
+      && memif_get_details (c, &md, buf, sizeof (buf)) == MEMIF_ERR_SUCCESS
+      && md.error)
+    why = (const char *) md.error;
+  goOnLink ((uintptr_t) ctx, 0, (char *) why);
   return 0;
 }
 

@@ -43,7 +43,7 @@ func TestSessionTokenRefusesOtherSessions(t *testing.T) {
 		assert.ErrorIs(t, err, ErrNoConn, "Rx in session %d", stale)
 		assert.ErrorIs(t, m.Refill(stale, 0, 0), ErrNoConn, "Refill in session %d", stale)
 		assert.ErrorIs(t, m.WaitRx(stale, 0, -1), ErrNoConn, "WaitRx in session %d", stale)
-		if bundledEngine {
+		if EngineCapabilities().TxWait {
 			assert.ErrorIs(t, m.WaitTx(stale, 0, -1, 1), ErrNoConn, "WaitTx in session %d", stale)
 			assert.ErrorIs(t, m.Fault(stale, "not this one"), ErrNoConn, "Fault in session %d", stale)
 		}

@@ -10,7 +10,8 @@ import (
 )
 
 // Socket is one memif control socket and the event goroutine that serves it.
-// A socket serves one role: masters listen on it, slaves connect through it.
+// A socket may serve both roles: masters listen on it, slaves connect
+// through it.
 type Socket struct {
 	// mu serialises every call into the engine for this socket and its
 	// interfaces; callbacks from C run with it held. Lock order: a
@@ -32,6 +33,9 @@ type Socket struct {
 	closed    atomic.Bool
 	loopDone  chan struct{}
 	lastError atomic.Pointer[string]
+	// pendingDown: interfaces whose on_disconnect ran in the current engine
+	// call (under mu), published by flushDown once it returns.
+	pendingDown []*Interface
 }
 
 // watched is one fd registration. An event read without the lock may
@@ -49,7 +53,8 @@ type Interface struct {
 	handle cgo.Handle
 	cfg    Config
 
-	scratch unsafe.Pointer // C array of maxBurst memif_buffer_t
+	scratch  unsafe.Pointer // C memory, see scratchBufs
+	nscratch int            // memif_buffer_t entries in it: a whole ring
 
 	txWait unsafe.Pointer // C scratch for WaitTx, used under the socket mutex
 
@@ -60,6 +65,9 @@ type Interface struct {
 	session     atomic.Uint64
 	disconnects atomic.Uint64
 	lastError   atomic.Pointer[lastError]
+	// prevDownReason: the last reason noted at a disconnect (event goroutine).
+	prevDownReason string
+	downPending    bool // under the socket mutex, see flushDown
 
 	changed notify.Broadcast // every state change
 

@@ -165,7 +165,7 @@ func holdOne(t *testing.T, survivor, peer *Interface, rx bool, seed int) *held {
 // release of the session before it. Virtual size and mapping count must
 // not grow between the end of a warm-up and the end.
 func heldCycles(t *testing.T, cycles int, survivorIsMaster bool) {
-	needBundled(t, "placeholder release")
+	needCap(t, "ReleaseStale")
 	path := sockPath(t)
 	sa, sb := newSocket(t, path), newSocket(t, path)
 	cfg := func(master bool) Config {
@@ -223,7 +223,7 @@ func TestHeldBuffersAcrossManyDisconnectsSlave(t *testing.T) { heldCycles(t, 60,
 // ReleaseStale(0) drops every ended session's placeholders but never the
 // current session's buffers.
 func TestReleaseStaleAllSparesCurrentSession(t *testing.T) {
-	needBundled(t, "placeholder release")
+	needCap(t, "ReleaseStale")
 	m, s := pair(t, Config{InterfaceID: 3}, Config{InterfaceID: 3})
 	var b [1]Buffer
 	n, err := m.AllocPacket(m.Session(), 0, b[:], 100)

@@ -123,3 +123,11 @@ type Details struct {
 	RingSize                                 int
 	BufferSize                               int
 }
+
+// log2Ring is the ring size the engine uses (0 means its default, 2^10).
+func (c Config) log2Ring() int {
+	if c.Log2RingSize == 0 {
+		return 10
+	}
+	return int(c.Log2RingSize)
+}

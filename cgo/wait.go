@@ -116,6 +116,7 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 		if paused && (slice < 0 || slice > floodPause) {
 			slice = floodPause
 		}
+
 		var ts *unix.Timespec
 		if slice >= 0 {
 			t := unix.NsecToTimespec(int64(slice))

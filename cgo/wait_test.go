@@ -24,7 +24,7 @@ func TestWaitsLastTheirTimeoutUnderSignals(t *testing.T) {
 		{"WaitRx", func() error { return m.WaitRx(m.Session(), 0, timeout) }},
 		{"WaitRxAny", func() error { return m.WaitRxAny(m.Session(), 1, timeout) }},
 	}
-	if bundledEngine {
+	if EngineCapabilities().TxWait {
 		waits = append(waits, struct {
 			name string
 			wait func() error

@@ -31,7 +31,7 @@ static const char *const err_text[] = {
   [MEMIF_ERR_BAD_FD] = "bad file descriptor",
   [MEMIF_ERR_NOMEM] = "out of memory",
   [MEMIF_ERR_INVAL_ARG] = "invalid argument",
-  [MEMIF_ERR_NOCONN] = "interface is not connected",
+  [MEMIF_ERR_NOCONN] = "no such interface",
   [MEMIF_ERR_CONN] = "interface is connected",
   [MEMIF_ERR_CB_FDUPDATE] = "fd update callback failed",
   [MEMIF_ERR_FILE_NOT_SOCK] = "socket path exists and is not a socket",
@@ -54,7 +54,7 @@ static const char *const err_text[] = {
   [MEMIF_ERR_MAXRING] = "too many rings",
   [MEMIF_ERR_NO_INTFD] = "ring message carried no interrupt fd",
   [MEMIF_ERR_DISCONNECT] = "peer sent disconnect",
-  [MEMIF_ERR_DISCONNECTED] = "peer disconnected",
+  [MEMIF_ERR_DISCONNECTED] = "interface is disconnected",
   [MEMIF_ERR_UNKNOWN_MSG] = "unknown message type",
   [MEMIF_ERR_POLL_CANCEL] = "event polling cancelled",
   [MEMIF_ERR_MAX_RING] = "ring size out of range",
@@ -75,6 +75,19 @@ memif_get_socket_handle (memif_conn_handle_t conn)
   return conn ? ((memif_conn_t *) conn)->sock : NULL;
 }
 
+/* Whether the socket has an interface of that role. */
+bool
+socket_serves (const memif_socket_t *s, bool master)
+{
+  for (const memif_conn_t * o = s->conns; o; o = o->next)
+    if ((bool) o->args.is_master == master)
+      return true;
+  return false;
+}
+
+/* As upstream: one socket may serve masters and slaves at once. Ours is
+ * stricter on ids: an id used twice in one role is refused (upstream binds
+ * a slave to the last match and leaves the others inconsistent). */
 int
 memif_create (memif_conn_handle_t *conn, memif_conn_args_t *args,
 	      memif_connection_update_t *on_connect,
@@ -83,15 +96,17 @@ memif_create (memif_conn_handle_t *conn, memif_conn_args_t *args,
 {
   if (!conn || !args || !args->socket)
     return MEMIF_ERR_INVAL_ARG;
+  if (*conn)
+    return MEMIF_ERR_CONN;	/* upstream: the handle is already in use */
   memif_socket_t *s = args->socket;
-  int role = args->is_master ? 0 : 1;
-  if (s->role >= 0 && s->role != role)
-    return MEMIF_ERR_INVAL_ARG;	/* one socket serves one role */
-  if (args->log2_ring_size > MW_MAX_LOG2_RING
-      || args->mode > MEMIF_INTERFACE_MODE_PUNT_INJECT)
+  bool master = args->is_master;
+  if (args->log2_ring_size > MW_MAX_LOG2_RING)
+    return MEMIF_ERR_MAX_RING;
+  if (args->mode > MEMIF_INTERFACE_MODE_PUNT_INJECT)
     return MEMIF_ERR_INVAL_ARG;
   for (memif_conn_t * o = s->conns; o; o = o->next)
-    if (o->args.interface_id == args->interface_id)
+    if (o->args.interface_id == args->interface_id
+	&& (bool) o->args.is_master == master)
       return MEMIF_ERR_INVAL_ARG;	/* ids tell slaves apart */
 
   memif_conn_t *c = mem_alloc (s, sizeof (*c));
@@ -99,36 +114,53 @@ memif_create (memif_conn_handle_t *conn, memif_conn_args_t *args,
     return MEMIF_ERR_NOMEM;
   c->sock = s;
   c->args = *args;
-  c->buffer_size = args->buffer_size32 ? args->buffer_size32
-    : args->buffer_size ? args->buffer_size : DEFAULT_BUFFER_SIZE;
+  c->buffer_size = c->buffer_size_cfg = args->buffer_size ? args->buffer_size
+    : DEFAULT_BUFFER_SIZE;
   c->on_connect = on_connect;
   c->on_disconnect = on_disconnect;
   c->on_interrupt = on_interrupt;
   c->private_ctx = private_ctx;
 
-  int err = role == 0 ? listener_open (s) : s->role < 0 ? timer_arm (s) : 0;
+  int err = master ? listener_open (s)
+    : !socket_serves (s, false) ? timer_arm (s) : 0;
   if (err)
     {
       mem_free (s, c);
       return err;
     }
-  s->role = role;
   c->next = s->conns;
   s->conns = c;
-  if (role == 1)
+  if (!master)
     channel_connect (c);	/* no master yet is fine: the timer retries */
   *conn = c;
   return MEMIF_ERR_SUCCESS;
 }
 
 int
+memif_set_buffer_size32 (memif_conn_handle_t conn, uint32_t size)
+{
+  memif_conn_t *c = conn;
+  if (!c)
+    return MEMIF_ERR_NOCONN;
+  c->buffer_size_cfg = size ? size : c->args.buffer_size ? c->args.buffer_size
+    : DEFAULT_BUFFER_SIZE;
+  if (c->state == CONN_DOWN || c->args.is_master)
+    c->buffer_size = c->buffer_size_cfg;	/* what details report */
+  return MEMIF_ERR_SUCCESS;
+}
+
+/* Upstream's codes: a master is always "connecting" (SUCCESS), a busy
+ * slave is MEMIF_ERR_ALRCONN. */
+int
 memif_request_connection (memif_conn_handle_t conn)
 {
   memif_conn_t *c = conn;
   if (!c)
-    return MEMIF_ERR_INVAL_ARG;
+    return MEMIF_ERR_NOCONN;
   if (c->args.is_master)
-    return MEMIF_ERR_INVAL_ARG;
+    return MEMIF_ERR_SUCCESS;
+  if (c->ch)
+    return MEMIF_ERR_ALRCONN;
   return channel_connect (c);
 }
 
@@ -136,7 +168,7 @@ int
 memif_delete (memif_conn_handle_t *conn)
 {
   if (!conn || !*conn)
-    return MEMIF_ERR_INVAL_ARG;
+    return MEMIF_ERR_NOCONN;
   memif_conn_t *c = *conn;
   memif_socket_t *s = c->sock;
   if (c->ch)
@@ -155,17 +187,13 @@ memif_delete (memif_conn_handle_t *conn)
 	*p = c->next;
 	break;
       }
-  if (!s->conns)
+  /* A role with no interface left gives back its listener or timer. */
+  if (!socket_serves (s, true))
+    listener_close (s);
+  if (!socket_serves (s, false) && s->timer)
     {
-      /* The socket returns to its unassigned state. */
-      if (s->role == 0)
-	listener_close (s);
-      else if (s->timer)
-	{
-	  fd_unwatch (s, s->timer);
-	  s->timer = NULL;
-	}
-      s->role = -1;
+      fd_unwatch (s, s->timer);
+      s->timer = NULL;
     }
   mem_free (s, c);
   *conn = NULL;
@@ -177,7 +205,7 @@ memif_release_stale (memif_conn_handle_t conn, uint64_t session)
 {
   memif_conn_t *c = conn;
   if (!c)
-    return MEMIF_ERR_INVAL_ARG;
+    return MEMIF_ERR_NOCONN;
   stale_release (c, session);
   return MEMIF_ERR_SUCCESS;
 }

@@ -138,6 +138,7 @@ channel_connect (memif_conn_t *c)
   ch->conn = c;
   c->ch = ch;
   c->state = CONN_HANDSHAKE;
+  c->announced = true;		/* upstream: a slave's channel ends in on_disconnect */
   return MEMIF_ERR_SUCCESS;
 }
 
@@ -321,7 +322,8 @@ channel_on_event (memif_channel_t *ch, uint32_t events)
       return;
     }
   /* The handlers own fd from here: they keep it or close it. */
-  if (ch->sock->role == 0)
+  /* Accepted channels carry no interface until INIT: they are a master's. */
+  if (!ch->conn || ch->conn->args.is_master)
     master_on_msg (ch, &m, fd);
   else
     slave_on_msg (ch, &m, fd);

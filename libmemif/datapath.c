@@ -1,6 +1,7 @@
 //go:build !libmemif_system
 
-/* datapath.c - buffers on the rings: alloc, tx, rx, refill.
+/* datapath.c - buffers on the rings: alloc, tx, rx, refill, with upstream
+ * libmemif 4.0's counting and return codes.
  *
  * Ownership of the indices (memif 2.0): the slave writes head, the master
  * writes tail, on both rings. On S2M the slave produces at head and the
@@ -9,9 +10,6 @@
  * read from shared memory is checked before use; a peer caught lying is
  * disconnected from the control path (conn_fault). */
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <poll.h>
 #include <sys/uio.h>
 #include <stdio.h>
@@ -37,29 +35,37 @@ int
 memif_fault (memif_conn_handle_t conn, const char *reason)
 {
   memif_conn_t *c = conn;
-  if (!c || !reason)
+  if (!c)
+    return MEMIF_ERR_NOCONN;
+  if (!reason)
     return MEMIF_ERR_INVAL_ARG;
   if (c->state != CONN_UP)
-    return MEMIF_ERR_NOCONN;
+    return MEMIF_ERR_DISCONNECTED;
   conn_fault (c, MEMIF_ERR_PROTO, reason);
   return MEMIF_ERR_SUCCESS;
 }
 
+/* Upstream's codes: NOCONN for no handle, DISCONNECTED for no session (a
+ * faulted session counts as gone). */
 static int
 usable (memif_conn_t *c)
 {
   if (!c)
-    return MEMIF_ERR_INVAL_ARG;
-  if (c->state != CONN_UP)
     return MEMIF_ERR_NOCONN;
-  if (c->fault)
+  if (c->state != CONN_UP || c->fault)
     return MEMIF_ERR_DISCONNECTED;
   return 0;
 }
 
+int
+memif_is_up (memif_conn_handle_t conn)
+{
+  return usable (conn) == 0;
+}
+
 /* The preamble of every data-path call: a connected interface, an
  * existing queue. */
-static int
+int
 queue_of (memif_conn_t *c, uint16_t qid, bool tx, queue_t **q)
 {
   int err = usable (c);
@@ -69,7 +75,7 @@ queue_of (memif_conn_t *c, uint16_t qid, bool tx, queue_t **q)
   return *q ? 0 : MEMIF_ERR_QID;
 }
 
-static int
+int
 lying (memif_conn_t *c, const char *why)
 {
   conn_fault (c, MEMIF_ERR_MFMSG, why);
@@ -78,7 +84,7 @@ lying (memif_conn_t *c, const char *why)
 
 /* Reads a descriptor once, field by field: the peer may change it at any
  * moment, so only this private copy is checked and used. */
-static mw_desc_t
+mw_desc_t
 desc_read (const queue_t *q, uint16_t slot)
 {
   const volatile mw_desc_t *v = &q->ring->desc[slot & (q->size - 1)];
@@ -92,7 +98,7 @@ desc_read (const queue_t *q, uint16_t slot)
 }
 
 /* Free slots this side may fill on a tx ring, or -1 if the peer lied. */
-static int
+int
 tx_room (memif_conn_t *c, queue_t *q)
 {
   uint16_t room;
@@ -110,55 +116,69 @@ tx_room (memif_conn_t *c, queue_t *q)
   return room > q->alloc ? room - q->alloc : 0;
 }
 
-/* Fills bufs with up to max_packets packets of size bytes each. */
-static int
-buffer_alloc (memif_conn_handle_t conn, uint16_t qid, memif_buffer_t *bufs,
-	      uint16_t count, uint16_t *count_out, uint32_t size,
-	      uint32_t max_packets)
+/* Hands out the next free slot as a buffer of up to len bytes; 0, or -1 if
+ * the peer posted something unusable (master side). */
+int
+take_slot (memif_conn_t *c, queue_t *q, uint16_t slot, memif_buffer_t *b,
+	   uint32_t *cap)
 {
-  memif_conn_t *c = conn;
-  if (count_out)
-    *count_out = 0;
+  if (!c->args.is_master)
+    slave_desc_reset (c, q, slot, 0);
+  mw_desc_t d = desc_read (q, slot);
+  *cap = c->args.is_master ? d.length : c->buffer_size;
+  void *p = region_ptr (c, d.region, d.offset, *cap);
+  if (!p || *cap == 0)
+    return -1;
+  q->spans[slot & (q->size - 1)] = (span_t)
+  {
+  p, *cap};
+  b->desc_index = slot;
+  b->queue = q;
+  b->data = p;
+  b->flags = 0;
+  return 0;
+}
+
+/* The allocators. max_entries bounds the entries of bufs (the extensions
+ * count buffers), max_packets the packets (upstream counts packets). A
+ * packet that does not fit whole is rolled back, its entries zeroed. */
+static int
+alloc_common (memif_conn_t *c, uint16_t qid, memif_buffer_t *bufs,
+	      uint32_t max_entries, uint32_t max_packets, uint16_t *count_out,
+	      uint32_t size, bool whole_if_zero)
+{
   queue_t *q;
   int err = queue_of (c, qid, true, &q);
   if (err)
     return err;
-  if (!bufs || !count_out)
+  if (!count_out || (!bufs && max_packets))
     return MEMIF_ERR_INVAL_ARG;
+  *count_out = 0;
   int room = tx_room (c, q);
   if (room < 0)
     return lying (c, "peer moved a ring index too far");
+  if (size == 0 && !whole_if_zero)
+    return MEMIF_ERR_SUCCESS;	/* upstream: a 0-byte packet takes nothing */
 
-  uint16_t n = 0;
-  for (uint32_t pkt = 0; n < count && pkt < max_packets; pkt++)
+  uint32_t n = 0;
+  for (uint32_t pkt = 0; pkt < max_packets; pkt++)
     {
-      uint32_t left = size;
-      uint16_t k = 0;
+      uint32_t left = size, k = 0;
       do
 	{
-	  if (n + k >= count)
-	    return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
-	  if (k >= room)
-	    return MEMIF_ERR_NOBUF_RING;
-	  uint16_t slot = (uint16_t) (q->own + q->alloc + k);
-	  uint32_t cap;
-	  if (!c->args.is_master)
-	    slave_desc_reset (c, q, slot, 0);
-	  mw_desc_t d = desc_read (q, slot);
-	  cap = c->args.is_master ? d.length : c->buffer_size;
-	  void *p = region_ptr (c, d.region, d.offset, cap);
-	  if (!p || cap == 0)
-	    return lying (c, "peer posted a buffer outside its region");
+	  int full = n + k >= (uint32_t) room;
+	  if (full || n + k >= max_entries)
+	    {
+	      memset (&bufs[n], 0, k * sizeof (*bufs));
+	      if (full)
+		return MEMIF_ERR_NOBUF_RING;
+	      return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
+	    }
 	  memif_buffer_t *b = &bufs[n + k];
-	  q->spans[slot & (q->size - 1)] = (span_t)
-	  {
-	  p, cap};
-	  b->desc_index = slot & (q->size - 1);
-	  b->queue = q;
-	  b->data = p;
+	  uint32_t cap;
+	  if (take_slot (c, q, (uint16_t) (q->own + q->alloc + k), b, &cap))
+	    return lying (c, "peer posted a buffer outside its region");
 	  b->len = size && left < cap ? left : cap;
-	  b->flags = 0;
-	  b->metadata = 0;
 	  left = size ? left - b->len : 0;
 	  if (left)
 	    b->flags = MEMIF_BUFFER_FLAG_NEXT;
@@ -166,27 +186,10 @@ buffer_alloc (memif_conn_handle_t conn, uint16_t qid, memif_buffer_t *bufs,
 	}
       while (left);
       q->alloc += k;
-      room -= k;
       n += k;
-      *count_out = n;
+      *count_out = (uint16_t) n;
     }
   return MEMIF_ERR_SUCCESS;
-}
-
-int
-memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
-		      memif_buffer_t *bufs, uint16_t count,
-		      uint16_t *count_out, uint32_t size)
-{
-  return buffer_alloc (conn, qid, bufs, count, count_out, size, UINT32_MAX);
-}
-
-int
-memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
-			     memif_buffer_t *bufs, uint16_t count,
-			     uint16_t *count_out, uint32_t size)
-{
-  return buffer_alloc (conn, qid, bufs, count, count_out, size, 1);
 }
 
 int
@@ -194,7 +197,25 @@ memif_buffer_alloc (memif_conn_handle_t conn, uint16_t qid,
 		    memif_buffer_t *bufs, uint16_t count,
 		    uint16_t *count_out, uint16_t size)
 {
-  return buffer_alloc (conn, qid, bufs, count, count_out, size, UINT32_MAX);
+  return alloc_common (conn, qid, bufs, UINT32_MAX, count, count_out, size,
+		       false);
+}
+
+int
+memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
+		      memif_buffer_t *bufs, uint16_t count,
+		      uint16_t *count_out, uint32_t size)
+{
+  return alloc_common (conn, qid, bufs, count, UINT32_MAX, count_out, size,
+		       true);
+}
+
+int
+memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
+			     memif_buffer_t *bufs, uint16_t count,
+			     uint16_t *count_out, uint32_t size)
+{
+  return alloc_common (conn, qid, bufs, count, 1, count_out, size, true);
 }
 
 /* The interrupt eventfd's open file is shared with the peer, which can
@@ -227,73 +248,95 @@ drain_interrupt (int efd)
       (void) 0;
 }
 
+/* Why buffer i cannot be sent, or 0. Slave: data may sit anywhere inside
+ * the buffer alloc handed out (headroom), *off says where. */
+static int
+tx_check (memif_conn_t *c, queue_t *q, const memif_buffer_t *b,
+	  uint16_t slot, uint32_t *off)
+{
+  const span_t *sp = &q->spans[slot & (q->size - 1)];
+  *off = 0;
+  if (((b->desc_index ^ slot) & (q->size - 1)) != 0)
+    return MEMIF_ERR_INVAL_ARG;
+  if (!c->args.is_master && b->data)
+    {
+      uintptr_t d = (uintptr_t) b->data, base = (uintptr_t) sp->p;
+      if (d < base || d - base > sp->len)
+	return MEMIF_ERR_INVAL_ARG;
+      *off = (uint32_t) (d - base);
+    }
+  if (b->len > sp->len - *off)
+    return MEMIF_ERR_INVAL_ARG;	/* the application overran its buffer */
+  /* Within what alloc handed out, but above what the slave posts now: the
+   * slave shrank a buffer the master owns. */
+  if (c->args.is_master && b->len > desc_read (q, slot).length)
+    return lying (c, "peer shrank a posted buffer");
+  return 0;
+}
+
 int
-memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
-		memif_buffer_t *bufs, uint16_t count, uint16_t *tx)
+memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
+		     memif_buffer_t *bufs, const uint32_t *meta,
+		     uint16_t count, uint16_t *tx)
 {
   memif_conn_t *c = conn;
-  if (tx)
-    *tx = 0;
   queue_t *q;
   int err = queue_of (c, qid, true, &q);
   if (err)
     return err;
-  if (count > q->alloc || (count && !bufs) || !tx)
+  if (!tx || (count && !bufs))
     return MEMIF_ERR_INVAL_ARG;
-  /* Check the whole burst first: a bad buffer sends nothing. */
-  for (uint16_t i = 0; i < count; i++)
+  *tx = 0;
+  /* Upstream's contract: the good prefix goes, the first bad buffer stops. */
+  uint16_t n = 0;
+  int rc = MEMIF_ERR_SUCCESS;
+  for (; n < count; n++)
     {
-      uint16_t slot = (uint16_t) (q->own + i) & (q->size - 1);
-      if (bufs[i].desc_index != slot)
-	return MEMIF_ERR_INVAL_ARG;
-      if (!c->args.is_master && bufs[i].len > c->buffer_size)
-	return MEMIF_ERR_INVAL_ARG;
-      /* The master's capacity is the slave's posted length, as alloc
-       * handed it out; the slave must not shrink it while we own the
-       * slot. (An application overrunning it lands here too.) */
-      if (c->args.is_master && bufs[i].len > desc_read (q, slot).length)
-	return lying (c, "peer shrank a posted buffer (or the sender overran it)");
-    }
-  for (uint16_t i = 0; i < count; i++)
-    {
-      mw_desc_t *d = &q->ring->desc[(q->own + i) & (q->size - 1)];
-      d->length = bufs[i].len;
-      d->flags = bufs[i].flags & MEMIF_BUFFER_FLAG_NEXT ? MW_DESC_FLAG_NEXT
+      uint16_t slot = (uint16_t) (q->own + n);
+      uint32_t off;
+      if (n >= q->alloc)
+	rc = MEMIF_ERR_INVAL_ARG;	/* never allocated */
+      else
+	rc = tx_check (c, q, &bufs[n], slot, &off);
+      if (rc == MEMIF_ERR_DISCONNECTED)
+	return rc;
+      if (rc)
+	break;
+      mw_desc_t *d = &q->ring->desc[slot & (q->size - 1)];
+      if (!c->args.is_master)
+	d->offset += off;	/* reset to the buffer's start at alloc */
+      d->length = bufs[n].len;
+      d->flags = bufs[n].flags & MEMIF_BUFFER_FLAG_NEXT ? MW_DESC_FLAG_NEXT
 	: 0;
-      d->metadata = bufs[i].metadata;
+      d->metadata = meta ? meta[n] : 0;
     }
-  q->own += count;
-  q->alloc -= count;
+  q->own += n;
+  q->alloc -= n;
   if (c->args.is_master)
     mw_store_release (&q->ring->tail, q->own);
   else
     mw_store_release (&q->ring->head, q->own);
-  if (count)
+  if (n)
     kick (q);
-  *tx = count;
-  return MEMIF_ERR_SUCCESS;
+  *tx = n;
+  return rc;
 }
 
 int
-memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
-		memif_buffer_t *bufs, uint16_t count, uint16_t *rx)
+memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
+		memif_buffer_t *bufs, uint16_t count, uint16_t *tx)
 {
-  memif_conn_t *c = conn;
-  if (rx)
-    *rx = 0;
-  queue_t *q;
-  int err = queue_of (c, qid, false, &q);
-  if (err)
-    return err;
-  if (!rx || (count && !bufs))
-    return MEMIF_ERR_INVAL_ARG;
-  if (!c->rx_polling[qid])
-    drain_interrupt (q->efd);
+  return memif_tx_burst_meta (conn, qid, bufs, NULL, count, tx);
+}
+
+/* Received slots waiting on q, or -1 if the peer moved an index too far. */
+static int
+rx_avail (memif_conn_t *c, queue_t *q)
+{
   uint16_t avail, limit;
   if (c->args.is_master)
     {
-      uint16_t head = mw_load_acquire (&q->ring->head);
-      avail = mw_dist (q->last, head);
+      avail = mw_dist (q->last, mw_load_acquire (&q->ring->head));
       limit = (uint16_t) (q->size - q->held);	/* slots not yet released */
     }
   else
@@ -301,9 +344,26 @@ memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
       avail = mw_dist (q->last, mw_load_acquire (&q->ring->tail));
       limit = mw_dist (q->last, q->own);	/* posted, not yet returned */
     }
-  if (avail > limit)
+  return avail > limit ? -1 : avail;
+}
+
+int
+memif_rx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
+		     memif_buffer_t *bufs, uint32_t *meta, uint16_t count,
+		     uint16_t *rx)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, false, &q);
+  if (err)
+    return err;
+  if (!rx || (count && !bufs))
+    return MEMIF_ERR_INVAL_ARG;
+  *rx = 0;
+  int avail = rx_avail (c, q);
+  if (avail < 0)
     return lying (c, "peer moved a ring index too far");
-  uint16_t n = avail < count ? avail : count;
+  uint16_t n = avail < count ? (uint16_t) avail : count;
   for (uint16_t i = 0; i < n; i++)
     {
       uint16_t slot = (uint16_t) (q->last + i);
@@ -315,115 +375,40 @@ memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
       q->spans[slot & (q->size - 1)] = (span_t)
       {
       p, d.length};
-      b->desc_index = slot & (q->size - 1);
+      b->desc_index = slot;
       b->queue = q;
       b->data = p;
       b->len = d.length;
-      b->flags = MEMIF_BUFFER_FLAG_RX
-	| (d.flags & MW_DESC_FLAG_NEXT ? MEMIF_BUFFER_FLAG_NEXT : 0);
-      b->metadata = d.metadata;
+      b->flags = d.flags & MW_DESC_FLAG_NEXT ? MEMIF_BUFFER_FLAG_NEXT : 0;
+      if (meta)
+	meta[i] = d.metadata;
     }
   q->last += n;
   q->held += n;
   *rx = n;
-  return MEMIF_ERR_SUCCESS;
-}
-
-/* ---- Cross-process wakeup for a sender waiting on a full ring ----
- *
- * memif 2.0 signals only "data arrived"; a sender whose ring is full has no
- * event for "the peer released buffers". This engine adds one in the ring's
- * unused padding: the waiter sets a flag word and futex-waits on the 32-bit
- * word holding the index the peer writes; after moving that index the peer
- * checks the flag and FUTEX_WAKEs. A peer advertises that it does this with
- * MW_EXT_WAKES; with other peers the waiter must poll. */
-
-static uint32_t *
-index_word (mw_ring_t *r, bool head)
-{
-  return (uint32_t *) ((uint8_t *) r + (head ? 4 : 64));
-}
-
-static void
-wake_waiters (mw_ring_t *r, bool head)
-{
-  uint32_t *flag = head ? &r->ext_head_waiters : &r->ext_tail_waiters;
-  __atomic_thread_fence (__ATOMIC_SEQ_CST);
-  if (__atomic_load_n (flag, __ATOMIC_RELAXED))
-    syscall (SYS_futex, index_word (r, head), FUTEX_WAKE, INT_MAX, NULL,
-	     NULL, 0);
-}
-
-/* Wakes this process's own waiters on a ring about to go away. */
-void
-wake_local_waiters (mw_ring_t *r)
-{
-  syscall (SYS_futex, index_word (r, true), FUTEX_WAKE, INT_MAX, NULL, NULL,
-	   0);
-  syscall (SYS_futex, index_word (r, false), FUTEX_WAKE, INT_MAX, NULL, NULL,
-	   0);
-}
-
-int
-memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
-		       uint16_t *room, uint16_t *in_flight, uint32_t **word,
-		       uint32_t *value, int *peer_wakes)
-{
-  memif_conn_t *c = conn;
-  queue_t *q;
-  int err = queue_of (c, qid, true, &q);
-  if (err)
-    return err;
-  if (!room || !in_flight || !word || !value || !peer_wakes)
-    return MEMIF_ERR_INVAL_ARG;
-  /* The master waits for the slave's head, the slave for the master's
-   * tail: the index the peer moves when it releases buffers. */
-  bool head = c->args.is_master;
-  mw_ring_t *r = q->ring;
-  __atomic_store_n (head ? &r->ext_head_waiters : &r->ext_tail_waiters, 1,
-		    __ATOMIC_SEQ_CST);
-  *word = index_word (r, head);
-  *value = __atomic_load_n (*word, __ATOMIC_SEQ_CST);
-  *peer_wakes = __atomic_load_n (head ? &r->ext_head_wakes
-				 : &r->ext_tail_wakes,
-				 __ATOMIC_RELAXED) == MW_EXT_WAKES;
-  int rm = tx_room (c, q);
-  if (rm < 0)
-    return lying (c, "peer moved a ring index too far");
-  *room = (uint16_t) rm;
-  if (c->args.is_master)
-    *in_flight = (uint16_t) (q->size
-			     - mw_dist (q->own,
-					mw_load_acquire (&r->head)));
-  else
-    *in_flight = mw_dist (mw_load_acquire (&r->tail), q->own);
+  if (avail > n)
+    return MEMIF_ERR_NOBUF;	/* more waiting: the interrupt stays pending */
+  if (!c->rx_polling[qid])
+    {
+      drain_interrupt (q->efd);
+      /* A burst published between the read and the drain lost its kick:
+       * give it back, so the caller's loop is woken again. */
+      int more = rx_avail (c, q);
+      if (more > 0)
+	{
+	  uint64_t one = 1;
+	  if (write (q->efd, &one, sizeof (one)) < 0)
+	    (void) 0;
+	}
+    }
   return MEMIF_ERR_SUCCESS;
 }
 
 int
-memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid)
+memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
+		memif_buffer_t *bufs, uint16_t count, uint16_t *rx)
 {
-  memif_conn_t *c = conn;
-  queue_t *q;
-  int err = queue_of (c, qid, true, &q);
-  if (err)
-    return err;
-  __atomic_store_n (c->args.is_master ? &q->ring->ext_head_waiters
-		    : &q->ring->ext_tail_waiters, 0, __ATOMIC_RELAXED);
-  return MEMIF_ERR_SUCCESS;
-}
-
-int
-memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid)
-{
-  memif_conn_t *c = conn;
-  queue_t *q;
-  int err = queue_of (c, qid, true, &q);
-  if (err)
-    return err;
-  syscall (SYS_futex, index_word (q->ring, c->args.is_master), FUTEX_WAKE,
-	   INT_MAX, NULL, NULL, 0);
-  return MEMIF_ERR_SUCCESS;
+  return memif_rx_burst_meta (conn, qid, bufs, NULL, count, rx);
 }
 
 int
@@ -480,7 +465,11 @@ memif_set_rx_mode (memif_conn_handle_t conn, memif_rx_mode_t rx_mode,
 		   uint16_t qid)
 {
   memif_conn_t *c = conn;
-  if (!c || qid >= MW_MAX_RINGS || rx_mode > MEMIF_RX_MODE_POLLING)
+  if (!c)
+    return MEMIF_ERR_NOCONN;
+  if (qid >= MW_MAX_RINGS || (c->state == CONN_UP && !rx_queue (c, qid)))
+    return MEMIF_ERR_QID;
+  if (rx_mode > MEMIF_RX_MODE_POLLING)
     return MEMIF_ERR_INVAL_ARG;
   c->rx_polling[qid] = rx_mode == MEMIF_RX_MODE_POLLING;
   queue_t *q = c->state == CONN_UP ? rx_queue (c, qid) : NULL;

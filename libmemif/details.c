@@ -59,7 +59,9 @@ memif_get_details (memif_conn_handle_t conn, memif_details_t *md, char *buf,
 		   ssize_t buflen)
 {
   memif_conn_t *c = conn;
-  if (!c || !md || !buf || buflen < 0)
+  if (!c)
+    return MEMIF_ERR_NOCONN;
+  if (!md || !buf || buflen < 0)
     return MEMIF_ERR_INVAL_ARG;
   cursor_t k = {.p = buf,.left = (size_t) buflen };
   memset (md, 0, sizeof (*md));

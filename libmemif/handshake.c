@@ -47,7 +47,7 @@ master_on_init (memif_channel_t *ch, const mw_msg_t *m)
       return;
     }
   memif_conn_t *c = s->conns;
-  while (c && c->args.interface_id != m->init.id)
+  while (c && (c->args.interface_id != m->init.id || !c->args.is_master))
     c = c->next;
   if (!c)
     {
@@ -78,12 +78,17 @@ master_on_init (memif_channel_t *ch, const mw_msg_t *m)
 		    c->args.mode, m->init.mode);
       return;
     }
-  if (memcmp (m->init.secret, c->args.secret, MW_SECRET_LEN) != 0)
+  /* Upstream's rule: a master without a secret admits any slave (it asked
+   * for none); one with a secret needs the slave's to match exactly. */
+  static const uint8_t none[MW_SECRET_LEN];
+  if (memcmp (c->args.secret, none, MW_SECRET_LEN) != 0
+      && memcmp (m->init.secret, c->args.secret, MW_SECRET_LEN) != 0)
     {
       channel_fail (ch, MEMIF_ERR_SECRET, "secret mismatch");
       return;
     }
   memcpy (c->remote_app_name, m->init.name, sizeof (c->remote_app_name));
+  c->announced = true;		/* from here it ends with on_disconnect */
   ch->state = CH_M_CONFIG;
   ack (ch);
 }
@@ -100,15 +105,14 @@ master_on_connect (memif_channel_t *ch, const mw_msg_t *m)
       return;
     }
   memcpy (c->remote_if_name, m->connect.if_name, sizeof (c->remote_if_name));
+  /* As upstream, on_connect runs before CONNECTED goes out, so the
+   * application's refill is in place when the slave starts sending. */
+  ch->state = CH_UP;
+  connected (c);
   mw_msg_t r = {.type = MW_MSG_CONNECTED };
   copy_name (r.connect.if_name, c->args.interface_name);
   if (channel_send (ch, &r, -1))
-    {
-      channel_fail (ch, MEMIF_ERR_SYSCALL, "cannot send CONNECTED");
-      return;
-    }
-  ch->state = CH_UP;
-  connected (c);
+    channel_fail (ch, MEMIF_ERR_SYSCALL, "cannot send CONNECTED");
 }
 
 void
@@ -287,16 +291,21 @@ slave_on_msg (memif_channel_t *ch, const mw_msg_t *m, int fd)
 }
 
 /* Ends the session: queues and regions go, the interface is free for the
- * next peer, and on_disconnect pairs the earlier on_connect. */
+ * next peer. As upstream, on_disconnect comes first, while the session is
+ * still mapped, for every session that was up and for every handshake that
+ * had reached the interface (a slave's connection, a master's accepted
+ * INIT); memif_is_up inside it tells the two apart. */
 void
 conn_teardown (memif_conn_t *c)
 {
   bool was_up = c->state == CONN_UP;
+  bool notify = was_up || c->announced;
+  c->announced = false;
+  if (notify && c->on_disconnect)
+    c->on_disconnect (c, c->private_ctx);
   session_free (c, was_up);
   c->state = CONN_DOWN;
   c->fault = false;
   c->remote_if_name[0] = 0;
   c->remote_app_name[0] = 0;
-  if (was_up && c->on_disconnect)
-    c->on_disconnect (c, c->private_ctx);
 }

@@ -138,9 +138,6 @@ typedef struct
   uint32_t interface_id;
   uint8_t interface_name[32];
   memif_interface_mode_t mode:8;
-  /* EXTENSION: when non-zero, replaces buffer_size and allows buffers up to
-   * 2^32-1 bytes, so one descriptor can carry a whole video frame. */
-  uint32_t buffer_size32;
 } memif_conn_args_t;
 
 typedef enum
@@ -149,21 +146,18 @@ typedef enum
   MEMIF_RX_MODE_POLLING
 } memif_rx_mode_t;
 
-/* One descriptor's worth of shared memory. data stays valid until the buffer
- * goes back to the engine (memif_tx_burst / memif_refill_queue) or the
- * interface disconnects, whichever comes first. */
+/* One descriptor's worth of shared memory, laid out as upstream's (32
+ * bytes). data stays valid until the buffer goes back to the engine
+ * (memif_tx_burst / memif_refill_queue) or the interface disconnects.
+ * desc_index is the free-running ring slot (not masked), as upstream. */
 typedef struct
 {
   uint16_t desc_index;
   void *queue;
   uint32_t len;
 #define MEMIF_BUFFER_FLAG_NEXT (1 << 0)
-#define MEMIF_BUFFER_FLAG_RX (1 << 1)
   uint8_t flags;
   void *data;
-  /* EXTENSION: the descriptor's 32-bit metadata word; sent by
-   * memif_tx_burst, filled by memif_rx_burst, zeroed by memif_buffer_alloc. */
-  uint32_t metadata;
 } memif_buffer_t;
 
 typedef struct
@@ -240,19 +234,69 @@ int memif_get_queue_efd (memif_conn_handle_t conn, uint16_t qid, int *fd);
 int memif_set_rx_mode (memif_conn_handle_t conn, memif_rx_mode_t rx_mode,
 		       uint16_t qid);
 
-/* Fills up to count entries of bufs with transmit buffers, as many packets
- * of size bytes as fit (a packet larger than one buffer takes several
- * entries, chained with MEMIF_BUFFER_FLAG_NEXT; size 0 = whole buffers).
- * MEMIF_ERR_NOBUF_RING when the ring had room for fewer. */
+/* Data path, with upstream 4.0's contract. A NULL conn answers
+ * MEMIF_ERR_NOCONN, an interface that is not connected
+ * MEMIF_ERR_DISCONNECTED, a bad qid MEMIF_ERR_QID; on those early returns
+ * the count output is not written.
+ *
+ * memif_buffer_alloc: count is a number of PACKETS of size bytes; a packet
+ * larger than one buffer takes several entries of bufs (chained with
+ * MEMIF_BUFFER_FLAG_NEXT), so bufs must have room for count packets' chains.
+ * *count_out = entries written. MEMIF_ERR_NOBUF_RING when the ring had room
+ * for fewer packets (those that fit stay allocated). size 0 allocates
+ * nothing. */
 int memif_buffer_alloc (memif_conn_handle_t conn, uint16_t qid,
 			memif_buffer_t *bufs, uint16_t count,
 			uint16_t *count_out, uint16_t size);
+/* Sends count allocated buffers in allocation order. A slave sends
+ * data - (start of the buffer) as the descriptor's offset, so it may use
+ * headroom. On a bad buffer the good prefix is sent, *tx says how many, and
+ * MEMIF_ERR_INVAL_ARG is returned. */
 int memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
 		    memif_buffer_t *bufs, uint16_t count, uint16_t *tx);
+/* Takes up to count received buffers. MEMIF_ERR_NOBUF with *rx == count
+ * when more are waiting: the queue's interrupt is then left pending, so the
+ * application's event loop calls again. */
 int memif_rx_burst (memif_conn_handle_t conn, uint16_t qid,
 		    memif_buffer_t *bufs, uint16_t count, uint16_t *rx);
+/* Gives count received buffers back (master: releases them; slave: posts
+ * that many empty buffers, headroom bytes into each). Nothing is posted at
+ * connect: call memif_refill_queue (conn, qid, -1, headroom) for every
+ * receive queue in on_connect. */
 int memif_refill_queue (memif_conn_handle_t conn, uint16_t qid,
 			uint16_t count, uint16_t headroom);
+/* Slave only: turns received buffers into allocated transmit buffers of
+ * queue qid. This engine copies the payload into its own transmit buffer
+ * and repoints bufs (data, desc_index, queue): a slave's buffers are bound
+ * to their slots, so a descriptor never aliases two rings. */
+int memif_buffer_enq_tx (memif_conn_handle_t conn, uint16_t qid,
+			 memif_buffer_t *bufs, uint16_t count,
+			 uint16_t *count_out);
+/* Slave only: exchanges the two buffers' slots (contents move with them,
+ * by copy, see memif_buffer_enq_tx). */
+int memif_buffer_requeue (memif_conn_handle_t conn, memif_buffer_t *buf_a,
+			  memif_buffer_t *buf_b);
+/* Rewinds transmit allocation so buf is the next buffer allocated. */
+int memif_set_next_free_buffer (memif_conn_handle_t conn, uint16_t qid,
+				memif_buffer_t *buf);
+/* Uses fd, a listening unix socket made by the application, as the
+ * socket's listener (for masters). */
+int memif_set_listener_fd (memif_socket_handle_t sock, int fd);
+
+/* External regions are not supported: registering them is accepted for
+ * source compatibility and ignored (the engine allocates its regions). */
+typedef uint32_t (memif_get_external_buffer_offset_t) (void *private_ctx);
+typedef int (memif_add_external_region_t) (void **addr, uint32_t size,
+					   int *fd, void *private_ctx);
+typedef void *(memif_get_external_region_addr_t) (uint32_t size, int fd,
+						  void *private_ctx);
+typedef int (memif_del_external_region_t) (void *addr, uint32_t size, int fd,
+					   void *private_ctx);
+void memif_register_external_region (memif_socket_handle_t sock,
+				     memif_add_external_region_t *ar,
+				     memif_get_external_region_addr_t *gr,
+				     memif_del_external_region_t *dr,
+				     memif_get_external_buffer_offset_t *go);
 
 /* ---- EXTENSIONS (not in upstream libmemif) ---- */
 
@@ -260,8 +304,17 @@ int memif_refill_queue (memif_conn_handle_t conn, uint16_t qid,
 #define MEMIF_HAVE_EXT_METADATA 1
 #define MEMIF_HAVE_EXT_ERROR_CALLBACK 1
 
-/* memif_buffer_alloc with a 32-bit size: a packet of size bytes takes
- * ceil(size / buffer size) descriptors chained with MEMIF_BUFFER_FLAG_NEXT. */
+/* Buffers larger than 65,535 bytes (so one descriptor can carry a whole
+ * video frame): replaces args->buffer_size for the sessions that start
+ * after the call; call it right after memif_create. */
+int memif_set_buffer_size32 (memif_conn_handle_t conn, uint32_t size);
+
+/* Counted in BUFFERS, unlike memif_buffer_alloc: fills at most count
+ * entries of bufs with as many whole packets of size (32-bit) bytes as fit;
+ * a packet takes ceil(size / buffer size) entries chained with
+ * MEMIF_BUFFER_FLAG_NEXT, size 0 = one whole buffer per packet.
+ * MEMIF_ERR_NOBUF when count is too small for even one packet,
+ * MEMIF_ERR_NOBUF_RING when the ring is full. */
 int memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
 			  memif_buffer_t *bufs, uint16_t count,
 			  uint16_t *count_out, uint32_t size);
@@ -272,6 +325,20 @@ int memif_buffer_alloc32 (memif_conn_handle_t conn, uint16_t qid,
 int memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
 				 memif_buffer_t *bufs, uint16_t count,
 				 uint16_t *count_out, uint32_t size);
+
+/* Descriptor metadata (a 32-bit word per descriptor that upstream's
+ * memif_buffer_t does not carry): the bursts with a parallel array, meta[i]
+ * for bufs[i]. A NULL meta sends zeros / reads nothing. */
+int memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
+			 memif_buffer_t *bufs, const uint32_t *meta,
+			 uint16_t count, uint16_t *tx);
+int memif_rx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
+			 memif_buffer_t *bufs, uint32_t *meta,
+			 uint16_t count, uint16_t *rx);
+
+/* 1 when the session of conn is up: upstream calls on_disconnect also for
+ * a handshake that never came up; this tells the two apart inside it. */
+int memif_is_up (memif_conn_handle_t conn);
 
 /* Transmit flow control. memif 2.0 has no event for "the peer released
  * buffers"; this engine adds one in the rings' unused padding.

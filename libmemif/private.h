@@ -96,7 +96,9 @@ struct memif_conn
   memif_socket_t *sock;
   memif_conn_t *next;
   memif_conn_args_t args;
-  uint32_t buffer_size;		/* configured, effective */
+  uint32_t buffer_size;		/* effective in the current session */
+  uint32_t buffer_size_cfg;	/* for the next slave session */
+  bool announced;		/* a handshake reached it: on_disconnect is due */
   memif_connection_update_t *on_connect, *on_disconnect;
   memif_on_interrupt_t *on_interrupt;
   void *private_ctx;
@@ -177,7 +179,6 @@ struct memif_socket
   memif_on_error_t *on_error;
   void *private_ctx;
 
-  int role;			/* -1 unset, 0 master, 1 slave */
   fd_entry_t *listener;
   fd_entry_t *timer;
   fd_entry_t *work;		/* eventfd: deferred faults from the data path */
@@ -193,6 +194,9 @@ struct memif_socket
   memif_channel_t *pending;
   char last_error[MW_REASON_LEN + 1];
 };
+
+/* api.c */
+bool socket_serves (const memif_socket_t *s, bool master);
 
 /* sock.c */
 void *mem_alloc (memif_socket_t *s, size_t n);
@@ -241,8 +245,19 @@ void stale_release (memif_conn_t *c, uint64_t session);
 void slave_desc_reset (memif_conn_t *c, queue_t *q, uint16_t slot,
 		       uint32_t headroom);
 
+void *slave_buffer_ptr (memif_conn_t *c, const queue_t *q, uint16_t slot);
+
 /* datapath.c */
 void conn_fault (memif_conn_t *c, int err, const char *why);
+int queue_of (memif_conn_t *c, uint16_t qid, bool tx, queue_t **q);
+int lying (memif_conn_t *c, const char *why);
+mw_desc_t desc_read (const queue_t *q, uint16_t slot);
+int tx_room (memif_conn_t *c, queue_t *q);
+int take_slot (memif_conn_t *c, queue_t *q, uint16_t slot, memif_buffer_t *b,
+	       uint32_t *cap);
+
+/* txwait.c */
+void wake_waiters (mw_ring_t *r, bool head);
 void wake_local_waiters (mw_ring_t *r);
 
 static inline queue_t *

@@ -67,6 +67,16 @@ slave_buffer (memif_conn_t *c, const queue_t *q, uint16_t slot,
   *offset = (uint32_t) ((uint64_t) (idx % c->bufs_per_region) * c->buffer_size);
 }
 
+/* Where the buffer bound to a slave's slot starts, or NULL. */
+void *
+slave_buffer_ptr (memif_conn_t *c, const queue_t *q, uint16_t slot)
+{
+  uint16_t region;
+  uint32_t offset;
+  slave_buffer (c, q, slot, &region, &offset);
+  return region_ptr (c, region, offset, c->buffer_size);
+}
+
 /* Points a slave-owned descriptor back at its own buffer. */
 void
 slave_desc_reset (memif_conn_t *c, queue_t *q, uint16_t slot,
@@ -91,6 +101,7 @@ slave_alloc_session (memif_conn_t *c)
   int err = queues_alloc (c);
   if (err)
     return err;
+  c->buffer_size = c->buffer_size_cfg;
   uint32_t nrings = (uint32_t) c->num_s2m + c->num_m2s;
   uint32_t rsize = 1u << c->log2_ring;
   uint64_t nbufs = (uint64_t) nrings * rsize;
@@ -306,11 +317,11 @@ session_start (memif_conn_t *c, const char **why)
 	}
       else if (!s2m)
 	{
-	  /* Hand every buffer of the receive ring to the master. */
-	  q->own = q->size;
-	  q->last = 0;
+	  /* Empty: as upstream, the application posts receive buffers with
+	   * memif_refill_queue (conn, qid, -1, headroom) in on_connect. */
+	  q->own = q->last = 0;
 	  mw_store_release (&q->ring->tail, 0);
-	  mw_store_release (&q->ring->head, q->own);
+	  mw_store_release (&q->ring->head, 0);
 	}
       q->alloc = q->held = 0;
       q->spans = mem_alloc (c->sock, q->size * sizeof (span_t));

@@ -174,7 +174,6 @@ memif_create_socket (memif_socket_handle_t *sock, memif_socket_args_t *args,
   s->timer_spec = args->connection_request_timer;
   s->on_fd_update = args->on_control_fd_update;
   s->private_ctx = private_ctx;
-  s->role = -1;
   s->epfd = -1;
   s->cancel_fd = -1;
 
@@ -458,7 +457,7 @@ memif_set_connection_request_timer (memif_socket_handle_t sock,
   if (!s)
     return MEMIF_ERR_INVAL_ARG;
   s->timer_spec = timer;
-  return s->role == 1 ? timer_arm (s) : 0;
+  return socket_serves (s, false) ? timer_arm (s) : 0;
 }
 
 static void
@@ -469,7 +468,7 @@ on_timer (memif_socket_t *s)
     return;
   /* Handshakes that stall are ended by the deadline timer. */
   for (memif_conn_t * c = s->conns; c; c = c->next)
-    if (c->state == CONN_DOWN && !c->ch)
+    if (!c->args.is_master && c->state == CONN_DOWN && !c->ch)
       channel_connect (c);
 }
 
@@ -511,10 +510,10 @@ memif_control_fd_handler (void *ptr, memif_fd_event_type_t events)
       break;
     case FD_INTERRUPT:
       {
+	/* Upstream hands the application's return back to its loop. */
 	memif_conn_t *c = e->owner;
-	if (c->on_interrupt)
-	  c->on_interrupt (c, c->private_ctx, e->qid);
-	break;
+	return c->on_interrupt ? c->on_interrupt (c, c->private_ctx, e->qid)
+	  : MEMIF_ERR_SUCCESS;
       }
     default:
       return MEMIF_ERR_INVAL_ARG;

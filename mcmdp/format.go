@@ -1,5 +1,7 @@
 package mcmdp
 
+import memif "github.com/mcmgo/mcm/cgo"
+
 // PixelFormat is a video frame layout. Sizes are the formats' real ones,
 // not MCM's blanket width x height x 4.
 type PixelFormat int
@@ -160,6 +162,9 @@ type frameLayout struct {
 // maxSegs is the longest chain one engine call can carry.
 const maxSegs = 256
 
+// maxBuffer16: the largest whole-cache-line buffer a 16-bit size holds.
+const maxBuffer16 = 0xFFFF &^ 63
+
 const maxWire = 0xFFFFFFFF &^ 63
 
 func (p *ConnParam) frameLayout() (frameLayout, error) {
@@ -192,6 +197,9 @@ func (p *ConnParam) frameLayout() (frameLayout, error) {
 	buffer := p.BufferSize
 	if buffer == 0 {
 		buffer = uint32((wire + 63) &^ 63) // whole cache lines
+		if buffer > maxBuffer16 && !memif.EngineCapabilities().BufferSize32 {
+			buffer = maxBuffer16 // upstream libmemif: frames travel as chains
+		}
 	}
 	if buffer < 64 {
 		return frameLayout{}, bad("BufferSize", "%d, at least 64", buffer)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	memif "github.com/mcmgo/mcm/cgo"
 )
 
 // TransferType says which way a connection moves buffers (MCM's is_tx /
@@ -188,6 +190,8 @@ func (p *ConnParam) log2Ring() uint8 {
 	switch {
 	case p.Log2RingSize != 0:
 		return p.Log2RingSize
+	case p.Payload == PayloadVideo && !memif.EngineCapabilities().BufferSize32:
+		return 10 // chains of 64 KB buffers: 8 frames of 1080p
 	case p.Payload == PayloadVideo:
 		return 3
 	default:

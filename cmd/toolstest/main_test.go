@@ -32,6 +32,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	flags := []string{"build", "-o", dir + "/"}
+	if toolTags != "" {
+		flags = append(flags, "-tags", toolTags)
+	}
+	if toolRace {
+		flags = append(flags, "-race")
+	}
 	if coverDir != "" { // make cover: the tools' own runs count too
 		flags = append(flags, "-cover", "-coverpkg=github.com/mcmgo/mcm/...")
 	}

@@ -29,6 +29,7 @@ static int
 on_up (memif_conn_handle_t c, void *ctx)
 {
   up++;
+  memif_refill_queue (c, 0, 0xFFFF, 0);	/* the application's job */
   return 0;
 }
 
@@ -88,8 +89,8 @@ test_external_loop (void)
   ca.socket = ss;
   ca.is_master = 0;
   CHECK_EQ (memif_create (&s, &ca, on_up, on_down, on_int, NULL), 0);
-  CHECK_EQ (memif_request_connection (s), MEMIF_ERR_ALREADY);
-  CHECK_EQ (memif_request_connection (m), MEMIF_ERR_INVAL_ARG);
+  CHECK_EQ (memif_request_connection (s), MEMIF_ERR_ALRCONN);
+  CHECK_EQ (memif_request_connection (m), MEMIF_ERR_SUCCESS);
   CHECK (memif_get_socket_handle (s) == ss);
   CHECK (strcmp (memif_get_socket_path (ss), "@memif-test-api") == 0);
   for (int i = 0; i < 50 && up < 2; i++)
@@ -163,12 +164,12 @@ test_errors_and_cancel (void)
   ca.is_master = 0;
   ca.log2_ring_size = 15;
   CHECK_EQ (memif_create (&c, &ca, NULL, NULL, NULL, NULL),
-	    MEMIF_ERR_INVAL_ARG);
+	    MEMIF_ERR_MAX_RING);
   ca.log2_ring_size = 0;
   CHECK_EQ (memif_create (&c, &ca, NULL, NULL, NULL, NULL), 0);
   uint16_t n = 0;
   memif_buffer_t b;
-  CHECK_EQ (memif_buffer_alloc (c, 0, &b, 1, &n, 0), MEMIF_ERR_NOCONN);
+  CHECK_EQ (memif_buffer_alloc (c, 0, &b, 1, &n, 0), MEMIF_ERR_DISCONNECTED);
   CHECK_EQ (memif_request_connection (c), MEMIF_ERR_NO_FILE);
   CHECK_EQ (memif_cancel_poll_event (sock), 0);
   CHECK_EQ (memif_poll_event (sock, -1), MEMIF_ERR_POLL_CANCEL);

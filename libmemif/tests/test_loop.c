@@ -18,10 +18,12 @@ typedef struct
   char reason[128];
 } state_t;
 
+/* As with upstream libmemif, the application posts receive buffers. */
 static int
 on_up (memif_conn_handle_t c, void *ctx)
 {
   ((state_t *) ctx)->up++;
+  CHECK_EQ (memif_refill_queue (c, 0, 0xFFFF, 0), 0);
   return 0;
 }
 
@@ -63,11 +65,12 @@ mkconn (memif_socket_handle_t s, int master, uint32_t id, const char *secret,
   a.is_master = (uint8_t) master;
   a.interface_id = id;
   a.log2_ring_size = 4;
-  a.buffer_size32 = bufsize;
   strcpy ((char *) a.interface_name, master ? "m" : "s");
   if (secret)
     strcpy ((char *) a.secret, secret);
   CHECK_EQ (memif_create (&c, &a, on_up, on_down, NULL, st), 0);
+  if (bufsize)
+    CHECK_EQ (memif_set_buffer_size32 (c, bufsize), 0);
   return c;
 }
 
@@ -84,6 +87,7 @@ send_recv (memif_conn_handle_t tx, memif_conn_handle_t rx, uint32_t size,
 	   int rounds)
 {
   memif_buffer_t b[64];
+  uint32_t meta[64], rmeta[64];
   uint16_t n, got;
   int ok = 1;
   for (int r = 0; r < rounds; r++)
@@ -96,17 +100,17 @@ send_recv (memif_conn_handle_t tx, memif_conn_handle_t rx, uint32_t size,
 	for (uint32_t k = 0; k < b[i].len; k++)
 	  ((uint8_t *) b[i].data)[k] = (uint8_t) (fill++ + r);
       for (uint16_t i = 0; i < n; i++)
-	b[i].metadata = 1000u + i;
+	meta[i] = 1000u + i;
       uint16_t sent;
-      CHECK_EQ (memif_tx_burst (tx, 0, b, n, &sent), 0);
+      CHECK_EQ (memif_tx_burst_meta (tx, 0, b, meta, n, &sent), 0);
       CHECK_EQ (sent, n);
       memif_buffer_t rb[64];
-      CHECK_EQ (memif_rx_burst (rx, 0, rb, 64, &got), 0);
+      CHECK_EQ (memif_rx_burst_meta (rx, 0, rb, rmeta, 64, &got), 0);
       CHECK_EQ (got, n);
       uint32_t seen = 0;
       for (uint16_t i = 0; i < got; i++)
 	{
-	  ok &= rb[i].metadata == 1000u + i;
+	  ok &= rmeta[i] == 1000u + i;
 	  ok &= !!(rb[i].flags & MEMIF_BUFFER_FLAG_NEXT)
 	    == !!(b[i].flags & MEMIF_BUFFER_FLAG_NEXT);
 	  for (uint32_t k = 0; k < rb[i].len; k++)

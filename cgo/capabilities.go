@@ -1,0 +1,42 @@
+package memif
+
+// Capabilities says which behaviours beyond upstream libmemif 4.0 the linked
+// engine has. The bundled engine has them all; a libmemif_system build over
+// upstream has none, and what depends on them degrades as documented on
+// each field. Tests of those behaviours skip by name when one is false.
+type Capabilities struct {
+	// BufferSize32: buffers above 65,535 bytes, so one descriptor holds a
+	// whole video frame. Without it frames travel as chains.
+	BufferSize32 bool
+	// Metadata: the descriptor's 32-bit metadata word reaches the peer.
+	// Without it Buffer.Metadata is sent and received as 0.
+	Metadata bool
+	// Reasons: refusals are reported on the refusing side too (Status,
+	// Socket.LastError), and SetCloseReason's text goes out in the
+	// DISCONNECT. Without it only the reason a peer sends reaches Status,
+	// and upstream sends none of its own.
+	Reasons bool
+	// HandshakeTimeout: a silent peer is dropped after
+	// SocketConfig.HandshakeTimeout; without it it holds the interface.
+	HandshakeTimeout bool
+	// Fault: Interface.Fault ends a session with a reason.
+	Fault bool
+	// ReleaseStale: buffers held across a disconnect stay mapped (zero
+	// placeholders) until released; without it their Data must not be
+	// touched after the disconnect.
+	ReleaseStale bool
+	// TxWait: a sender waiting for ring room sleeps until the peer
+	// releases buffers; without it WaitTx polls.
+	TxWait bool
+	// ModeCheck: a master refuses a slave of another interface mode.
+	ModeCheck bool
+	// TxValidation: Tx refuses buffers that were not allocated, or out of
+	// allocation order (upstream sends whatever the ring index reaches).
+	TxValidation bool
+	// DuplicateIDCheck: a second interface with the same id and role on
+	// one socket is refused at creation.
+	DuplicateIDCheck bool
+}
+
+// EngineCapabilities reports the capabilities of the linked engine.
+func EngineCapabilities() Capabilities { return engineCaps }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package toolstest
+
+const toolRace = false

@@ -1,0 +1,5 @@
+//go:build !libmemif_system
+
+package toolstest
+
+const toolTags = ""

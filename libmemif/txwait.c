@@ -1,0 +1,106 @@
+//go:build !libmemif_system
+
+/* txwait.c - EXTENSION: transmit flow control across processes. */
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "private.h"
+
+/* ---- Cross-process wakeup for a sender waiting on a full ring ----
+ *
+ * memif 2.0 signals only "data arrived"; a sender whose ring is full has no
+ * event for "the peer released buffers". This engine adds one in the ring's
+ * unused padding: the waiter sets a flag word and futex-waits on the 32-bit
+ * word holding the index the peer writes; after moving that index the peer
+ * checks the flag and FUTEX_WAKEs. A peer advertises that it does this with
+ * MW_EXT_WAKES; with other peers the waiter must poll. */
+
+static uint32_t *
+index_word (mw_ring_t *r, bool head)
+{
+  return (uint32_t *) ((uint8_t *) r + (head ? 4 : 64));
+}
+
+void
+wake_waiters (mw_ring_t *r, bool head)
+{
+  uint32_t *flag = head ? &r->ext_head_waiters : &r->ext_tail_waiters;
+  __atomic_thread_fence (__ATOMIC_SEQ_CST);
+  if (__atomic_load_n (flag, __ATOMIC_RELAXED))
+    syscall (SYS_futex, index_word (r, head), FUTEX_WAKE, INT_MAX, NULL,
+	     NULL, 0);
+}
+
+/* Wakes this process's own waiters on a ring about to go away. */
+void
+wake_local_waiters (mw_ring_t *r)
+{
+  syscall (SYS_futex, index_word (r, true), FUTEX_WAKE, INT_MAX, NULL, NULL,
+	   0);
+  syscall (SYS_futex, index_word (r, false), FUTEX_WAKE, INT_MAX, NULL, NULL,
+	   0);
+}
+
+int
+memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
+		       uint16_t *room, uint16_t *in_flight, uint32_t **word,
+		       uint32_t *value, int *peer_wakes)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  if (!room || !in_flight || !word || !value || !peer_wakes)
+    return MEMIF_ERR_INVAL_ARG;
+  /* The master waits for the slave's head, the slave for the master's
+   * tail: the index the peer moves when it releases buffers. */
+  bool head = c->args.is_master;
+  mw_ring_t *r = q->ring;
+  __atomic_store_n (head ? &r->ext_head_waiters : &r->ext_tail_waiters, 1,
+		    __ATOMIC_SEQ_CST);
+  *word = index_word (r, head);
+  *value = __atomic_load_n (*word, __ATOMIC_SEQ_CST);
+  *peer_wakes = __atomic_load_n (head ? &r->ext_head_wakes
+				 : &r->ext_tail_wakes,
+				 __ATOMIC_RELAXED) == MW_EXT_WAKES;
+  int rm = tx_room (c, q);
+  if (rm < 0)
+    return lying (c, "peer moved a ring index too far");
+  *room = (uint16_t) rm;
+  if (c->args.is_master)
+    *in_flight = (uint16_t) (q->size
+			     - mw_dist (q->own,
+					mw_load_acquire (&r->head)));
+  else
+    *in_flight = mw_dist (mw_load_acquire (&r->tail), q->own);
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  __atomic_store_n (c->args.is_master ? &q->ring->ext_head_waiters
+		    : &q->ring->ext_tail_waiters, 0, __ATOMIC_RELAXED);
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  syscall (SYS_futex, index_word (q->ring, c->args.is_master), FUTEX_WAKE,
+	   INT_MAX, NULL, NULL, 0);
+  return MEMIF_ERR_SUCCESS;
+}
