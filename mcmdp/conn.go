@@ -57,13 +57,12 @@ type Conn struct {
 // until its master appears. If ctx ends first, the error wraps
 // ErrNeverConnected and gives the last refusal reason, if any.
 //
-// Conns of this process on the same SocketPath and role share one memif
-// socket and its event goroutine: one master process serves receivers
-// with interface ids 0..N on one path, and the socket (a master's socket
-// file) lives until the last of them closes. A second Conn with an id in
-// use there is refused with a *ParamError for Memif.InterfaceID. A master
-// and a slave on the same path get one socket each: the engine serves one
-// role per socket.
+// Conns of this process on the same SocketPath share one memif socket and
+// its event goroutine, masters and slaves alike: one master process serves
+// receivers with interface ids 0..N on one path. The socket lives until
+// the last of them closes, a master's socket file until the last master
+// does. A second Conn of the same role with an id in use there is refused
+// with a *ParamError for Memif.InterfaceID.
 func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 	if p == nil {
 		return nil, bad("ConnParam", "nil")

@@ -18,10 +18,10 @@
 //
 // # Many connections on one socket
 //
-// Conns of one process on the same socket path and role share one memif
-// socket and its event goroutine, told apart by interface id: one sender
-// process serves receivers with ids 0..N on one path. The socket, and a
-// master's socket file, go with the last of them.
+// Conns of one process on the same socket path share one memif socket and
+// its event goroutine, told apart by role and interface id: one sender
+// process serves receivers with ids 0..N on one path. The socket goes with
+// the last of them, a master's socket file with the last master.
 //
 // # Media check
 //

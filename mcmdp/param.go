@@ -41,12 +41,12 @@ const (
 
 // MemifParam is MCM's memif_interface_param plus the secret and the name.
 //
-// Conns of one process with the same SocketPath and role share one memif
-// socket (see CreateConnection), told apart by InterfaceID.
+// Conns of one process with the same SocketPath share one memif socket
+// (see CreateConnection), told apart by role and InterfaceID.
 type MemifParam struct {
 	IsMaster    bool
 	SocketPath  string // at most 107 bytes; "@name" for an abstract socket
-	InterfaceID uint32 // unique per SocketPath and role within a process
+	InterfaceID uint32 // unique per SocketPath and role in a process
 	Secret      string // at most 24 bytes
 	// Name is the interface name sent to the peer, at most 32 bytes;
 	// empty sends a media descriptor, which turns on the media check

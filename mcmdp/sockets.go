@@ -13,20 +13,24 @@ import (
 // Conns of one process on one socket path share one memif socket, and so
 // one event goroutine: one master process serves many receivers told apart
 // by interface id. The first Conn of a path creates the socket (its
-// HandshakeTimeout applies to all), the last Close deletes it (a master's
-// socket file goes then). Masters and slaves on the same path get a socket
-// each, as the engine serves one role per socket.
+// HandshakeTimeout applies to all), the last Close deletes it; a master's
+// socket file goes with the last master. Masters and slaves may share it,
+// as in upstream libmemif.
 
-type socketKey struct {
-	path   string // absolute, or "@name"
+// socketKey is a socket path: absolute, or "@name".
+type socketKey string
+
+// ifaceKey: the engine tells interfaces apart by role and id.
+type ifaceKey struct {
 	master bool
+	id     uint32
 }
 
 // sharedSocket is one socket and the Conns using it.
 type sharedSocket struct {
 	key  socketKey
 	sock *memif.Socket
-	ids  map[uint32]bool // interface ids in use: the engine refuses a second
+	ids  map[ifaceKey]bool // in use: the engine refuses a second
 }
 
 // sockets is the process-wide registry; mu also orders a socket's last
@@ -44,11 +48,11 @@ func keyOf(m MemifParam) socketKey {
 			path = abs
 		}
 	}
-	return socketKey{path: path, master: m.IsMaster}
+	return socketKey(path)
 }
 
-// attach creates an interface with cfg on the shared socket of p's path
-// and role, creating the socket if it is the first.
+// attach creates an interface with cfg on the shared socket of p's path,
+// creating the socket if it is the first.
 func attach(p *ConnParam, cfg memif.Config) (*sharedSocket, *memif.Interface, error) {
 	k := keyOf(p.Memif)
 	sockets.mu.Lock()
@@ -60,10 +64,10 @@ func attach(p *ConnParam, cfg memif.Config) (*sharedSocket, *memif.Interface, er
 		if err != nil {
 			return nil, nil, fmt.Errorf("mcmdp: socket %s: %w", p.Memif.SocketPath, err)
 		}
-		ss = &sharedSocket{key: k, sock: sock, ids: map[uint32]bool{}}
-	} else if ss.ids[cfg.InterfaceID] {
-		return nil, nil, bad("Memif.InterfaceID", "%d is already used by another Conn of this process on %s",
-			cfg.InterfaceID, p.Memif.SocketPath)
+		ss = &sharedSocket{key: k, sock: sock, ids: map[ifaceKey]bool{}}
+	} else if ss.ids[ifaceKey{cfg.IsMaster, cfg.InterfaceID}] {
+		return nil, nil, bad("Memif.InterfaceID", "%d is already used by another %s Conn of this process on %s",
+			cfg.InterfaceID, map[bool]string{true: "master", false: "slave"}[cfg.IsMaster], p.Memif.SocketPath)
 	}
 	iface, err := ss.sock.NewInterface(cfg)
 	if err != nil {
@@ -72,7 +76,7 @@ func attach(p *ConnParam, cfg memif.Config) (*sharedSocket, *memif.Interface, er
 		}
 		return nil, nil, fmt.Errorf("mcmdp: interface: %w", err)
 	}
-	ss.ids[cfg.InterfaceID] = true
+	ss.ids[ifaceKey{cfg.IsMaster, cfg.InterfaceID}] = true
 	if sockets.m == nil {
 		sockets.m = map[socketKey]*sharedSocket{}
 	}
@@ -86,7 +90,7 @@ func (ss *sharedSocket) detach(iface *memif.Interface) error {
 	sockets.mu.Lock()
 	defer sockets.mu.Unlock()
 	err := iface.Close()
-	delete(ss.ids, iface.Config().InterfaceID)
+	delete(ss.ids, ifaceKey{iface.Config().IsMaster, iface.Config().InterfaceID})
 	if len(ss.ids) == 0 {
 		delete(sockets.m, ss.key)
 		if cerr := ss.sock.Close(); err == nil {
