@@ -25,6 +25,10 @@ type Buffer struct {
 	Len       int
 	SeqNum    uint32
 	Timestamp int64
+	// Framed (Rx) says SeqNum and Timestamp are the sender's: it is an
+	// mcmdp peer. From a plain memif peer, SeqNum counts frames on this
+	// side and Timestamp is 0.
+	Framed bool
 
 	conn    *Conn
 	session memif.Session // the engine session it belongs to

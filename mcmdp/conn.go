@@ -31,6 +31,7 @@ type Conn struct {
 	session                  memif.Session // the engine session the state below follows (0: none)
 	up                       bool          // session started and usable (a peer fault ends it early)
 	tooLarge                 bool          // this session's ring cannot hold one frame
+	peerBuffer               int           // this session\'s buffer size
 	queues                   []*queue
 	rr                       int
 	nextSeq                  uint32

@@ -51,13 +51,30 @@
 //
 // # Wire layout
 //
-// With Raw, a frame on the wire is its payload, byte for byte: what plain
-// memif peers (DPDK, libmemif applications) send and expect. Otherwise the
-// payload is followed, in the same buffer or chain, by a 16-byte
-// little-endian trailer: uint32 magic 0x314D434D, uint32 SeqNum, int64
-// Timestamp. The payload stays at offset 0 of the buffer, aligned; a frame
-// without a valid trailer is delivered whole and counted in
-// Stats.FramingErrors.
+// A frame on the wire is its payload alone, byte for byte, at offset 0 of
+// the buffer, with the descriptor length equal to the payload length:
+// what plain memif peers (DPDK's net_memif, libmemif applications) send and
+// expect, so they need no flag. Two mcmdp peers also carry SeqNum and
+// Timestamp out of band: the sender marks the frame's last descriptor
+// (metadata word 0x544D434D) and writes a 16-byte trailer past its declared
+// length (uint32 magic 0x314D434D, uint32 SeqNum, int64 Timestamp,
+// little-endian). The receiver reads it only where marked, and only inside
+// the peer's region; Buffer.Framed tells the two kinds apart, and a plain
+// peer's frames are counted in Stats.PlainFrames, not as errors. With Raw,
+// nothing is written past the payload and nothing is read there. Over an
+// upstream libmemif (libmemif_system) there is no metadata word: every
+// frame arrives plain.
+//
+// # Ends of sessions
+//
+// When a session ends, the next DequeueBuffer reports it once: an
+// *EndOfStream when the sender closed after its last frame (its count and
+// this side's), a *PeerClosed when the peer closed on purpose with another
+// reason (a receiver's Close says "receiver closed"), ErrDisconnected when
+// it vanished; all three match ErrDisconnected. The calls after it wait for
+// the next session within their timeout, so a plain loop never spins.
+// DequeueBufferContext and DequeueBuffersContext end when their context
+// does.
 //
 // # Waiting
 //

@@ -158,15 +158,16 @@ func (c *Conn) deliver(q *queue, end int) *Buffer {
 	} else {
 		data = b.segs[0].Data
 	}
-	if c.p.Raw {
-		b.SeqNum, b.Timestamp = c.rxCount, 0
-	} else if seq, ts, ok := getTrailer(data[max(len(data)-trailerSize, 0):]); ok {
-		data = data[:len(data)-trailerSize]
-		b.SeqNum, b.Timestamp = seq, ts
-		c.st.seqGaps.Store(c.seq.add(seq))
-	} else {
-		c.st.framing.Add(1) // delivered whole, but without metadata
-		b.SeqNum, b.Timestamp = c.rxCount, 0
+	b.SeqNum, b.Timestamp, b.Framed = c.rxCount, 0, false
+	if mark := markedSeg(b.segs); !c.p.Raw && mark != nil {
+		if seq, ts, ok := getTrailer(pastEnd(mark.Data)); ok {
+			b.SeqNum, b.Timestamp, b.Framed = seq, ts, true
+			c.st.seqGaps.Store(c.seq.add(seq))
+		} else {
+			c.st.framing.Add(1) // marked, but no trailer where the mark says
+		}
+	} else if !c.p.Raw {
+		c.st.plain.Add(1) // a plain peer: payload only, as it should be
 	}
 	c.rxCount++
 	c.rxInSession++
@@ -190,6 +191,20 @@ func (c *Conn) flushRx(q *queue) error {
 			return c.mapErr(err)
 		}
 		ndesc -= n
+	}
+	return nil
+}
+
+// markedSeg is the descriptor a framed sender marked (the last one with a
+// payload, or the one after it; only empty ones follow it), or nil.
+func markedSeg(segs []memif.Buffer) *memif.Buffer {
+	for k := len(segs) - 1; k >= 0; k-- {
+		if segs[k].Metadata == frameMark {
+			return &segs[k]
+		}
+		if segs[k].Len > 0 {
+			return nil
+		}
 	}
 	return nil
 }

@@ -44,6 +44,7 @@ func (c *Conn) sync() bool {
 		return false
 	}
 	c.tooLarge = c.layout.segs > d.RingSize // the slave may have shrunk the ring
+	c.peerBuffer = d.BufferSize             // a master takes its slave's
 	c.queues = make([]*queue, c.p.queues())
 	for k := range c.queues {
 		c.queues[k] = newQueue(uint16(k), d.RingSize)

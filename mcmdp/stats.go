@@ -12,8 +12,12 @@ type Stats struct {
 	RingFull uint64
 	// Reconnects: sessions after the first.
 	Reconnects uint64
-	// FramingErrors: received frames without a valid metadata trailer.
+	// FramingErrors: received frames marked as carrying SeqNum and
+	// Timestamp whose trailer was not there.
 	FramingErrors uint64
+	// PlainFrames: received frames from a plain memif peer (payload only,
+	// no SeqNum or Timestamp): not an error.
+	PlainFrames uint64
 	// PeerFaults: sessions ended because the peer sent a frame larger than
 	// this side's parameters allow (see ErrPeerFault).
 	PeerFaults uint64
@@ -25,7 +29,7 @@ type Stats struct {
 type stats struct {
 	framesTx, bytesTx, framesRx, bytesRx atomic.Uint64
 	seqGaps, ringFull, framing           atomic.Uint64
-	peerFaults, mediaMismatches          atomic.Uint64
+	peerFaults, plain, mediaMismatches   atomic.Uint64
 }
 
 // Stats returns the counters so far.
@@ -35,7 +39,7 @@ func (c *Conn) Stats() Stats {
 		FramesTx: s.framesTx.Load(), BytesTx: s.bytesTx.Load(),
 		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
 		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
-		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(),
+		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(), PlainFrames: s.plain.Load(),
 		PeerFaults: s.peerFaults.Load(), MediaMismatches: s.mediaMismatches.Load(),
 	}
 }

@@ -137,7 +137,13 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 }
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
-	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], c.layout.wire)
+	size := c.layout.wire
+	if !c.p.Raw && int(size) > c.peerBuffer {
+		// A chain: 15 bytes more make sure the 16-byte trailer is never
+		// split between two descriptors (see scatter).
+		size += trailerSize - 1
+	}
+	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], size)
 	if err == memif.ErrNoBufRing {
 		return nil, q.id, nil
 	}
@@ -219,12 +225,11 @@ func (c *Conn) markDone(b *Buffer) error {
 	if b.chained {
 		c.scatter(b)
 	} else {
-		wire := b.Len
-		if !c.p.Raw {
+		b.segs[0].Len, b.segs[0].Metadata = b.Len, 0
+		if !c.p.Raw { // allocated with room for it
 			putTrailer(b.mem[b.Len:], b.SeqNum, b.Timestamp)
-			wire += trailerSize
+			b.segs[0].Metadata = frameMark
 		}
-		b.segs[0].Len = wire
 	}
 	b.state = bufDone
 	c.txInSession++
@@ -253,25 +258,26 @@ func (c *Conn) flushAll(qs *[maxQueues]*queue) error {
 	return first
 }
 
-// scatter copies a chained frame's staging bytes and trailer into its
-// descriptors, in order; descriptors past the end carry 0 bytes.
+// scatter copies a chained frame's staging bytes into its descriptors, in
+// order, and puts the trailer past the payload: after the payload's end if
+// 16 bytes are left there, else at the start of the next descriptor (a
+// chain is allocated with room for that; see allocFrameLocked). The
+// descriptor holding it is marked; any after it go out empty.
 func (c *Conn) scatter(b *Buffer) {
-	var tr [trailerSize]byte
-	if !c.p.Raw {
-		putTrailer(tr[:], b.SeqNum, b.Timestamp)
-	}
 	src, off := b.stage[:b.Len], 0
+	placed := c.p.Raw
 	for k := range b.segs {
 		seg := &b.segs[k]
 		n := 0
 		if off < len(src) {
 			n = copy(seg.Data, src[off:])
 		}
-		if t := off + n - len(src); !c.p.Raw && t >= 0 && t < trailerSize {
-			n += copy(seg.Data[n:], tr[t:])
-		}
-		seg.Len = n
 		off += n
+		seg.Len, seg.Metadata = n, 0
+		if !placed && off == len(src) && len(seg.Data)-n >= trailerSize {
+			putTrailer(seg.Data[n:], b.SeqNum, b.Timestamp)
+			seg.Metadata, placed = frameMark, true
+		}
 	}
 }
 

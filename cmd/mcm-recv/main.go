@@ -57,6 +57,7 @@ func run(args []string, stdout io.Writer) int {
 		}
 		return cli.Fail(tool, err, cli.ExitUsage)
 	}
+	auto := f.check == "auto"
 	switch f.check {
 	case "auto":
 		f.check = map[bool]string{true: "none", false: "pattern"}[f.Raw]
@@ -88,6 +89,7 @@ func run(args []string, stdout io.Writer) int {
 	if f.check == "pattern" {
 		r.pattern = cli.NewPattern(conn.FrameSize())
 	}
+	r.auto = auto
 	sum := r.loop(ctx)
 	if out != nil {
 		if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
@@ -102,6 +104,7 @@ type receiver struct {
 	conn    *mcmdp.Conn
 	out     *bufio.Writer
 	pattern *cli.Pattern
+	auto    bool // --check auto: a plain peer's frames carry no pattern to check
 	lat     *cli.Latency
 	crc     *cli.Checksum
 	cnt     cli.Counters
@@ -169,7 +172,8 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	}
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
-		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
+		PlainFrames: st.PlainFrames,
+		End:         end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum
 }
@@ -181,7 +185,7 @@ func (r *receiver) take(buf *mcmdp.Buffer) bool {
 	if buf.Timestamp != 0 {
 		r.lat.Add(time.Duration(now - buf.Timestamp))
 	}
-	ok := r.pattern == nil || r.pattern.Check(buf.Data, buf.SeqNum)
+	ok := r.pattern == nil || (r.auto && !buf.Framed) || r.pattern.Check(buf.Data, buf.SeqNum)
 	if !ok {
 		r.bad++
 	}

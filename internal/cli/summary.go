@@ -72,6 +72,7 @@ type Summary struct {
 	RingFull        uint64          `json:"ring_full_waits"`
 	Reconnects      uint64          `json:"reconnects"`
 	PeerFaults      uint64          `json:"peer_faults"`
+	PlainFrames     uint64          `json:"plain_frames"`
 	CRC32C          string          `json:"crc32c,omitempty"`
 	End             string          `json:"end"`
 	ExitCode        int             `json:"exit_code"`
@@ -111,6 +112,9 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	}
 	if s.Reconnects > 0 {
 		fmt.Fprintf(w, "  reconnects %d\n", s.Reconnects)
+	}
+	if s.PlainFrames > 0 {
+		fmt.Fprintf(w, "  plain      %d frames from a plain memif peer (payload only: no SeqNum, timestamp or pattern check)\n", s.PlainFrames)
 	}
 	if s.PeerFaults > 0 {
 		fmt.Fprintf(w, "  peer faults %d (sessions ended: frames larger than agreed)\n", s.PeerFaults)
