@@ -43,6 +43,7 @@ type Conn struct {
 	loss                     error                 // how the last session ended, until reported
 	txInSession, rxInSession uint64                // frames of the current session
 	closeReason              string                // CloseWithReason's, else Close says the usual
+	drainCtx                 context.Context       // CloseContext's: ends the drain early
 	frameSegs                int                   // descriptors per frame sent in this session (see drain)
 	mismatchSeen             memif.Session         // last session refused over media, reported
 
@@ -164,6 +165,17 @@ func (c *Conn) WaitConnected(ctx context.Context) error {
 func (c *Conn) CloseWithReason(reason string) error {
 	c.mu.Lock()
 	c.closeReason = reason
+	c.mu.Unlock()
+	return c.Close()
+}
+
+// CloseContext is Close whose wait for the receiver (a sender's drain)
+// also ends when ctx does.
+func (c *Conn) CloseContext(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, c.iface.Interrupt)
+	defer stop()
+	c.mu.Lock()
+	c.drainCtx = ctx
 	c.mu.Unlock()
 	return c.Close()
 }

@@ -1,6 +1,7 @@
 package mcmdp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -44,6 +45,10 @@ func (c *Conn) drain() error {
 		return nil
 	}
 	deadline := time.Now().Add(c.p.drainTimeout())
+	ctx := c.drainCtx
+	if d, ok := deadlineOf(ctx); ok && d.Before(deadline) {
+		deadline = d
+	}
 	inFlight := 0
 	for q := 0; q < c.p.queues(); q++ {
 		inFlight += c.drainQueue(s, uint16(q), deadline)
@@ -87,7 +92,7 @@ func (c *Conn) drainQueue(s memif.Session, q uint16, deadline time.Time) int {
 		}
 		last = n
 		left := time.Until(deadline)
-		if left <= 0 {
+		if left <= 0 || ctxErr(c.drainCtx) != nil {
 			return n
 		}
 		c.iface.WaitTx(s, q, min(left, drainSlice), 0)
@@ -104,4 +109,11 @@ func (q *queue) enqueuedUnsent() int {
 		}
 	}
 	return n
+}
+
+func deadlineOf(ctx context.Context) (time.Time, bool) {
+	if ctx == nil {
+		return time.Time{}, false
+	}
+	return ctx.Deadline()
 }

@@ -73,6 +73,7 @@ type Summary struct {
 	Reconnects      uint64          `json:"reconnects"`
 	PeerFaults      uint64          `json:"peer_faults"`
 	PlainFrames     uint64          `json:"plain_frames"`
+	Undelivered     uint64          `json:"undelivered,omitempty"`
 	CRC32C          string          `json:"crc32c,omitempty"`
 	End             string          `json:"end"`
 	ExitCode        int             `json:"exit_code"`
@@ -112,6 +113,9 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	}
 	if s.Reconnects > 0 {
 		fmt.Fprintf(w, "  reconnects %d\n", s.Reconnects)
+	}
+	if s.Undelivered > 0 {
+		fmt.Fprintf(w, "  undelivered %d frames the receiver never took\n", s.Undelivered)
 	}
 	if s.PlainFrames > 0 {
 		fmt.Fprintf(w, "  plain      %d frames from a plain memif peer (payload only: no SeqNum, timestamp or pattern check)\n", s.PlainFrames)
