@@ -72,7 +72,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := socketDirExists(p.Memif.SocketPath); err != nil {
+	if err := socketDirExists(p.Memif.SocketPath, p.Memif.IsMaster); err != nil {
 		return nil, err
 	}
 	layout, _ := p.frameLayout()
@@ -250,10 +250,12 @@ func (c *Conn) mapErr(err error) error {
 	return err
 }
 
-// socketDirExists fails early, and says so, when the socket's directory is
-// missing: otherwise a master cannot bind and a slave keeps retrying with
-// "socket file does not exist". Abstract names (@name) have no directory.
-func socketDirExists(path string) error {
+// socketDirExists fails early, and says so, when the socket's place is
+// wrong: a missing directory (a master cannot bind, a slave would retry
+// "socket file does not exist" forever) or something other than a socket
+// at the path (a master must not replace it, a slave could never connect).
+// Abstract names (@name) have neither.
+func socketDirExists(path string, master bool) error {
 	if strings.HasPrefix(path, "@") {
 		return nil
 	}
@@ -265,7 +267,34 @@ func socketDirExists(path string) error {
 	case !st.IsDir():
 		return fmt.Errorf("mcmdp: socket directory %s is not a directory", dir)
 	}
+	st, err = os.Lstat(path)
+	if err != nil {
+		return nil // nothing there yet: a master makes it, a slave waits for it
+	}
+	if st.Mode()&os.ModeSymlink != 0 && !master {
+		st, err = os.Stat(path) // a slave may connect through a link
+		if err != nil {
+			return nil
+		}
+	}
+	if st.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("mcmdp: %s is a %s, not a socket", path, fileKind(st.Mode()))
+	}
 	return nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeSymlink != 0:
+		return "symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m.IsRegular():
+		return "regular file"
+	}
+	return "special file"
 }
 
 // Details is what the current session was set up with: what this side

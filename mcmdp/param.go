@@ -140,6 +140,8 @@ func (p *ConnParam) Validate() error {
 	switch {
 	case m.SocketPath == "":
 		return bad("Memif.SocketPath", "empty")
+	case m.SocketPath == "@":
+		return bad("Memif.SocketPath", "an abstract name needs at least one character after @")
 	case len(m.SocketPath) > maxPathLen:
 		return bad("Memif.SocketPath", "%d bytes, at most %d", len(m.SocketPath), maxPathLen)
 	case len(m.Secret) > 24:

@@ -1,6 +1,7 @@
 package mcmdp
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,9 @@ func attach(p *ConnParam, cfg memif.Config) (*sharedSocket, *memif.Interface, er
 	if err != nil {
 		if len(ss.ids) == 0 {
 			ss.sock.Close()
+		}
+		if cfg.IsMaster && errors.Is(err, memif.ErrAlready) {
+			return nil, nil, fmt.Errorf("mcmdp: another master already listens at %s: %w", p.Memif.SocketPath, err)
 		}
 		return nil, nil, fmt.Errorf("mcmdp: interface: %w", err)
 	}

@@ -51,6 +51,10 @@ func Connect(ctx context.Context, tool, peer string, c *Common, p *mcmdp.ConnPar
 		return conn, ExitOK
 	case ctx.Err() != nil:
 		return nil, Fail(tool, fmt.Errorf("stopped before a %s appeared", peer), ExitNoPeer)
+	case !errors.Is(err, mcmdp.ErrNeverConnected):
+		// A local cause (the socket's place, permissions, a master already
+		// there): exit 3 is kept for a peer that truly never appeared.
+		return nil, Fail(tool, err, ExitError)
 	}
 	return nil, Fail(tool, fmt.Errorf("no %s at %s within %v: %w", peer, c.Socket, c.ConnectTimeout, err), ExitNoPeer)
 }

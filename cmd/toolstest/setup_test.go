@@ -1,0 +1,88 @@
+package toolstest
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Exit 3 means the peer truly never appeared. A local setup error is exit 1
+// at once, naming the cause, and leaves what is at the path alone.
+func TestLocalSetupErrorsExit1WithTheCause(t *testing.T) {
+	cases := []struct {
+		name  string
+		make  func(path string) error
+		roles []string
+		want  string
+	}{
+		{"regular file", func(p string) error { return os.WriteFile(p, []byte("keep me"), 0o600) },
+			[]string{"master", "slave"}, "is a regular file, not a socket"},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o700) },
+			[]string{"master", "slave"}, "is a directory, not a socket"},
+		{"FIFO", func(p string) error { return syscall.Mkfifo(p, 0o600) },
+			[]string{"master", "slave"}, "is a FIFO, not a socket"},
+		{"symbolic link to a file", func(p string) error {
+			target := p + ".target"
+			if err := os.WriteFile(target, nil, 0o600); err != nil {
+				return err
+			}
+			return os.Symlink(target, p)
+		}, []string{"master", "slave"}, "not a socket"},
+	}
+	for _, tc := range cases {
+		for _, role := range tc.roles {
+			dir := runDir(t)
+			path := filepath.Join(dir, "cam0.sock")
+			require.NoError(t, tc.make(path))
+			before, err := os.Lstat(path)
+			require.NoError(t, err)
+			began := time.Now()
+			p := run(t, dir, "mcm-recv", "--role", role, "--socket", path, "--connect-timeout", "20s")
+			assert.Equal(t, 1, p.code, "%s, %s: %s", tc.name, role, p.stderr.String())
+			assert.Contains(t, p.stderr.String(), tc.want, "%s, %s", tc.name, role)
+			assert.Less(t, time.Since(began), 10*time.Second, "%s, %s: not the connect timeout", tc.name, role)
+			after, err := os.Lstat(path)
+			require.NoError(t, err, "%s, %s: still there", tc.name, role)
+			assert.Equal(t, before.Mode(), after.Mode(), "%s, %s: left alone", tc.name, role)
+		}
+	}
+}
+
+func TestSecondMasterOnALivePathIsNamed(t *testing.T) {
+	dir := runDir(t)
+	path := filepath.Join(dir, "cam0.sock")
+	first := start(t, dir, "mcm-send", args(small, []string{"--socket", path, "--connect-timeout", "30s"})...)
+	waitSocket(t, path, first)
+	second := run(t, dir, "mcm-send", args(small, []string{"--socket", path})...)
+	assert.Equal(t, 1, second.code, "%s", second.stderr.String())
+	assert.Contains(t, second.stderr.String(), "another master already listens at "+path)
+	_, err := os.Stat(path)
+	assert.NoError(t, err, "the live master's socket is left alone")
+}
+
+func TestEmptyAbstractNameIsABadFlag(t *testing.T) {
+	p := run(t, runDir(t), "mcm-recv", "--socket", "@")
+	assert.Equal(t, 2, p.code, "%s", p.stderr.String())
+	assert.Contains(t, p.stderr.String(), "--socket")
+}
+
+// waitSocket waits for a master's socket file: no event says it exists.
+func waitSocket(t *testing.T, path string, p *proc) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if st, err := os.Stat(path); err == nil && st.Mode()&os.ModeSocket != 0 {
+			return
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("%s ended: %s", p.cmd.Path, p.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		require.True(t, time.Now().Before(deadline), "no socket at %s", path)
+	}
+}
