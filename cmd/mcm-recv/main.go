@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -69,21 +68,20 @@ func run(args []string, stdout io.Writer) int {
 	if p == nil {
 		return code
 	}
-	var out *bufio.Writer
-	if f.output != "" {
-		file, err := os.Create(f.output)
-		if err != nil {
-			return cli.Fail(tool, err, cli.ExitUsage)
-		}
-		defer file.Close()
-		out = bufio.NewWriterSize(file, 1<<20)
+	out, err := cli.OpenOutput(f.output, stdout)
+	if err != nil {
+		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	defer out.Close()
+	if out.IsStdout() {
+		stdout = os.Stderr // the frames own stdout: the summary goes beside the log
 	}
 
 	ctx, stop := cli.Signals()
 	defer stop()
 	conn, code := cli.Connect(ctx, tool, "sender", &f.Common, p)
 	if conn == nil {
-		return code
+		return code // an existing --output file was not touched
 	}
 	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
 	if f.check == "pattern" {
@@ -91,10 +89,8 @@ func run(args []string, stdout io.Writer) int {
 	}
 	r.auto = auto
 	sum := r.loop(ctx)
-	if out != nil {
-		if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
-			sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
-		}
+	if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
+		sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
 	}
 	return cli.Report(tool, &f.Common, sum, stdout)
 }
@@ -102,7 +98,7 @@ func run(args []string, stdout io.Writer) int {
 type receiver struct {
 	f       *recvFlags
 	conn    *mcmdp.Conn
-	out     *bufio.Writer
+	out     *cli.Output
 	pattern *cli.Pattern
 	auto    bool // --check auto: a plain peer's frames carry no pattern to check
 	lat     *cli.Latency
@@ -190,9 +186,7 @@ func (r *receiver) take(buf *mcmdp.Buffer) bool {
 		r.bad++
 	}
 	r.crc.Add(buf.Data)
-	if r.out != nil {
-		r.out.Write(buf.Data)
-	}
+	r.out.Write(buf.Data)
 	r.cnt.Frames.Add(1)
 	r.cnt.Bytes.Add(uint64(len(buf.Data)))
 	r.cnt.Gaps.Store(r.conn.Stats().SeqGaps)

@@ -86,3 +86,35 @@ func waitSocket(t *testing.T, path string, p *proc) {
 		require.True(t, time.Now().Before(deadline), "no socket at %s", path)
 	}
 }
+
+// --output is created or truncated only when the first frame arrives: a
+// run that never met a sender leaves an existing file as it was.
+func TestOutputUntouchedWithoutASender(t *testing.T) {
+	dir := runDir(t)
+	out := filepath.Join(dir, "keep.yuv")
+	require.NoError(t, os.WriteFile(out, []byte("yesterday's recording"), 0o600))
+	p := run(t, dir, "mcm-recv", "--output", out, "--connect-timeout", "200ms")
+	assert.Equal(t, 3, p.code, "%s", p.stderr.String())
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "yesterday's recording", string(got))
+	p = run(t, dir, "mcm-recv", "--output", filepath.Join(dir, "new.yuv"), "--connect-timeout", "200ms")
+	assert.Equal(t, 3, p.code)
+	_, err = os.Stat(filepath.Join(dir, "new.yuv"))
+	assert.True(t, os.IsNotExist(err), "no empty file left behind")
+}
+
+// --output - writes the frames to stdout, byte-exact, and the summary to
+// stderr, so a pipe gets the frames alone.
+func TestOutputToStdout(t *testing.T) {
+	dir := runDir(t)
+	nv12 := []string{"--width", "64", "--height", "32", "--pix-fmt", "nv12"}
+	recv := start(t, dir, "mcm-recv", args(nv12, []string{"--output", "-", "--json"})...)
+	send := run(t, dir, "mcm-send", args(nv12, []string{"--frames", "4", "--fps", "0"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	assert.Equal(t, 4*64*32*3/2, recv.stdout.Len(), "stdout holds the frames alone")
+	assert.Contains(t, recv.stderr.String(), `"frames":4`, "the summary went to stderr")
+	_, err := os.Stat(filepath.Join(dir, "-"))
+	assert.True(t, os.IsNotExist(err), "no file named -")
+}
