@@ -101,6 +101,8 @@ type receiver struct {
 	out     *cli.Output
 	pattern *cli.Pattern
 	auto    bool // --check auto: a plain peer's frames carry no pattern to check
+	decided bool // auto: the first frame said whether it is the pattern
+	content bool // auto: the sender sends real content, not the pattern
 	lat     *cli.Latency
 	crc     *cli.Checksum
 	cnt     cli.Counters
@@ -168,8 +170,8 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	}
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
-		PlainFrames: st.PlainFrames,
-		End:         end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
+		PlainFrames: st.PlainFrames, Check: r.checkDone(),
+		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum
 }
@@ -181,6 +183,14 @@ func (r *receiver) take(buf *mcmdp.Buffer) bool {
 	if buf.Timestamp != 0 {
 		r.lat.Add(time.Duration(now - buf.Timestamp))
 	}
+	if r.auto && r.pattern != nil && buf.Framed && !r.decided {
+		// The first frame tells: mcm-send's pattern, or real content
+		// (mcm-send --input), which only the sender's CRC can vouch for.
+		r.decided = true
+		if !cli.IsPattern(buf.Data) {
+			r.pattern, r.content = nil, true
+		}
+	}
 	ok := r.pattern == nil || (r.auto && !buf.Framed) || r.pattern.Check(buf.Data, buf.SeqNum)
 	if !ok {
 		r.bad++
@@ -191,4 +201,16 @@ func (r *receiver) take(buf *mcmdp.Buffer) bool {
 	r.cnt.Bytes.Add(uint64(len(buf.Data)))
 	r.cnt.Gaps.Store(r.conn.Stats().SeqGaps)
 	return ok
+}
+
+// checkDone says which integrity check the frames got: "pattern", or
+// "none" (asked, or real content: compare the two sides' --crc).
+func (r *receiver) checkDone() string {
+	switch {
+	case r.content:
+		return "none (the sender sends content, not the test pattern: compare --crc)"
+	case r.pattern != nil:
+		return "pattern"
+	}
+	return "none"
 }

@@ -118,3 +118,25 @@ func TestOutputToStdout(t *testing.T) {
 	_, err := os.Stat(filepath.Join(dir, "-"))
 	assert.True(t, os.IsNotExist(err), "no file named -")
 }
+
+// A file's frames are not the test pattern: with the default check the
+// receiver sees that from the first frame and does not call them corrupt.
+func TestInputFileIsNotCalledCorrupt(t *testing.T) {
+	dir := runDir(t)
+	nv12 := []string{"--width", "64", "--height", "32", "--pix-fmt", "nv12"}
+	in := filepath.Join(dir, "clip.yuv")
+	clip := make([]byte, 5*64*32*3/2)
+	for k := range clip {
+		clip[k] = byte(k * 31)
+	}
+	require.NoError(t, os.WriteFile(in, clip, 0o600))
+	recv := start(t, dir, "mcm-recv", args(nv12, []string{"--json", "--crc"})...)
+	send := run(t, dir, "mcm-send", args(nv12, []string{"--input", in, "--fps", "0", "--crc", "--json"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	rs := recv.summary(t)
+	assert.Equal(t, uint64(5), rs.Frames)
+	assert.Zero(t, rs.IntegrityErrors)
+	assert.Equal(t, send.summary(t).CRC32C, rs.CRC32C)
+	assert.Contains(t, recv.stdout.String(), "content, not the test pattern")
+}
