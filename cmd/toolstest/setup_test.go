@@ -140,3 +140,15 @@ func TestInputFileIsNotCalledCorrupt(t *testing.T) {
 	assert.Equal(t, send.summary(t).CRC32C, rs.CRC32C)
 	assert.Contains(t, recv.stdout.String(), "content, not the test pattern")
 }
+
+// On connect each tool says what the session is, as testpmd does for a port.
+func TestConnectLineDescribesTheSession(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json"})...)
+	send := run(t, dir, "mcm-send", args(small, []string{"--frames", "2", "--fps", "0", "--id", "0"})...)
+	require.Equal(t, 0, send.code)
+	require.Equal(t, 0, recv.wait(t))
+	assert.Regexp(t, `mcm-recv: connected to .* as slave: peer "mcm1 v320x240 yuv422p10le" of "mcmdp" \(master\), interface id 0, 1 queue\(s\) each way, ring 8, buffers \d+ bytes, ethernet mode`,
+		recv.stderr.String())
+	assert.Regexp(t, `mcm-send: connected to .* as master: peer "mcm1 v320x240 yuv422p10le" of "mcmdp" \(slave\), interface id 0`, send.stderr.String())
+}
