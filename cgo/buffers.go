@@ -128,8 +128,8 @@ func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
 		return 0, nil
 	}
 	got := i.count()
-	meta := i.scratchMeta()
-	rc := rxBurst(h, C.uint16_t(qid), &cb[0], meta, C.uint16_t(n), got)
+	meta, room := i.scratchMeta(), i.scratchRoom()
+	rc := rxBurst(h, C.uint16_t(qid), &cb[0], meta, room, C.uint16_t(n), got)
 	if rc == C.MEMIF_ERR_NOBUF {
 		rc = 0 // libmemif 4.x: "more waiting", the interrupt stays pending
 	}
@@ -137,10 +137,13 @@ func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
 		*got = 0
 	}
 	i.noteRx(qid, int(*got))
-	ms := unsafe.Slice(meta, maxBurst)
+	ms, rs := unsafe.Slice(meta, maxBurst), unsafe.Slice(room, maxBurst)
 	for k := 0; k < int(*got); k++ {
 		toGo(&bufs[k], &cb[k])
 		bufs[k].Metadata = uint32(ms[k])
+		// cap(Data) reaches as far as the peer's region safely does: bytes
+		// past Len are readable, for peers that agree on a trailer there.
+		bufs[k].Data = unsafe.Slice((*byte)(cb[k].data), bufs[k].Len+int(rs[k]))[:bufs[k].Len]
 	}
 	return int(*got), dataErr(int(rc))
 }

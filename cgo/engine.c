@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 17a81051b20bee262e94fba89fb3b2857357e622e99bc5a24a564fb43cd1d734 */
+ * sources sha256: 7d0f8cb0815478fbd3d62679020e8974138bde7b1d78bd5e2b05cba1985ff051 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -48,8 +48,8 @@ func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 	return C.memif_tx_burst_meta(c, qid, b, meta, n, out)
 }
 
-func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
-	return C.memif_rx_burst_meta(c, qid, b, meta, n, out)
+func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
+	return C.memif_rx_burst_room(c, qid, b, meta, room, n, out)
 }
 
 func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, _ uint32) C.int {
@@ -238,6 +238,24 @@ func (i *Interface) ReleaseStale(session Session) error {
 	}
 	defer i.s.mu.Unlock()
 	return check("release stale", int(C.memif_release_stale(h, C.uint64_t(session))))
+}
+
+// TxInFlight is how many descriptors of transmit queue qid were sent in
+// session s and not yet released by the peer: what a receiver that stops
+// reading leaves undelivered.
+func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
+	h, err := i.lock(s)
+	if err != nil {
+		return 0, err
+	}
+	defer i.s.mu.Unlock()
+	w := (*C.seam_tx_wait_t)(i.txWait)
+	rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
+	C.memif_tx_wait_done(h, C.uint16_t(qid)) // only counting: no wait armed
+	if rc != 0 {
+		return 0, dataErr(int(rc))
+	}
+	return int(w.in_flight), nil
 }
 
 // prepareMaster: the bundled engine removes a dead master's socket file.

@@ -40,10 +40,10 @@ func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 	return C.memif_tx_burst(c, qid, b, n, out)
 }
 
-func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
-	for k := range unsafe.Slice(meta, n) {
-		unsafe.Slice(meta, n)[k] = 0
-	}
+// No room reported either: nothing past a buffer's length is read.
+func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
+	clear(unsafe.Slice(meta, n))
+	clear(unsafe.Slice(room, n))
 	rc := C.memif_rx_burst(c, qid, b, n, out)
 	if rc == 0 && *out == 0 {
 		// Finding the ring empty, libmemif 4.x then reads the interrupt
@@ -314,6 +314,14 @@ func (i *Interface) releaseStale(session Session) {
 			delete(i.stale, s)
 		}
 	}
+}
+
+// TxInFlight: upstream libmemif does not say what the peer has released.
+func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
+	if i.closed.Load() {
+		return 0, ErrClosed
+	}
+	return 0, ErrNotSupported
 }
 
 // prepareMaster removes a socket file left by a master that died: libmemif

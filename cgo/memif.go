@@ -281,7 +281,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	// A whole ring of entries: libmemif 4.x writes a packet's chain past
 	// the count asked for, up to the ring's room.
 	i.nscratch = max(maxBurst, 1<<cfg.log2Ring())
-	i.scratch = C.calloc(C.size_t(i.nscratch*C.sizeof_memif_buffer_t+maxBurst*4+8), 1)
+	i.scratch = C.calloc(C.size_t(i.nscratch*C.sizeof_memif_buffer_t+2*maxBurst*4+8), 1)
 	i.txWait = allocTxWait()
 
 	var a C.memif_conn_args_t
@@ -386,7 +386,8 @@ func (i *Interface) lockAny() (C.memif_conn_handle_t, error) {
 }
 
 // The scratch area is C memory: nscratch memif_buffer_t, maxBurst uint32
-// metadata words, then 8 bytes for the engine's count outputs (or an fd).
+// metadata words, maxBurst uint32 room counts (Rx), then 8 bytes for the
+// engine's count outputs (or an fd).
 // Pointers to Go variables passed to C would escape to the heap per call.
 func (i *Interface) scratchBufs() []C.memif_buffer_t {
 	return unsafe.Slice((*C.memif_buffer_t)(i.scratch), i.nscratch)
@@ -396,10 +397,14 @@ func (i *Interface) scratchMeta() *C.uint32_t {
 	return (*C.uint32_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t))
 }
 
+func (i *Interface) scratchRoom() *C.uint32_t {
+	return (*C.uint32_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t+maxBurst*4))
+}
+
 // count is zeroed before each use: libmemif 4.x leaves it unwritten on an
 // early return.
 func (i *Interface) count() *C.uint16_t {
-	p := (*C.uint16_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t+maxBurst*4))
+	p := (*C.uint16_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t+2*maxBurst*4))
 	*p = 0
 	return p
 }

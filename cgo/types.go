@@ -70,7 +70,10 @@ func (c *Config) validate() error {
 //
 // On transmit, Alloc sets Data to the whole buffer and Len to the bytes the
 // allocation asked for; the caller writes Data and may lower Len before Tx.
-// On receive, Data holds exactly the Len received bytes. Next marks a buffer
+// On receive, Data holds exactly the Len received bytes, and cap(Data)
+// reaches as far past them as the peer's region does (at most 65,535 bytes
+// more; none with libmemif_system): room for a trailer two peers agree on
+// after the declared length, which plain peers never see. Next marks a buffer
 // that continues in the following one (a chained packet). Metadata is the
 // descriptor's 32-bit metadata word (always 0 with libmemif_system).
 //

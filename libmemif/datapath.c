@@ -352,6 +352,14 @@ memif_rx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 		     memif_buffer_t *bufs, uint32_t *meta, uint16_t count,
 		     uint16_t *rx)
 {
+  return memif_rx_burst_room (conn, qid, bufs, meta, NULL, count, rx);
+}
+
+int
+memif_rx_burst_room (memif_conn_handle_t conn, uint16_t qid,
+		     memif_buffer_t *bufs, uint32_t *meta, uint32_t *room,
+		     uint16_t count, uint16_t *rx)
+{
   memif_conn_t *c = conn;
   queue_t *q;
   int err = queue_of (c, qid, false, &q);
@@ -382,6 +390,13 @@ memif_rx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
       b->flags = d.flags & MW_DESC_FLAG_NEXT ? MEMIF_BUFFER_FLAG_NEXT : 0;
       if (meta)
 	meta[i] = d.metadata;
+      if (room)
+	{
+	  /* region_ptr checked offset + length against the region's size */
+	  uint64_t left = c->regions[d.region].size
+	    - ((uint64_t) d.offset + d.length);
+	  room[i] = left > 0xFFFF ? 0xFFFF : (uint32_t) left;
+	}
     }
   q->last += n;
   q->held += n;

@@ -335,6 +335,13 @@ int memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 int memif_rx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 			 memif_buffer_t *bufs, uint32_t *meta,
 			 uint16_t count, uint16_t *rx);
+/* memif_rx_burst_meta that also reports, in room[i], how many bytes after
+ * bufs[i].data + len lie inside the descriptor's region (at most 65,535):
+ * two peers that agree on data past the declared length (a trailer that
+ * plain peers never see) read only that far. */
+int memif_rx_burst_room (memif_conn_handle_t conn, uint16_t qid,
+			 memif_buffer_t *bufs, uint32_t *meta, uint32_t *room,
+			 uint16_t count, uint16_t *rx);
 
 /* 1 when the session of conn is up: upstream calls on_disconnect also for
  * a handshake that never came up; this tells the two apart inside it. */

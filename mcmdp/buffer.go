@@ -25,6 +25,10 @@ type Buffer struct {
 	Len       int
 	SeqNum    uint32
 	Timestamp int64
+	// Framed (Rx) says SeqNum and Timestamp are the sender's: it is an
+	// mcmdp peer. From a plain memif peer, SeqNum counts frames on this
+	// side and Timestamp is 0.
+	Framed bool
 
 	conn    *Conn
 	session memif.Session // the engine session it belongs to
@@ -33,6 +37,7 @@ type Buffer struct {
 	segs    []memif.Buffer // the descriptors: one, or a chain
 	mem     []byte         // Tx zero-copy: the whole shared buffer
 	chained bool
+	discard bool           // Tx: goes out empty, marked for the receiver to skip
 	stage   []byte         // chains: the contiguous copy
 	single  []memif.Buffer // this entry's own room for one descriptor
 	pins    memif.Session  // ended session whose placeholders this held buffer keeps (0: none)
@@ -120,4 +125,18 @@ func (q *queue) popDone(room int) *Buffer {
 		b.stage = nil
 	}
 	return b
+}
+
+// heldBlocks (Tx) reports a ring full of this side's own unsent frames
+// behind one the application still holds: nothing the peer does can free
+// room, since memif sends in ring order.
+func (q *queue) heldBlocks() bool {
+	if q.head == q.tail || q.entries[q.head%uint64(len(q.entries))].state != bufOut {
+		return false
+	}
+	descs := 0
+	for k := q.head; k != q.tail; k++ {
+		descs += len(q.entries[k%uint64(len(q.entries))].segs)
+	}
+	return descs >= len(q.entries)
 }

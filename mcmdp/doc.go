@@ -16,6 +16,31 @@
 // The sender is the memif master by default in MCM's apps, but either side
 // may be either role and either may start first.
 //
+// # Many connections on one socket
+//
+// Conns of one process on the same socket path share one memif socket and
+// its event goroutine, told apart by role and interface id: one sender
+// process serves receivers with ids 0..N on one path. The socket goes with
+// the last of them, a master's socket file with the last master.
+//
+// # Media check
+//
+// With MemifParam.Name empty, the memif interface name a Conn sends its
+// peer describes its media (mcm1 v1920x1080 yuv422p10le; audio and
+// ancillary likewise). Two such peers whose media differ refuse the
+// session: CreateConnection, or the next dequeue after a reconnect, returns
+// a *MediaMismatchError naming both sides (errors.Is ErrMediaMismatch), the
+// peer gets a DISCONNECT saying so, and Stats.MediaMismatches counts it.
+// Only what sizes a frame is compared (not FPS, Raw or BufferSize). A peer
+// with another name, a plain memif peer or a Conn given a Name, is not
+// checked.
+//
+// # Closing
+//
+// A sender's Close waits up to DrainTimeout for the receiver to take what
+// was enqueued; what it did not take is reported as an *UndeliveredError
+// (errors.Is ErrUndelivered) with the number of frames, not lost silently.
+//
 // # Buffer sizes
 //
 // One shared-memory buffer holds one whole frame: its size comes from the
@@ -26,13 +51,30 @@
 //
 // # Wire layout
 //
-// With Raw, a frame on the wire is its payload, byte for byte: what plain
-// memif peers (DPDK, libmemif applications) send and expect. Otherwise the
-// payload is followed, in the same buffer or chain, by a 16-byte
-// little-endian trailer: uint32 magic 0x314D434D, uint32 SeqNum, int64
-// Timestamp. The payload stays at offset 0 of the buffer, aligned; a frame
-// without a valid trailer is delivered whole and counted in
-// Stats.FramingErrors.
+// A frame on the wire is its payload alone, byte for byte, at offset 0 of
+// the buffer, with the descriptor length equal to the payload length:
+// what plain memif peers (DPDK's net_memif, libmemif applications) send and
+// expect, so they need no flag. Two mcmdp peers also carry SeqNum and
+// Timestamp out of band: the sender marks the frame's last descriptor
+// (metadata word 0x544D434D) and writes a 16-byte trailer past its declared
+// length (uint32 magic 0x314D434D, uint32 SeqNum, int64 Timestamp,
+// little-endian). The receiver reads it only where marked, and only inside
+// the peer's region; Buffer.Framed tells the two kinds apart, and a plain
+// peer's frames are counted in Stats.PlainFrames, not as errors. With Raw,
+// nothing is written past the payload and nothing is read there. Over an
+// upstream libmemif (libmemif_system) there is no metadata word: every
+// frame arrives plain.
+//
+// # Ends of sessions
+//
+// When a session ends, the next DequeueBuffer reports it once: an
+// *EndOfStream when the sender closed after its last frame (its count and
+// this side's), a *PeerClosed when the peer closed on purpose with another
+// reason (a receiver's Close says "receiver closed"), ErrDisconnected when
+// it vanished; all three match ErrDisconnected. The calls after it wait for
+// the next session within their timeout, so a plain loop never spins.
+// DequeueBufferContext and DequeueBuffersContext end when their context
+// does.
 //
 // # Waiting
 //

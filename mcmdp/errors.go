@@ -36,6 +36,10 @@ var (
 	// session was ended with that reason. Returned wrapped together with
 	// ErrDisconnected, since the Conn then waits for the next peer.
 	ErrPeerFault = errors.New("mcmdp: peer broke the frame size")
+	// ErrHeldBuffer: the ring is full of frames waiting behind a buffer
+	// that was dequeued and never enqueued; memif sends in ring order, so
+	// enqueue it or Discard it.
+	ErrHeldBuffer = errors.New("mcmdp: ring full behind a dequeued buffer never enqueued; enqueue or Discard it")
 	// ErrLen: Len outside the buffer.
 	ErrLen = errors.New("mcmdp: buffer Len out of range")
 )

@@ -74,6 +74,10 @@ func (c *Conn) takeFrameLocked() (*Buffer, error) {
 			return nil, err
 		}
 		if end >= 0 {
+			if c.discarded(q, end+1) {
+				k-- // the next frame of the same queue
+				continue
+			}
 			c.rr += k + 1
 			return c.deliver(q, end+1), nil
 		}
@@ -159,15 +163,16 @@ func (c *Conn) deliver(q *queue, end int) *Buffer {
 	} else {
 		data = b.segs[0].Data
 	}
-	if c.p.Raw {
-		b.SeqNum, b.Timestamp = c.rxCount, 0
-	} else if seq, ts, ok := getTrailer(data[max(len(data)-trailerSize, 0):]); ok {
-		data = data[:len(data)-trailerSize]
-		b.SeqNum, b.Timestamp = seq, ts
-		c.st.seqGaps.Store(c.seq.add(seq))
-	} else {
-		c.st.framing.Add(1) // delivered whole, but without metadata
-		b.SeqNum, b.Timestamp = c.rxCount, 0
+	b.SeqNum, b.Timestamp, b.Framed = c.rxCount, 0, false
+	if mark := markedSeg(b.segs); !c.p.Raw && mark != nil {
+		if seq, ts, ok := getTrailer(pastEnd(mark.Data)); ok {
+			b.SeqNum, b.Timestamp, b.Framed = seq, ts, true
+			c.st.seqGaps.Store(c.seq.add(seq))
+		} else {
+			c.st.framing.Add(1) // marked, but no trailer where the mark says
+		}
+	} else if !c.p.Raw {
+		c.st.plain.Add(1) // a plain peer: payload only, as it should be
 	}
 	c.rxCount++
 	c.rxInSession++
@@ -193,4 +198,41 @@ func (c *Conn) flushRx(q *queue) error {
 		ndesc -= n
 	}
 	return nil
+}
+
+// markedSeg is the descriptor a framed sender marked (the last one with a
+// payload, or the one after it; only empty ones follow it), or nil.
+func markedSeg(segs []memif.Buffer) *memif.Buffer {
+	for k := len(segs) - 1; k >= 0; k-- {
+		if segs[k].Metadata == frameMark {
+			return &segs[k]
+		}
+		if segs[k].Len > 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// discarded skips a frame its mcmdp sender discarded (Conn.Discard): its
+// descriptors go back to the ring in order, like a frame given back at once.
+func (c *Conn) discarded(q *queue, end int) bool {
+	first := q.pending[q.next]
+	if c.p.Raw || first.Metadata != discardMark {
+		return false
+	}
+	for _, d := range q.pending[q.next:end] {
+		if d.Len != 0 {
+			return false // not what Discard sends: deliver it
+		}
+	}
+	if seq, _, ok := getTrailer(pastEnd(first.Data)); ok {
+		c.st.seqGaps.Store(c.seq.add(seq)) // not a hole: the sender dropped it
+	}
+	b := q.push()
+	q.setSegs(b, q.pending[q.next:end]) // an entry's segs may be pooled chain memory
+	q.next = end
+	b.state = bufDone
+	c.flushRx(q) // back to the ring at once if older frames are back too
+	return true
 }

@@ -12,17 +12,24 @@ type Stats struct {
 	RingFull uint64
 	// Reconnects: sessions after the first.
 	Reconnects uint64
-	// FramingErrors: received frames without a valid metadata trailer.
+	// FramingErrors: received frames marked as carrying SeqNum and
+	// Timestamp whose trailer was not there.
 	FramingErrors uint64
+	// PlainFrames: received frames from a plain memif peer (payload only,
+	// no SeqNum or Timestamp): not an error.
+	PlainFrames uint64
 	// PeerFaults: sessions ended because the peer sent a frame larger than
 	// this side's parameters allow (see ErrPeerFault).
 	PeerFaults uint64
+	// MediaMismatches: sessions refused because the peer's media differ
+	// (see ErrMediaMismatch).
+	MediaMismatches uint64
 }
 
 type stats struct {
 	framesTx, bytesTx, framesRx, bytesRx atomic.Uint64
 	seqGaps, ringFull, framing           atomic.Uint64
-	peerFaults                           atomic.Uint64
+	peerFaults, plain, mediaMismatches   atomic.Uint64
 }
 
 // Stats returns the counters so far.
@@ -32,8 +39,8 @@ func (c *Conn) Stats() Stats {
 		FramesTx: s.framesTx.Load(), BytesTx: s.bytesTx.Load(),
 		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
 		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
-		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(),
-		PeerFaults: s.peerFaults.Load(),
+		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(), PlainFrames: s.plain.Load(),
+		PeerFaults: s.peerFaults.Load(), MediaMismatches: s.mediaMismatches.Load(),
 	}
 }
 

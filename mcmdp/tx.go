@@ -137,8 +137,17 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 }
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
-	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], c.layout.wire)
+	size := c.layout.wire
+	if !c.p.Raw && int(size) > c.peerBuffer {
+		// A chain: 15 bytes more make sure the 16-byte trailer is never
+		// split between two descriptors (see scatter).
+		size += trailerSize - 1
+	}
+	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], size)
 	if err == memif.ErrNoBufRing {
+		if q.heldBlocks() {
+			return nil, 0, ErrHeldBuffer
+		}
 		return nil, q.id, nil
 	}
 	if err == memif.ErrNoBuf { // the peer's buffers make the chain too long
@@ -155,6 +164,7 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 func (c *Conn) frameFrom(q *queue, segs []memif.Buffer) *Buffer {
 	b := q.push()
 	q.setSegs(b, segs)
+	c.frameSegs = len(segs)
 	payload := int(c.layout.payload)
 	if b.chained {
 		if cap(b.stage) < payload {
@@ -189,6 +199,39 @@ func (c *Conn) EnqueueBuffer(b *Buffer) error {
 	return c.flush(b.q)
 }
 
+// Discard gives back a buffer dequeued for sending without sending it. The
+// newest buffer of its queue simply goes back to the ring; an older one
+// (frames dequeued after it wait for it, since memif sends in ring order)
+// goes out empty and marked, and mcmdp receivers skip it, while plain
+// memif peers see a zero-length packet. On Rx it is EnqueueBuffer.
+func (c *Conn) Discard(b *Buffer) error {
+	if !c.tx {
+		return c.EnqueueBuffer(b)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sync()
+	if b == nil || b.conn != c || b.state != bufOut {
+		return ErrBufferState
+	}
+	q := b.q
+	if c.up && b.session == c.session && b == &q.entries[(q.tail-1)%uint64(len(q.entries))] &&
+		c.iface.Rewind(c.session, q.id, b.segs[0]) == nil {
+		q.tail--
+		if b.SeqNum == c.nextSeq-1 {
+			c.nextSeq-- // the sequence stays without a hole
+		}
+		b.state = bufFree
+		c.retire(b)
+		return nil
+	}
+	b.discard = true
+	if err := c.markDone(b); err != nil {
+		return err
+	}
+	return c.flush(q)
+}
+
 // markDone checks b and hands it back; the ring sees it at the next flush.
 func (c *Conn) markDone(b *Buffer) error {
 	if b == nil || b.conn != c || b.state != bufOut {
@@ -214,17 +257,27 @@ func (c *Conn) markDone(b *Buffer) error {
 	if b.Len < 0 || b.Len > int(c.layout.payload) {
 		return ErrLen
 	}
+	if b.discard { // empty, marked, with its SeqNum so no gap is counted
+		b.discard = false
+		for k := range b.segs {
+			b.segs[k].Len, b.segs[k].Metadata = 0, 0
+		}
+		putTrailer(b.segs[0].Data, b.SeqNum, 0) // a buffer holds at least 64 bytes
+		b.segs[0].Metadata = discardMark
+		b.state = bufDone
+		c.retire(b)
+		return nil
+	}
 	if b.chained {
 		c.iface.HoldMemory() // the session may be ending under us
 		c.scatter(b)
 		c.iface.ReleaseMemory()
 	} else {
-		wire := b.Len
-		if !c.p.Raw {
+		b.segs[0].Len, b.segs[0].Metadata = b.Len, 0
+		if !c.p.Raw { // allocated with room for it
 			putTrailer(b.mem[b.Len:], b.SeqNum, b.Timestamp)
-			wire += trailerSize
+			b.segs[0].Metadata = frameMark
 		}
-		b.segs[0].Len = wire
 	}
 	b.state = bufDone
 	c.txInSession++
@@ -253,25 +306,26 @@ func (c *Conn) flushAll(qs *[maxQueues]*queue) error {
 	return first
 }
 
-// scatter copies a chained frame's staging bytes and trailer into its
-// descriptors, in order; descriptors past the end carry 0 bytes.
+// scatter copies a chained frame's staging bytes into its descriptors, in
+// order, and puts the trailer past the payload: after the payload's end if
+// 16 bytes are left there, else at the start of the next descriptor (a
+// chain is allocated with room for that; see allocFrameLocked). The
+// descriptor holding it is marked; any after it go out empty.
 func (c *Conn) scatter(b *Buffer) {
-	var tr [trailerSize]byte
-	if !c.p.Raw {
-		putTrailer(tr[:], b.SeqNum, b.Timestamp)
-	}
 	src, off := b.stage[:b.Len], 0
+	placed := c.p.Raw
 	for k := range b.segs {
 		seg := &b.segs[k]
 		n := 0
 		if off < len(src) {
 			n = copy(seg.Data, src[off:])
 		}
-		if t := off + n - len(src); !c.p.Raw && t >= 0 && t < trailerSize {
-			n += copy(seg.Data[n:], tr[t:])
-		}
-		seg.Len = n
 		off += n
+		seg.Len, seg.Metadata = n, 0
+		if !placed && off == len(src) && len(seg.Data)-n >= trailerSize {
+			putTrailer(seg.Data[n:], b.SeqNum, b.Timestamp)
+			seg.Metadata, placed = frameMark, true
+		}
 	}
 }
 
@@ -396,6 +450,9 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 	n, err := c.iface.Alloc(c.session, q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
 	if err != nil && err != memif.ErrNoBufRing {
 		return 0, 0, c.mapErr(err)
+	}
+	if n == 0 && q.heldBlocks() {
+		return 0, 0, ErrHeldBuffer
 	}
 	for k := 0; k < n; k++ {
 		bufs[k] = c.frameFrom(q, c.scratch[k:k+1])

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -30,6 +29,11 @@ Examples:
   mcm-recv                                       # then run mcm-send elsewhere
   mcm-recv --raw --check none --frames 10000 --payload anc --buffer-size 2048 --socket /tmp/pmd.sock
 
+The default socket is $MCM_RUN_DIR/mcm.sock; MCM_RUN_DIR defaults to
+$XDG_RUNTIME_DIR/mcm, else /run/mcm for root, else /tmp/mcm-<uid>. To let
+peers under other user ids connect, make that directory group-owned and
+setgid (chmod 2770) and run with umask 0007.
+
 Exit codes: 0 done, 2 bad flag, 3 no sender within --connect-timeout,
 4 integrity errors, 5 sender lost (unless --keep-going), 1 other errors.
 
@@ -48,6 +52,8 @@ func run(args []string, stdout io.Writer) int {
 	var f recvFlags
 	fs := flag.NewFlagSet(tool, flag.ContinueOnError)
 	f.Register(fs, "slave")
+	f.RegisterReceiver(fs)
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&f.output, "output", "", "write the received frames to this file, byte-exact")
 	fs.StringVar(&f.check, "check", "auto", "integrity check: pattern (mcm-send's test pattern), none, or auto (pattern unless --raw)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
@@ -57,6 +63,11 @@ func run(args []string, stdout io.Writer) int {
 		}
 		return cli.Fail(tool, err, cli.ExitUsage)
 	}
+	if *version {
+		fmt.Fprintln(stdout, tool, cli.Version())
+		return cli.ExitOK
+	}
+	auto := f.check == "auto"
 	switch f.check {
 	case "auto":
 		f.check = map[bool]string{true: "none", false: "pattern"}[f.Raw]
@@ -68,31 +79,29 @@ func run(args []string, stdout io.Writer) int {
 	if p == nil {
 		return code
 	}
-	var out *bufio.Writer
-	if f.output != "" {
-		file, err := os.Create(f.output)
-		if err != nil {
-			return cli.Fail(tool, err, cli.ExitUsage)
-		}
-		defer file.Close()
-		out = bufio.NewWriterSize(file, 1<<20)
+	out, err := cli.OpenOutput(f.output, stdout)
+	if err != nil {
+		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	defer out.Close()
+	if out.IsStdout() {
+		stdout = os.Stderr // the frames own stdout: the summary goes beside the log
 	}
 
 	ctx, stop := cli.Signals()
 	defer stop()
 	conn, code := cli.Connect(ctx, tool, "sender", &f.Common, p)
 	if conn == nil {
-		return code
+		return code // an existing --output file was not touched
 	}
 	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
 	if f.check == "pattern" {
 		r.pattern = cli.NewPattern(conn.FrameSize())
 	}
+	r.auto = auto
 	sum := r.loop(ctx)
-	if out != nil {
-		if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
-			sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
-		}
+	if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
+		sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
 	}
 	return cli.Report(tool, &f.Common, sum, stdout)
 }
@@ -100,8 +109,11 @@ func run(args []string, stdout io.Writer) int {
 type receiver struct {
 	f       *recvFlags
 	conn    *mcmdp.Conn
-	out     *bufio.Writer
+	out     *cli.Output
 	pattern *cli.Pattern
+	auto    bool // --check auto: a plain peer's frames carry no pattern to check
+	decided bool // auto: the first frame said whether it is the pattern
+	content bool // auto: the sender sends real content, not the pattern
 	lat     *cli.Latency
 	crc     *cli.Checksum
 	cnt     cli.Counters
@@ -169,6 +181,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	}
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
+		PlainFrames: st.PlainFrames, Check: r.checkDone(),
 		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum
@@ -181,16 +194,34 @@ func (r *receiver) take(buf *mcmdp.Buffer) bool {
 	if buf.Timestamp != 0 {
 		r.lat.Add(time.Duration(now - buf.Timestamp))
 	}
-	ok := r.pattern == nil || r.pattern.Check(buf.Data, buf.SeqNum)
+	if r.auto && r.pattern != nil && buf.Framed && !r.decided {
+		// The first frame tells: mcm-send's pattern, or real content
+		// (mcm-send --input), which only the sender's CRC can vouch for.
+		r.decided = true
+		if !cli.IsPattern(buf.Data) {
+			r.pattern, r.content = nil, true
+		}
+	}
+	ok := r.pattern == nil || (r.auto && !buf.Framed) || r.pattern.Check(buf.Data, buf.SeqNum)
 	if !ok {
 		r.bad++
 	}
 	r.crc.Add(buf.Data)
-	if r.out != nil {
-		r.out.Write(buf.Data)
-	}
+	r.out.Write(buf.Data)
 	r.cnt.Frames.Add(1)
 	r.cnt.Bytes.Add(uint64(len(buf.Data)))
 	r.cnt.Gaps.Store(r.conn.Stats().SeqGaps)
 	return ok
+}
+
+// checkDone says which integrity check the frames got: "pattern", or
+// "none" (asked, or real content: compare the two sides' --crc).
+func (r *receiver) checkDone() string {
+	switch {
+	case r.content:
+		return "none (the sender sends content, not the test pattern: compare --crc)"
+	case r.pattern != nil:
+		return "pattern"
+	}
+	return "none"
 }

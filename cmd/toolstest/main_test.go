@@ -174,6 +174,7 @@ type summary struct {
 	IntegrityErrors uint64  `json:"integrity_errors"`
 	Reconnects      uint64  `json:"reconnects"`
 	PeerFaults      uint64  `json:"peer_faults"`
+	PlainFrames     uint64  `json:"plain_frames"`
 	CRC32C          string  `json:"crc32c"`
 	End             string  `json:"end"`
 	ExitCode        int     `json:"exit_code"`

@@ -1,7 +1,8 @@
 // Package consumer proves that a service which adds this module with
 // `go get` can build and run it: the module is packed the way a module
 // proxy packs it (no symbolic links, no nested modules), served from a
-// file-system GOPROXY, and a consumer program is built from that zip.
+// file-system GOPROXY, and the README's quick start is built from that zip
+// and run.
 package consumer
 
 import (
@@ -24,68 +25,24 @@ const (
 	version = "v0.0.0-consumertest"
 )
 
-// consumerMain moves one frame between two connections in one process: it
-// links every engine symbol and runs the engine from the unpacked module.
-const consumerMain = `package main
-
-import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"time"
-
-	"github.com/mcmgo/mcm/mcmdp"
-)
-
-func param(t mcmdp.TransferType, path string) *mcmdp.ConnParam {
-	return &mcmdp.ConnParam{
-		Type: t, Protocol: mcmdp.ProtoMemif,
-		Memif:   mcmdp.MemifParam{IsMaster: t == mcmdp.Tx, SocketPath: path},
-		Payload: mcmdp.PayloadVideo, Width: 64, Height: 32, FPS: 30,
-		PixFmt: mcmdp.PixFmtYUV422P10LE,
-	}
+// quickStart is the README's Go quick start, as written there: the
+// consumer program, so the README's code compiles and runs for a user.
+func quickStart(t *testing.T, root string) (program, output string) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(readme), "## Go quick start")
+	require.True(t, ok, "README has a Go quick start")
+	_, rest, ok = strings.Cut(rest, "```go\n")
+	require.True(t, ok, "a Go block")
+	program, rest, ok = strings.Cut(rest, "```\n")
+	require.True(t, ok)
+	require.True(t, strings.HasPrefix(program, "package main"), "a whole program")
+	_, rest, ok = strings.Cut(rest, "It prints:\n\n```\n")
+	require.True(t, ok, "followed by its output")
+	output, _, ok = strings.Cut(rest, "```\n")
+	require.True(t, ok)
+	return program, output
 }
-
-func main() {
-	path := filepath.Join(os.Args[1], "consumer.sock")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	got := make(chan string, 1)
-	go func() {
-		rx, err := mcmdp.CreateConnection(ctx, param(mcmdp.Rx, path))
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer rx.Close()
-		b, err := rx.DequeueBuffer(10 * time.Second)
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		got <- fmt.Sprintf("frame of %d bytes, first byte %d", len(b.Data), b.Data[0])
-		rx.EnqueueBuffer(b)
-	}()
-	tx, err := mcmdp.CreateConnection(ctx, param(mcmdp.Tx, path))
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	b, err := tx.DequeueBuffer(10 * time.Second)
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	b.Data[0] = 42
-	if err := tx.EnqueueBuffer(b); err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	fmt.Println(<-got)
-	tx.Close()
-}
-`
 
 func TestConsumerBuildsFromModuleZip(t *testing.T) {
 	if testing.Short() {
@@ -106,7 +63,8 @@ func TestConsumerBuildsFromModuleZip(t *testing.T) {
 	app := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(app, "go.mod"),
 		[]byte("module example.com/consumer\n\ngo 1.24.0\n\nrequire "+modPath+" "+version+"\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(app, "main.go"), []byte(consumerMain), 0o644))
+	program, want := quickStart(t, root)
+	require.NoError(t, os.WriteFile(filepath.Join(app, "main.go"), []byte(program), 0o644))
 
 	// Everything but our module comes from the local module cache, or the
 	// configured proxy when the cache lacks it.
@@ -120,8 +78,8 @@ func TestConsumerBuildsFromModuleZip(t *testing.T) {
 	run(t, app, env, "go", "build", "-o", filepath.Join(bin, "consumer"), ".")
 	run(t, app, env, "go", "build", "-o", bin, modPath+"/cmd/mcm-send", modPath+"/cmd/mcm-recv")
 
-	out := run(t, app, env, filepath.Join(bin, "consumer"), t.TempDir())
-	require.Equal(t, "frame of 8192 bytes, first byte 42\n", out)
+	out := run(t, app, append(env, "TMPDIR="+t.TempDir()), filepath.Join(bin, "consumer")) // its socket lives there
+	require.Equal(t, want, out, "the README's quick start prints what the README says")
 	help := run(t, app, env, filepath.Join(bin, "mcm-send"), "--help")
 	require.Contains(t, help, "mcm-send")
 }

@@ -225,7 +225,7 @@ func TestSendRecv(t *testing.T) {
 	assert.Zero(t, rs.IntegrityErrors)
 	assert.Zero(t, rs.SeqGaps)
 	assert.Equal(t, "frames", ss.End)
-	assert.Equal(t, fmt.Sprintf("sender finished (%s: %d frames)", cli.EndOfStream, frames), rs.End, "a clean end of stream")
+	assert.Equal(t, fmt.Sprintf("sender finished (end of stream: %d frames)", frames), rs.End, "a clean end of stream")
 	assert.Equal(t, "master", ss.Role)
 	assert.Equal(t, "slave", rs.Role)
 }

@@ -1,0 +1,124 @@
+package mcmdp
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/cgo"
+)
+
+// plainPeer is a memif peer that knows nothing of mcmdp: the seam alone.
+func plainPeer(t *testing.T, path string, master bool, bufSize uint32) *memif.Interface {
+	s, err := memif.NewSocket(memif.SocketConfig{Path: path, AppName: "plain"})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	i, err := s.NewInterface(memif.Config{IsMaster: master, InterfaceID: 1, Log2RingSize: 4, BufferSize: bufSize})
+	require.NoError(t, err)
+	return i
+}
+
+// A default (framed) sender is byte-identical to a plain one on the wire:
+// each descriptor's length is the payload's, and the payload starts the
+// buffer. A plain receiver sees just what the application sent.
+func TestFramedSenderLooksPlainOnTheWire(t *testing.T) {
+	path := sockPath(t)
+	rx := plainPeer(t, path, false, 8256) // room for a whole frame and its trailer
+	tx := create(t, videoParam(path, Tx))
+	require.NoError(t, tx.WaitConnected(context.Background()))
+	waitPlainUp(t, rx)
+	for _, n := range []int{1, 100, tx.FrameSize()} {
+		sendFrame(t, tx, n, n)
+		s := rx.Session()
+		require.NoError(t, rx.WaitRx(s, 0, waitTimeout))
+		var bufs [4]memif.Buffer
+		got, err := rx.Rx(s, 0, bufs[:])
+		require.NoError(t, err)
+		require.Equal(t, 1, got)
+		assert.Equal(t, n, bufs[0].Len, "descriptor length = payload length")
+		assert.True(t, filled(bufs[0].Data, n), "the payload, at offset 0")
+		require.NoError(t, rx.Refill(s, 0, 1))
+	}
+}
+
+// A plain sender's frames reach a framed receiver whole, as plain frames:
+// no framing error, SeqNum counted here, Timestamp 0.
+func TestPlainSenderIntoFramedReceiver(t *testing.T) {
+	path := sockPath(t)
+	tx := plainPeer(t, path, true, 8256)
+	rx := create(t, videoParam(path, Rx))
+	require.NoError(t, rx.WaitConnected(context.Background()))
+	waitPlainUp(t, tx)
+	s := tx.Session()
+	for k := 0; k < 3; k++ {
+		var bufs [1]memif.Buffer
+		n, err := tx.Alloc(s, 0, bufs[:], uint32(rx.FrameSize()))
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		fill(bufs[0].Data[:rx.FrameSize()], k)
+		bufs[0].Len = rx.FrameSize()
+		_, err = tx.Tx(s, 0, bufs[:])
+		require.NoError(t, err)
+		b := recvFrame(t, rx)
+		assert.Equal(t, rx.FrameSize(), len(b.Data))
+		assert.True(t, filled(b.Data, k))
+		assert.False(t, b.Framed)
+		assert.Equal(t, uint32(k), b.SeqNum, "counted on this side")
+		assert.Zero(t, b.Timestamp)
+		require.NoError(t, rx.EnqueueBuffer(b))
+	}
+	st := rx.Stats()
+	assert.Zero(t, st.FramingErrors)
+	assert.EqualValues(t, 3, st.PlainFrames)
+}
+
+// Two mcmdp peers carry SeqNum and Timestamp for every payload length,
+// single buffers and chains alike, including a payload that ends less than
+// 16 bytes before a buffer's end (the trailer then opens the next one).
+func TestFramedChainsCarryTheTrailerAtEveryLength(t *testing.T) {
+	path := sockPath(t)
+	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
+	txp.Width, txp.Height, rxp.Width, rxp.Height = 64, 4, 64, 4 // 1024-byte frames
+	txp.BufferSize, rxp.BufferSize = 256, 256
+	txp.Log2RingSize, rxp.Log2RingSize = 5, 5
+	tx, rx := connect(t, txp, rxp)
+	seq := 0
+	for _, n := range []int{0, 1, 200, 240, 241, 250, 255, 256, 257, 496, 511, 512, 1000, 1024} {
+		b, err := tx.DequeueBuffer(waitTimeout)
+		require.NoError(t, err)
+		b.Len = n
+		fill(b.Data[:n], n)
+		b.Timestamp = int64(n) * 1000
+		require.NoError(t, tx.EnqueueBuffer(b))
+		got := recvFrame(t, rx)
+		assert.Equal(t, n, len(got.Data), "length %d", n)
+		assert.True(t, filled(got.Data, n), "payload %d", n)
+		assert.True(t, got.Framed, "length %d", n)
+		assert.Equal(t, uint32(seq), got.SeqNum, "length %d", n)
+		assert.Equal(t, int64(n)*1000, got.Timestamp, "length %d", n)
+		require.NoError(t, rx.EnqueueBuffer(got))
+		seq++
+	}
+	assert.Zero(t, rx.Stats().FramingErrors)
+	assert.Zero(t, rx.Stats().PlainFrames)
+}
+
+// waitPlainUp waits for the plain peer's own side of the session: the two
+// sides see the link come up at slightly different moments.
+func waitPlainUp(t *testing.T, i *memif.Interface) {
+	deadline := time.After(waitTimeout)
+	for {
+		ch := i.Changed()
+		if i.Session() != 0 {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatal("the plain peer never came up")
+		}
+	}
+}
