@@ -146,8 +146,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 			}
 			reason := r.conn.PeerReason()
 			if r.f.KeepGoing {
-				r.conn.WaitConnected(ctx)
-				continue
+				continue // the next dequeues wait for the next peer, within --duration
 			}
 			end, code, failure = "peer-lost", cli.ExitPeerLost, "sender lost: "+reason
 			continue

@@ -122,8 +122,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 			continue
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			if s.f.KeepGoing {
-				s.conn.WaitConnected(ctx)
-				continue
+				continue // the next dequeues wait for the next peer, within --duration
 			}
 			if pc := (*mcmdp.PeerClosed)(nil); errors.As(err, &pc) {
 				end = "receiver closed (" + pc.Reason + ")" // on purpose: a clean end
