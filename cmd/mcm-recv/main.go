@@ -57,6 +57,7 @@ func run(args []string, stdout io.Writer) int {
 	fs.StringVar(&f.output, "output", "", "write the received frames to this file, byte-exact")
 	fs.StringVar(&f.check, "check", "auto", "integrity check: pattern (mcm-send's test pattern), none, or auto (pattern unless --raw)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
+	cli.WantJSON(args)
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cli.ExitOK
@@ -126,7 +127,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	stopProgress := cli.Progress(&r.cnt)
 	start := time.Now()
 	var n uint64
-	end, code, failure := "", cli.ExitOK, ""
+	end, code, failure, detail := "", cli.ExitOK, "", ""
 	for end == "" {
 		buf, stop, err := cli.Step(ctx, r.conn, limits, n, nil)
 		switch {
@@ -138,7 +139,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			var eos *mcmdp.EndOfStream
 			if errors.As(err, &eos) { // counts of this session, not of the run
-				end = fmt.Sprintf("sender finished (end of stream: %d frames)", eos.Sent)
+				end, detail = "end-of-stream", fmt.Sprintf("the sender sent %d frames in its last session", eos.Sent)
 				if eos.Lost() > 0 {
 					code, failure = cli.ExitIntegrity, fmt.Sprintf("the sender sent %d frames, %d arrived", eos.Sent, eos.Received)
 				}
@@ -181,7 +182,8 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
 		PlainFrames: st.PlainFrames, Check: r.checkDone(),
-		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
+		Media: &cli.Media{FrameBytes: r.conn.FrameSize()},
+		End:   end, EndDetail: detail, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum
 }

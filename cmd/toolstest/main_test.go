@@ -177,6 +177,7 @@ type summary struct {
 	PlainFrames     uint64  `json:"plain_frames"`
 	CRC32C          string  `json:"crc32c"`
 	End             string  `json:"end"`
+	EndDetail       string  `json:"end_detail"`
 	ExitCode        int     `json:"exit_code"`
 	Error           string  `json:"error"`
 	LatencyUS       *struct {

@@ -152,3 +152,28 @@ func TestConnectLineDescribesTheSession(t *testing.T) {
 		recv.stderr.String())
 	assert.Regexp(t, `mcm-send: connected to .* as master: peer "mcm1 v320x240 yuv422p10le" of "mcmdp" \(slave\), interface id 0`, send.stderr.String())
 }
+
+// With --keep-going, waiting for a lost peer to return still ends at
+// --duration, and a signal then is reported as a signal.
+func TestKeepGoingWaitHonoursDurationAndSignals(t *testing.T) {
+	for _, stop := range []string{"duration", "signal"} {
+		dir := runDir(t)
+		a := args(small, []string{"--keep-going", "--json"})
+		if stop == "duration" {
+			a = append(a, "--duration", "2s")
+		}
+		recv := start(t, dir, "mcm-recv", a...)
+		send := start(t, dir, "mcm-send", args(small, []string{"--fps", "100"})...)
+		send.waitConnected(t)
+		recv.waitConnected(t)
+		require.NoError(t, send.cmd.Process.Kill()) // gone, and no one comes back
+		send.wait(t)
+		began := time.Now()
+		if stop == "signal" {
+			require.NoError(t, recv.cmd.Process.Signal(syscall.SIGTERM))
+		}
+		assert.Equal(t, 0, recv.wait(t), "%s: %s", stop, recv.stderr.String())
+		assert.Less(t, time.Since(began), 5*time.Second, "%s: not waiting on", stop)
+		assert.Equal(t, stop, recv.summary(t).End)
+	}
+}

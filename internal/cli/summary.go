@@ -19,7 +19,10 @@ const (
 
 // Summary is what a run reports at its end.
 type Summary struct {
+	Schema          int             `json:"schema"` // SchemaVersion
 	Tool            string          `json:"tool"`
+	Start           string          `json:"start"` // RFC 3339, when the tool started
+	Media           *Media          `json:"media,omitempty"`
 	Role            string          `json:"role"`
 	Socket          string          `json:"socket"`
 	Frames          uint64          `json:"frames"`
@@ -37,9 +40,41 @@ type Summary struct {
 	PlainFrames     uint64          `json:"plain_frames"`
 	Undelivered     uint64          `json:"undelivered,omitempty"`
 	CRC32C          string          `json:"crc32c,omitempty"`
-	End             string          `json:"end"`
-	ExitCode        int             `json:"exit_code"`
-	Error           string          `json:"error,omitempty"`
+	// End is why the run ended, one of: frames, duration, signal, input,
+	// end-of-stream, receiver-closed, peer-lost, no-peer, usage, error.
+	End       string `json:"end"`
+	EndDetail string `json:"end_detail,omitempty"`
+	ExitCode  int    `json:"exit_code"`
+	Error     string `json:"error,omitempty"`
+}
+
+// SchemaVersion numbers the JSON the tools print (summary, interval and
+// error objects); it changes when a field changes meaning or goes away.
+const SchemaVersion = 1
+
+// Media is what the stream carries, as the flags asked.
+type Media struct {
+	Payload    string `json:"payload"`
+	Width      uint   `json:"width,omitempty"`
+	Height     uint   `json:"height,omitempty"`
+	PixFmt     string `json:"pix_fmt,omitempty"`
+	Audio      string `json:"audio,omitempty"` // format/sampling/ptime/channels
+	FrameBytes int    `json:"frame_bytes,omitempty"`
+	Raw        bool   `json:"raw,omitempty"`
+}
+
+// startedAt is when the tool started, for the JSON's start.
+var startedAt = time.Now()
+
+func (c *Common) media() *Media {
+	m := &Media{Payload: c.Payload, Raw: c.Raw}
+	switch c.Payload {
+	case "video":
+		m.Width, m.Height, m.PixFmt = c.Width, c.Height, c.PixFmt
+	case "audio":
+		m.Audio = fmt.Sprintf("%s/%s/%s/%dch", c.AudioFormat, c.Sampling, c.PTime, c.Channels)
+	}
+	return m
 }
 
 // Finish fills the rates from the totals.
@@ -87,7 +122,11 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	if s.PeerFaults > 0 {
 		fmt.Fprintf(w, "  peer faults %d (sessions ended: frames larger than agreed)\n", s.PeerFaults)
 	}
-	fmt.Fprintf(w, "  end        %s\n", s.End)
+	if s.EndDetail != "" {
+		fmt.Fprintf(w, "  end        %s (%s)\n", s.End, s.EndDetail)
+	} else {
+		fmt.Fprintf(w, "  end        %s\n", s.End)
+	}
 }
 
 func humanBytes(n uint64) string {
