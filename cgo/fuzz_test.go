@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // seedMessages is one valid message of every type plus the malformed shapes
@@ -109,7 +111,7 @@ func FuzzHostileHello(f *testing.F) {
 	f.Add(encHello("m", wVersion, wVersion, 0, 0, 0, 1))
 	f.Add(encHello("0123456789012345678901234567890123456789", 0, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFF))
 
-	path := sockPath(f)
+	path := testsupport.SockPath(f)
 	lfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		f.Fatal(err)

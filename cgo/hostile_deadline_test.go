@@ -4,7 +4,6 @@ package memif
 
 import (
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // Handshake deadlines: a peer that goes silent in any state before
@@ -61,11 +62,11 @@ func TestDeadlineSilentSlave(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkNoFdLeak(t)
-			path := sockPath(t)
+			testsupport.CheckNoFdLeak(t)
+			path := testsupport.SockPath(t)
 			ms := newDeadlineSocket(t, path)
 			m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID, Name: "victim"})
-			before := countFds(t)
+			before := testsupport.CountFds(t)
 
 			start := time.Now()
 			h := dialHostileSlave(t, path)
@@ -85,7 +86,7 @@ func TestDeadlineSilentSlave(t *testing.T) {
 			if h.shm != nil {
 				h.shm.close()
 			}
-			assert.Equal(t, before+tc.own, countFds(t), "fds after the timed-out handshake")
+			assert.Equal(t, before+tc.own, testsupport.CountFds(t), "fds after the timed-out handshake")
 
 			// The same interface id serves a good slave.
 			ss := newSocket(t, path)
@@ -113,8 +114,8 @@ func TestDeadlineSilentMaster(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkNoFdLeak(t)
-			path := sockPath(t)
+			testsupport.CheckNoFdLeak(t)
+			path := testsupport.SockPath(t)
 			lfd := listenHostile(t, path)
 			ss := newDeadlineSocket(t, path)
 			s := newIface(t, ss, Config{InterfaceID: hmID, Name: "victim"})
@@ -144,11 +145,11 @@ func TestDeadlineSilentMaster(t *testing.T) {
 // all closed by the deadline, with no further connection to sweep them.
 func TestDeadlineManySilentSlaves(t *testing.T) {
 	const n = 500
-	checkNoFdLeak(t)
-	path := sockPath(t)
+	testsupport.CheckNoFdLeak(t)
+	path := testsupport.SockPath(t)
 	ms := newDeadlineSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
-	before := countFds(t)
+	before := testsupport.CountFds(t)
 
 	peers := make([]*hostileSlave, n)
 	for k := range peers {
@@ -162,7 +163,7 @@ func TestDeadlineManySilentSlaves(t *testing.T) {
 	for _, h := range peers {
 		h.close()
 	}
-	assert.Equal(t, before, countFds(t), "fds after %d silent slaves timed out", n)
+	assert.Equal(t, before, testsupport.CountFds(t), "fds after %d silent slaves timed out", n)
 
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hsID})
@@ -175,10 +176,8 @@ func TestDeadlineManySilentSlaves(t *testing.T) {
 // again once fds are free. It runs in a child process, whose fd limit it
 // lowers.
 func TestDeadlineAcceptBackoffAtFdLimit(t *testing.T) {
-	if os.Getenv("MEMIF_EMFILE_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDeadlineAcceptBackoffAtFdLimit$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "MEMIF_EMFILE_CHILD=1")
-		out, err := cmd.CombinedOutput()
+	if !testsupport.InChild("MEMIF_EMFILE_CHILD") {
+		out, err := testsupport.RunTestAlone(t, "MEMIF_EMFILE_CHILD", "-test.v")
 		for _, l := range strings.Split(string(out), "\n") {
 			if strings.Contains(l, "cpu") {
 				t.Log(strings.TrimSpace(l))
@@ -187,7 +186,7 @@ func TestDeadlineAcceptBackoffAtFdLimit(t *testing.T) {
 		require.NoError(t, err, "child:\n%s", out)
 		return
 	}
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
 

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 const (
@@ -202,8 +204,8 @@ func masterAttacks() []masterAttack {
 
 // TestHostileMaster attacks the engine's slave with a hand-written master.
 func TestHostileMaster(t *testing.T) {
-	checkNoFdLeak(t)
-	path := sockPath(t)
+	testsupport.CheckNoFdLeak(t)
+	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hmID, Name: "victim", Log2RingSize: hmLog2, BufferSize: hmBufSize})
@@ -258,7 +260,7 @@ func TestHostileMaster(t *testing.T) {
 // with the master, and O_NONBLOCK lives in the shared open file
 // description, so the master can clear it; Rx must not block anyway.
 func TestHostileMasterClearsNonblock(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hmID, Log2RingSize: hmLog2, BufferSize: hmBufSize})
@@ -283,7 +285,7 @@ func TestHostileMasterClearsNonblock(t *testing.T) {
 // A master that accepts and then says nothing must not wedge the slave: it
 // gives up the handshake (5 s) and retries.
 func TestHostileMasterSilentAfterAccept(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hmID})

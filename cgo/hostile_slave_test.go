@@ -4,8 +4,6 @@ package memif
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
 	"regexp"
 	"testing"
 	"time"
@@ -13,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // The hostile slave's shared memory: one region holding both rings (4
@@ -331,8 +331,8 @@ func slaveAttacks() []slaveAttack {
 // every lie must be refused with a reason, and the master must serve a
 // real slave afterwards, with no fd left behind.
 func TestHostileSlave(t *testing.T) {
-	checkNoFdLeak(t)
-	path := sockPath(t)
+	testsupport.CheckNoFdLeak(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID, Name: "victim"})
 
@@ -395,7 +395,7 @@ const hangTimeout = 2 * time.Second
 // TestHostileSlaveBlockingInterruptFd: the interrupt fd comes from the
 // peer, which chooses its file flags; Rx must not block on it.
 func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
 	h := dialHostileSlave(t, path)
@@ -424,17 +424,15 @@ func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
 // master mapped it must not crash the master. It runs in a child process,
 // since the failure mode is SIGBUS.
 func TestHostileSlaveShrinksRegion(t *testing.T) {
-	if os.Getenv("MEMIF_HOSTILE_SHRINK_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHostileSlaveShrinksRegion$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "MEMIF_HOSTILE_SHRINK_CHILD=1")
-		out, err := cmd.CombinedOutput()
+	if !testsupport.InChild("MEMIF_HOSTILE_SHRINK_CHILD") {
+		out, err := testsupport.RunTestAlone(t, "MEMIF_HOSTILE_SHRINK_CHILD")
 		if err != nil && bytes.Contains(out, []byte("SIGBUS")) {
 			t.Fatalf("a shrunk region crashed the master with SIGBUS:\n%s", out)
 		}
 		require.NoError(t, err, "child:\n%s", out)
 		return
 	}
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
 	h := dialHostileSlave(t, path)

@@ -11,9 +11,7 @@ package memif
 import (
 	"bytes"
 	"encoding/binary"
-	"os"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -326,31 +324,6 @@ func (r ring) setDesc(slot int, flags, region uint16, length, offset, meta uint3
 	le.PutUint32(d[4:], length)
 	le.PutUint32(d[8:], offset)
 	le.PutUint32(d[12:], meta)
-}
-
-// checkNoFdLeak registers a check, run after every later cleanup, that the
-// process has as many fds as now. Register it first in the test.
-func checkNoFdLeak(t *testing.T) {
-	// The runtime's netpoller keeps two fds once started; start it now so
-	// a test that starts it later (a pipe, a timer on a file) is no leak.
-	if r, w, err := os.Pipe(); err == nil {
-		r.Close()
-		w.Close()
-	}
-	countFds(t) // the first directory read may set up runtime state
-	before := countFds(t)
-	t.Cleanup(func() {
-		after := countFds(t)
-		if after != before {
-			var open []string
-			ents, _ := os.ReadDir("/proc/self/fd")
-			for _, e := range ents {
-				l, _ := os.Readlink("/proc/self/fd/" + e.Name())
-				open = append(open, e.Name()+"->"+l)
-			}
-			t.Errorf("fd leak: %d open before, %d after:\n%s", before, after, strings.Join(open, "\n"))
-		}
-	})
 }
 
 // barrier returns once the socket's event goroutine is between events: it
