@@ -196,6 +196,24 @@ func (i *Interface) ReleaseStale(session Session) error {
 	return check("release stale", int(C.memif_release_stale(h, C.uint64_t(session))))
 }
 
+// TxInFlight is how many descriptors of transmit queue qid were sent in
+// session s and not yet released by the peer: what a receiver that stops
+// reading leaves undelivered.
+func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
+	h, err := i.lock(s)
+	if err != nil {
+		return 0, err
+	}
+	defer i.s.mu.Unlock()
+	w := (*C.seam_tx_wait_t)(i.txWait)
+	rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
+	C.memif_tx_wait_done(h, C.uint16_t(qid)) // only counting: no wait armed
+	if rc != 0 {
+		return 0, dataErr(int(rc))
+	}
+	return int(w.in_flight), nil
+}
+
 // prepareMaster: the bundled engine removes a dead master's socket file.
 func prepareMaster(path string) {}
 

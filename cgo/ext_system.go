@@ -126,6 +126,14 @@ func (i *Interface) ReleaseStale(session Session) error {
 	return nil
 }
 
+// TxInFlight: upstream libmemif does not say what the peer has released.
+func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
+	if i.closed.Load() {
+		return 0, ErrClosed
+	}
+	return 0, ErrNotSupported
+}
+
 // prepareMaster removes a socket file left by a master that died: libmemif
 // 4.x binds without looking and fails with a syscall error on it. Only a
 // file nobody listens on (connect refused) goes.

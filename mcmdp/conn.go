@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/mcmgo/mcm/cgo"
 )
@@ -20,7 +19,7 @@ type Conn struct {
 	p      ConnParam
 	layout frameLayout
 	tx     bool
-	sock   *memif.Socket
+	shared *sharedSocket // with the other Conns of this path and role
 	iface  *memif.Interface
 
 	// mu guards the session state below; engine calls made under it are
@@ -44,6 +43,9 @@ type Conn struct {
 	loss                     error                 // how the last session ended, until reported
 	txInSession, rxInSession uint64                // frames of the current session
 	closeReason              string                // CloseWithReason's, else Close says the usual
+	drainCtx                 context.Context       // CloseContext's: ends the drain early
+	frameSegs                int                   // descriptors per frame sent in this session (see drain)
+	mismatchSeen             memif.Session         // last session refused over media, reported
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -56,6 +58,13 @@ type Conn struct {
 // once it is connected. Either side may start first: a slave keeps trying
 // until its master appears. If ctx ends first, the error wraps
 // ErrNeverConnected and gives the last refusal reason, if any.
+//
+// Conns of this process on the same SocketPath share one memif socket and
+// its event goroutine, masters and slaves alike: one master process serves
+// receivers with interface ids 0..N on one path. The socket lives until
+// the last of them closes, a master's socket file until the last master
+// does. A second Conn of the same role with an id in use there is refused
+// with a *ParamError for Memif.InterfaceID.
 func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 	if p == nil {
 		return nil, bad("ConnParam", "nil")
@@ -63,7 +72,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := socketDirExists(p.Memif.SocketPath); err != nil {
+	if err := socketDirExists(p.Memif.SocketPath, p.Memif.IsMaster); err != nil {
 		return nil, err
 	}
 	layout, _ := p.frameLayout()
@@ -73,22 +82,21 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 			return nil, err
 		}
 	}
-	sock, err := memif.NewSocket(memif.SocketConfig{Path: p.Memif.SocketPath, AppName: "mcmdp",
-		RetryInterval: int64(50 * time.Millisecond), HandshakeTimeout: int64(p.HandshakeTimeout)})
-	if err != nil {
-		return nil, fmt.Errorf("mcmdp: socket %s: %w", p.Memif.SocketPath, err)
-	}
 	nq := uint8(p.queues())
-	iface, err := sock.NewInterface(memif.Config{
+	name := p.Memif.Name
+	if name == "" {
+		name = p.media().descriptor() // checked by a peer doing the same
+	}
+	shared, iface, err := attach(p, memif.Config{
 		IsMaster: p.Memif.IsMaster, InterfaceID: p.Memif.InterfaceID,
-		Name: p.Memif.Name, Secret: p.Memif.Secret, Mode: memif.ModeEthernet,
+		Name: name, Secret: p.Memif.Secret, Mode: memif.ModeEthernet,
 		NumS2M: nq, NumM2S: nq, Log2RingSize: p.log2Ring(), BufferSize: layout.buffer,
 	})
 	if err != nil {
-		sock.Close()
-		return nil, fmt.Errorf("mcmdp: interface: %w", err)
+		return nil, err
 	}
-	c.sock, c.iface = sock, iface
+	c.shared, c.iface = shared, iface
+	sock := shared.sock
 	if !c.tx && p.Polling {
 		for q := uint16(0); q < uint16(nq); q++ {
 			iface.SetRxMode(q, true)
@@ -98,6 +106,12 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		ch := iface.Changed()
 		if c.Connected() {
 			return c, nil
+		}
+		if err := c.takeMismatch(); err != nil {
+			// The peer's session may still be up (the fault is sent
+			// later): its DISCONNECT must say why, not "end of stream".
+			c.CloseWithReason(mismatchPrefix + c.p.media().descriptor())
+			return nil, err
 		}
 		select {
 		case <-ch:
@@ -155,6 +169,17 @@ func (c *Conn) CloseWithReason(reason string) error {
 	return c.Close()
 }
 
+// CloseContext is Close whose wait for the receiver (a sender's drain)
+// also ends when ctx does.
+func (c *Conn) CloseContext(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, c.iface.Interrupt)
+	defer stop()
+	c.mu.Lock()
+	c.drainCtx = ctx
+	c.mu.Unlock()
+	return c.Close()
+}
+
 // PeerReason is the last reason the connection ended or was refused with,
 // from either side: the peer's DISCONNECT text, or what this side saw
 // ("peer closed the control channel" for a peer that vanished).
@@ -165,16 +190,21 @@ func (c *Conn) PeerReason() string {
 // Close is MCM's mcm_destroy_connection. A sender first waits, by watching
 // the ring, until the receiver has taken everything already enqueued (at
 // most DrainTimeout). Then every waiting call returns ErrClosed, the peer
-// gets a DISCONNECT, and a master removes its socket file. Idempotent and
-// safe from any goroutine.
+// gets a DISCONNECT, and the last Conn on a master's socket removes its
+// file. Idempotent and safe from any goroutine.
+//
+// A sender whose receiver did not take everything by then still closes,
+// and returns an *UndeliveredError (errors.Is ErrUndelivered) with the
+// number of enqueued frames lost: those the receiver had not released
+// (a frame it dequeued and still holds counts too: a sender cannot tell;
+// counted with the bundled engine only, libmemif_system cannot see them)
+// and those enqueued behind a buffer that was never enqueued. Buffers
+// dequeued and never enqueued are not counted.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
-		if c.tx && c.Connected() {
-			deadline := time.Now().Add(c.p.drainTimeout())
-			s := c.current()
-			for q := 0; q < c.p.queues(); q++ {
-				c.iface.WaitTx(s, uint16(q), max(time.Until(deadline), 0), 0)
-			}
+		var lost error
+		if c.tx {
+			lost = c.drain()
 		}
 		c.mu.Lock()
 		reason := c.closeReason
@@ -188,7 +218,7 @@ func (c *Conn) Close() error {
 		c.mu.Unlock()
 		c.iface.SetCloseReason(reason)
 		c.closed.Store(true)
-		c.closeErr = c.sock.Close() // wakes Changed and every wait
+		c.closeErr = errors.Join(lost, c.shared.detach(c.iface)) // wakes Changed and every wait
 		c.mu.Lock()
 		c.up = false
 		c.queues = nil
@@ -220,10 +250,12 @@ func (c *Conn) mapErr(err error) error {
 	return err
 }
 
-// socketDirExists fails early, and says so, when the socket's directory is
-// missing: otherwise a master cannot bind and a slave keeps retrying with
-// "socket file does not exist". Abstract names (@name) have no directory.
-func socketDirExists(path string) error {
+// socketDirExists fails early, and says so, when the socket's place is
+// wrong: a missing directory (a master cannot bind, a slave would retry
+// "socket file does not exist" forever) or something other than a socket
+// at the path (a master must not replace it, a slave could never connect).
+// Abstract names (@name) have neither.
+func socketDirExists(path string, master bool) error {
 	if strings.HasPrefix(path, "@") {
 		return nil
 	}
@@ -235,7 +267,34 @@ func socketDirExists(path string) error {
 	case !st.IsDir():
 		return fmt.Errorf("mcmdp: socket directory %s is not a directory", dir)
 	}
+	st, err = os.Lstat(path)
+	if err != nil {
+		return nil // nothing there yet: a master makes it, a slave waits for it
+	}
+	if st.Mode()&os.ModeSymlink != 0 && !master {
+		st, err = os.Stat(path) // a slave may connect through a link
+		if err != nil {
+			return nil
+		}
+	}
+	if st.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("mcmdp: %s is a %s, not a socket", path, fileKind(st.Mode()))
+	}
 	return nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeSymlink != 0:
+		return "symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m.IsRegular():
+		return "regular file"
+	}
+	return "special file"
 }
 
 // Details is what the current session was set up with: what this side

@@ -16,6 +16,31 @@
 // The sender is the memif master by default in MCM's apps, but either side
 // may be either role and either may start first.
 //
+// # Many connections on one socket
+//
+// Conns of one process on the same socket path share one memif socket and
+// its event goroutine, told apart by role and interface id: one sender
+// process serves receivers with ids 0..N on one path. The socket goes with
+// the last of them, a master's socket file with the last master.
+//
+// # Media check
+//
+// With MemifParam.Name empty, the memif interface name a Conn sends its
+// peer describes its media (mcm1 v1920x1080 yuv422p10le; audio and
+// ancillary likewise). Two such peers whose media differ refuse the
+// session: CreateConnection, or the next dequeue after a reconnect, returns
+// a *MediaMismatchError naming both sides (errors.Is ErrMediaMismatch), the
+// peer gets a DISCONNECT saying so, and Stats.MediaMismatches counts it.
+// Only what sizes a frame is compared (not FPS, Raw or BufferSize). A peer
+// with another name, a plain memif peer or a Conn given a Name, is not
+// checked.
+//
+// # Closing
+//
+// A sender's Close waits up to DrainTimeout for the receiver to take what
+// was enqueued; what it did not take is reported as an *UndeliveredError
+// (errors.Is ErrUndelivered) with the number of frames, not lost silently.
+//
 // # Buffer sizes
 //
 // One shared-memory buffer holds one whole frame: its size comes from the

@@ -180,3 +180,20 @@ func untilEnd(c *Conn) error {
 		c.EnqueueBuffer(b)
 	}
 }
+
+// A sender's Close waits for its receiver; CloseContext stops waiting when
+// its context ends, and still says what was not delivered.
+func TestCloseContextEndsTheDrain(t *testing.T) {
+	txp, rxp := pairParams(t)
+	txp.DrainTimeout = time.Minute
+	tx, _ := connect(t, txp, rxp) // the receiver never takes anything
+	sendFrame(t, tx, 1, 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	began := time.Now()
+	err := tx.CloseContext(ctx)
+	assert.Less(t, time.Since(began), 5*time.Second, "not the DrainTimeout")
+	var ue *UndeliveredError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, 1, ue.Frames)
+}

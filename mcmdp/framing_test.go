@@ -3,6 +3,7 @@ package mcmdp
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,6 +30,7 @@ func TestFramedSenderLooksPlainOnTheWire(t *testing.T) {
 	rx := plainPeer(t, path, false, 8256) // room for a whole frame and its trailer
 	tx := create(t, videoParam(path, Tx))
 	require.NoError(t, tx.WaitConnected(context.Background()))
+	waitPlainUp(t, rx)
 	for _, n := range []int{1, 100, tx.FrameSize()} {
 		sendFrame(t, tx, n, n)
 		s := rx.Session()
@@ -50,6 +52,7 @@ func TestPlainSenderIntoFramedReceiver(t *testing.T) {
 	tx := plainPeer(t, path, true, 8256)
 	rx := create(t, videoParam(path, Rx))
 	require.NoError(t, rx.WaitConnected(context.Background()))
+	waitPlainUp(t, tx)
 	s := tx.Session()
 	for k := 0; k < 3; k++ {
 		var bufs [1]memif.Buffer
@@ -102,4 +105,21 @@ func TestFramedChainsCarryTheTrailerAtEveryLength(t *testing.T) {
 	}
 	assert.Zero(t, rx.Stats().FramingErrors)
 	assert.Zero(t, rx.Stats().PlainFrames)
+}
+
+// waitPlainUp waits for the plain peer's own side of the session: the two
+// sides see the link come up at slightly different moments.
+func waitPlainUp(t *testing.T, i *memif.Interface) {
+	deadline := time.After(waitTimeout)
+	for {
+		ch := i.Changed()
+		if i.Session() != 0 {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatal("the plain peer never came up")
+		}
+	}
 }

@@ -40,12 +40,18 @@ const (
 )
 
 // MemifParam is MCM's memif_interface_param plus the secret and the name.
+//
+// Conns of one process with the same SocketPath share one memif socket
+// (see CreateConnection), told apart by role and InterfaceID.
 type MemifParam struct {
 	IsMaster    bool
 	SocketPath  string // at most 107 bytes; "@name" for an abstract socket
-	InterfaceID uint32
+	InterfaceID uint32 // unique per SocketPath and role in a process
 	Secret      string // at most 24 bytes
-	Name        string // interface name sent to the peer, at most 32 bytes
+	// Name is the interface name sent to the peer, at most 32 bytes;
+	// empty sends a media descriptor, which turns on the media check
+	// (see the package doc).
+	Name string
 }
 
 // AudioParam is MCM's mcm_audio_args.
@@ -98,7 +104,8 @@ type ConnParam struct {
 	DrainTimeout time.Duration
 	// HandshakeTimeout bounds a memif handshake from the connection to
 	// CONNECTED, on either side; a peer that stalls in it is dropped with
-	// a reason, so it cannot hold the interface id. 0 means 5s.
+	// a reason, so it cannot hold the interface id. 0 means 5s. It is
+	// the socket's: Conns sharing one take the first Conn's.
 	HandshakeTimeout time.Duration
 }
 
@@ -133,6 +140,8 @@ func (p *ConnParam) Validate() error {
 	switch {
 	case m.SocketPath == "":
 		return bad("Memif.SocketPath", "empty")
+	case m.SocketPath == "@":
+		return bad("Memif.SocketPath", "an abstract name needs at least one character after @")
 	case len(m.SocketPath) > maxPathLen:
 		return bad("Memif.SocketPath", "%d bytes, at most %d", len(m.SocketPath), maxPathLen)
 	case len(m.Secret) > 24:

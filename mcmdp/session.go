@@ -24,10 +24,14 @@ func (c *Conn) sync() bool {
 	}
 	cur := c.iface.Session()
 	if cur == c.session {
+		if cur == 0 {
+			c.peerRefusedMedia() // a session may have come and gone unseen
+		}
 		return c.up
 	}
 	c.endSession()
 	c.dropQueues()
+	c.peerRefusedMedia()
 	c.session, c.up = cur, false
 	if cur == 0 {
 		return false
@@ -35,6 +39,9 @@ func (c *Conn) sync() bool {
 	d, err := c.iface.Details()
 	if err != nil || d.Session != cur || d.RingSize == 0 {
 		return false // went down again already: the next sync moves on
+	}
+	if !c.checkMedia(cur, d.RemoteName) {
+		return false
 	}
 	c.tooLarge = c.layout.segs > d.RingSize // the slave may have shrunk the ring
 	c.peerBuffer = d.BufferSize             // a master takes its slave's

@@ -21,12 +21,15 @@ type Stats struct {
 	// PeerFaults: sessions ended because the peer sent a frame larger than
 	// this side's parameters allow (see ErrPeerFault).
 	PeerFaults uint64
+	// MediaMismatches: sessions refused because the peer's media differ
+	// (see ErrMediaMismatch).
+	MediaMismatches uint64
 }
 
 type stats struct {
 	framesTx, bytesTx, framesRx, bytesRx atomic.Uint64
 	seqGaps, ringFull, framing           atomic.Uint64
-	peerFaults, plain                    atomic.Uint64
+	peerFaults, plain, mediaMismatches   atomic.Uint64
 }
 
 // Stats returns the counters so far.
@@ -37,7 +40,7 @@ func (c *Conn) Stats() Stats {
 		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
 		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
 		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(), PlainFrames: s.plain.Load(),
-		PeerFaults: s.peerFaults.Load(),
+		PeerFaults: s.peerFaults.Load(), MediaMismatches: s.mediaMismatches.Load(),
 	}
 }
 

@@ -165,6 +165,7 @@ func (c *Conn) frameFrom(q *queue, segs []memif.Buffer) *Buffer {
 	b := q.push()
 	b.segs = append(b.segs[:0], segs...)
 	b.chained = len(segs) > 1
+	c.frameSegs = len(segs)
 	payload := int(c.layout.payload)
 	if b.chained {
 		if cap(b.stage) < payload {

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -69,21 +68,20 @@ func run(args []string, stdout io.Writer) int {
 	if p == nil {
 		return code
 	}
-	var out *bufio.Writer
-	if f.output != "" {
-		file, err := os.Create(f.output)
-		if err != nil {
-			return cli.Fail(tool, err, cli.ExitUsage)
-		}
-		defer file.Close()
-		out = bufio.NewWriterSize(file, 1<<20)
+	out, err := cli.OpenOutput(f.output, stdout)
+	if err != nil {
+		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	defer out.Close()
+	if out.IsStdout() {
+		stdout = os.Stderr // the frames own stdout: the summary goes beside the log
 	}
 
 	ctx, stop := cli.Signals()
 	defer stop()
 	conn, code := cli.Connect(ctx, tool, "sender", &f.Common, p)
 	if conn == nil {
-		return code
+		return code // an existing --output file was not touched
 	}
 	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
 	if f.check == "pattern" {
@@ -91,10 +89,8 @@ func run(args []string, stdout io.Writer) int {
 	}
 	r.auto = auto
 	sum := r.loop(ctx)
-	if out != nil {
-		if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
-			sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
-		}
+	if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
+		sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
 	}
 	return cli.Report(tool, &f.Common, sum, stdout)
 }
@@ -102,9 +98,11 @@ func run(args []string, stdout io.Writer) int {
 type receiver struct {
 	f       *recvFlags
 	conn    *mcmdp.Conn
-	out     *bufio.Writer
+	out     *cli.Output
 	pattern *cli.Pattern
 	auto    bool // --check auto: a plain peer's frames carry no pattern to check
+	decided bool // auto: the first frame said whether it is the pattern
+	content bool // auto: the sender sends real content, not the pattern
 	lat     *cli.Latency
 	crc     *cli.Checksum
 	cnt     cli.Counters
@@ -172,8 +170,8 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	}
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
-		PlainFrames: st.PlainFrames,
-		End:         end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
+		PlainFrames: st.PlainFrames, Check: r.checkDone(),
+		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum
 }
@@ -185,16 +183,34 @@ func (r *receiver) take(buf *mcmdp.Buffer) bool {
 	if buf.Timestamp != 0 {
 		r.lat.Add(time.Duration(now - buf.Timestamp))
 	}
+	if r.auto && r.pattern != nil && buf.Framed && !r.decided {
+		// The first frame tells: mcm-send's pattern, or real content
+		// (mcm-send --input), which only the sender's CRC can vouch for.
+		r.decided = true
+		if !cli.IsPattern(buf.Data) {
+			r.pattern, r.content = nil, true
+		}
+	}
 	ok := r.pattern == nil || (r.auto && !buf.Framed) || r.pattern.Check(buf.Data, buf.SeqNum)
 	if !ok {
 		r.bad++
 	}
 	r.crc.Add(buf.Data)
-	if r.out != nil {
-		r.out.Write(buf.Data)
-	}
+	r.out.Write(buf.Data)
 	r.cnt.Frames.Add(1)
 	r.cnt.Bytes.Add(uint64(len(buf.Data)))
 	r.cnt.Gaps.Store(r.conn.Stats().SeqGaps)
 	return ok
+}
+
+// checkDone says which integrity check the frames got: "pattern", or
+// "none" (asked, or real content: compare the two sides' --crc).
+func (r *receiver) checkDone() string {
+	switch {
+	case r.content:
+		return "none (the sender sends content, not the test pattern: compare --crc)"
+	case r.pattern != nil:
+		return "pattern"
+	}
+	return "none"
 }

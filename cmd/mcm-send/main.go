@@ -159,10 +159,17 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		cli.Linger(&s.f.Common, s.conn, done)
 	}
 	st := s.conn.Stats()
+	var closeErr error
 	if code == cli.ExitOK {
-		s.conn.Close() // an end of stream, once the receiver took what was sent
+		closeErr = s.conn.Close() // an end of stream, once the receiver took what was sent
 	} else {
-		s.conn.CloseWithReason("mcm-send stopped: " + end)
+		closeErr = s.conn.CloseWithReason("mcm-send stopped: " + end)
+	}
+	if ue := (*mcmdp.UndeliveredError)(nil); errors.As(closeErr, &ue) {
+		sum.Undelivered = uint64(ue.Frames)
+		if code == cli.ExitOK {
+			code, failure = cli.ExitPeerLost, fmt.Sprintf("%d frames not delivered: the receiver stopped taking them", ue.Frames)
+		}
 	}
 	stopProgress()
 	sum.Frames, sum.Bytes = n, st.BytesTx

@@ -114,7 +114,6 @@ func (c *Common) Param(typ mcmdp.TransferType) (*mcmdp.ConnParam, error) {
 		return nil, usage("--role %q: want master or slave", c.Role)
 	}
 	p.Memif.SocketPath, p.Memif.InterfaceID, p.Memif.Secret = c.Socket, uint32(c.ID), c.Secret
-	p.Memif.Name = strings.TrimPrefix(filepath.Base(os.Args[0]), "/")
 	var ok bool
 	if p.Payload, ok = payloads[c.Payload]; !ok {
 		return nil, usage("--payload %q: want video, audio or anc", c.Payload)

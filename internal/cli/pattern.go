@@ -29,12 +29,32 @@ func (p *Pattern) window(seq uint32, n int) []byte {
 	return p.buf[off : off+n]
 }
 
+// patternMark opens every test-pattern frame of 8 bytes or more, so a
+// receiver can tell the pattern from real content (mcm-send --input).
+var patternMark = []byte("MCMPATRN")
+
 // Fill writes frame seq into dst.
-func (p *Pattern) Fill(dst []byte, seq uint32) { copy(dst, p.window(seq, len(dst))) }
+func (p *Pattern) Fill(dst []byte, seq uint32) {
+	copy(dst, p.window(seq, len(dst)))
+	copy(dst, patternMark)
+}
 
 // Check reports whether got is frame seq.
 func (p *Pattern) Check(got []byte, seq uint32) bool {
-	return len(got) <= p.size && bytes.Equal(got, p.window(seq, len(got)))
+	if len(got) > p.size {
+		return false
+	}
+	w := p.window(seq, len(got))
+	if n := min(len(got), len(patternMark)); !bytes.Equal(got[:n], patternMark[:n]) {
+		return false
+	}
+	return len(got) <= len(patternMark) || bytes.Equal(got[len(patternMark):], w[len(patternMark):])
+}
+
+// IsPattern tells a test-pattern frame from real content by its opening
+// mark; frames too short to carry it count as pattern.
+func IsPattern(b []byte) bool {
+	return len(b) < len(patternMark) || bytes.Equal(b[:len(patternMark)], patternMark)
 }
 
 // Checksum is a running CRC-32C over payload bytes, in stream order.

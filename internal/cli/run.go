@@ -47,10 +47,14 @@ func Connect(ctx context.Context, tool, peer string, c *Common, p *mcmdp.ConnPar
 	conn, err := mcmdp.CreateConnection(cctx, p)
 	switch {
 	case err == nil:
-		fmt.Fprintf(os.Stderr, "%s: connected to %s as %s\n", tool, c.Socket, c.Role)
+		fmt.Fprintf(os.Stderr, "%s: connected to %s as %s%s\n", tool, c.Socket, c.Role, describe(conn))
 		return conn, ExitOK
 	case ctx.Err() != nil:
 		return nil, Fail(tool, fmt.Errorf("stopped before a %s appeared", peer), ExitNoPeer)
+	case !errors.Is(err, mcmdp.ErrNeverConnected):
+		// A local cause (the socket's place, permissions, a master already
+		// there): exit 3 is kept for a peer that truly never appeared.
+		return nil, Fail(tool, err, ExitError)
 	}
 	return nil, Fail(tool, fmt.Errorf("no %s at %s within %v: %w", peer, c.Socket, c.ConnectTimeout, err), ExitNoPeer)
 }
@@ -157,4 +161,15 @@ func Step(ctx context.Context, conn *mcmdp.Conn, limits Limits, n uint64, pace f
 		return nil, "", nil
 	}
 	return buf, "", err
+}
+
+// describe is what the session was set up with, as testpmd shows a port.
+func describe(conn *mcmdp.Conn) string {
+	d, err := conn.Details()
+	if err != nil || !d.Up {
+		return ""
+	}
+	peer := map[bool]string{true: "slave", false: "master"}[d.IsMaster]
+	return fmt.Sprintf(": peer %q of %q (%s), interface id %d, %d queue(s) each way, ring %d, buffers %d bytes, ethernet mode",
+		d.PeerName, d.PeerApp, peer, d.InterfaceID, d.Queues, d.RingSize, d.BufferSize)
 }

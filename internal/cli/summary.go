@@ -69,10 +69,12 @@ type Summary struct {
 	LatencyUS       *LatencySummary `json:"latency_us,omitempty"`
 	SeqGaps         uint64          `json:"seq_gaps"`
 	IntegrityErrors uint64          `json:"integrity_errors"`
+	Check           string          `json:"check,omitempty"`
 	RingFull        uint64          `json:"ring_full_waits"`
 	Reconnects      uint64          `json:"reconnects"`
 	PeerFaults      uint64          `json:"peer_faults"`
 	PlainFrames     uint64          `json:"plain_frames"`
+	Undelivered     uint64          `json:"undelivered,omitempty"`
 	CRC32C          string          `json:"crc32c,omitempty"`
 	End             string          `json:"end"`
 	ExitCode        int             `json:"exit_code"`
@@ -102,8 +104,10 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	if l := s.LatencyUS; l != nil {
 		fmt.Fprintf(w, "  latency    p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us\n", l.P50, l.P90, l.P99, l.Max)
 	}
-	fmt.Fprintf(w, "  seq gaps   %d\n", s.SeqGaps)
-	fmt.Fprintf(w, "  integrity  %d errors\n", s.IntegrityErrors)
+	if s.Check != "" { // a receiver's: a sender has no gaps or checks to show
+		fmt.Fprintf(w, "  seq gaps   %d\n", s.SeqGaps)
+		fmt.Fprintf(w, "  integrity  %d errors, check %s\n", s.IntegrityErrors, s.Check)
+	}
 	if s.RingFull > 0 {
 		fmt.Fprintf(w, "  ring full  %d waits\n", s.RingFull)
 	}
@@ -112,6 +116,9 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	}
 	if s.Reconnects > 0 {
 		fmt.Fprintf(w, "  reconnects %d\n", s.Reconnects)
+	}
+	if s.Undelivered > 0 {
+		fmt.Fprintf(w, "  undelivered %d frames the receiver never took\n", s.Undelivered)
 	}
 	if s.PlainFrames > 0 {
 		fmt.Fprintf(w, "  plain      %d frames from a plain memif peer (payload only: no SeqNum, timestamp or pattern check)\n", s.PlainFrames)
