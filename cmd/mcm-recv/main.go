@@ -29,6 +29,11 @@ Examples:
   mcm-recv                                       # then run mcm-send elsewhere
   mcm-recv --raw --check none --frames 10000 --payload anc --buffer-size 2048 --socket /tmp/pmd.sock
 
+The default socket is $MCM_RUN_DIR/mcm.sock; MCM_RUN_DIR defaults to
+$XDG_RUNTIME_DIR/mcm, else /run/mcm for root, else /tmp/mcm-<uid>. To let
+peers under other user ids connect, make that directory group-owned and
+setgid (chmod 2770) and run with umask 0007.
+
 Exit codes: 0 done, 2 bad flag, 3 no sender within --connect-timeout,
 4 integrity errors, 5 sender lost (unless --keep-going), 1 other errors.
 
@@ -47,6 +52,8 @@ func run(args []string, stdout io.Writer) int {
 	var f recvFlags
 	fs := flag.NewFlagSet(tool, flag.ContinueOnError)
 	f.Register(fs, "slave")
+	f.RegisterReceiver(fs)
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&f.output, "output", "", "write the received frames to this file, byte-exact")
 	fs.StringVar(&f.check, "check", "auto", "integrity check: pattern (mcm-send's test pattern), none, or auto (pattern unless --raw)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
@@ -55,6 +62,10 @@ func run(args []string, stdout io.Writer) int {
 			return cli.ExitOK
 		}
 		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	if *version {
+		fmt.Fprintln(stdout, tool, cli.Version())
+		return cli.ExitOK
 	}
 	auto := f.check == "auto"
 	switch f.check {
@@ -135,8 +146,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 			}
 			reason := r.conn.PeerReason()
 			if r.f.KeepGoing {
-				r.conn.WaitConnected(ctx)
-				continue
+				continue // the next dequeues wait for the next peer, within --duration
 			}
 			end, code, failure = "peer-lost", cli.ExitPeerLost, "sender lost: "+reason
 			continue

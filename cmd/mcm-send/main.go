@@ -28,6 +28,11 @@ Examples:
   mcm-send --frames 600                        # 10 s of 1080p60 to mcm-recv
   mcm-send --input clip.yuv --loop --fps 30 --width 1280 --height 720 --pix-fmt nv12
 
+The default socket is $MCM_RUN_DIR/mcm.sock; MCM_RUN_DIR defaults to
+$XDG_RUNTIME_DIR/mcm, else /run/mcm for root, else /tmp/mcm-<uid>. To let
+peers under other user ids connect, make that directory group-owned and
+setgid (chmod 2770) and run with umask 0007.
+
 Exit codes: 0 done, 2 bad flag, 3 no receiver within --connect-timeout,
 5 receiver lost (unless --keep-going), 1 other errors.
 
@@ -47,15 +52,21 @@ func run(args []string, stdout io.Writer) int {
 	var f sendFlags
 	fs := flag.NewFlagSet(tool, flag.ContinueOnError)
 	f.Register(fs, "master")
+	f.RegisterSender(fs)
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&f.input, "input", "", "send frames from this raw file instead of the test pattern")
 	fs.BoolVar(&f.loop, "loop", false, "with --input, start over at the end of the file")
-	fs.Int64Var(&f.corrupt, "corrupt", -1, "testing aid: flip one byte of frame N after filling it")
+	fs.Int64Var(&f.corrupt, "corrupt", -1, cli.Hidden+"testing aid: flip one byte of frame N after filling it")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cli.ExitOK
 		}
 		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	if *version {
+		fmt.Fprintln(stdout, tool, cli.Version())
+		return cli.ExitOK
 	}
 	p, code := f.ParamOrFail(tool, mcmdp.Tx)
 	if p == nil {
@@ -95,7 +106,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 	done := ctx.Done()
 	sum := &cli.Summary{}
 	limits := cli.NewLimits(&s.f.Common)
-	pacer := cli.NewPacer(s.f.FPS)
+	pacer := cli.NewPacer(s.f.Rate())
 	stopProgress := cli.Progress(&s.cnt)
 	start := time.Now()
 	var n uint64
@@ -111,8 +122,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 			continue
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			if s.f.KeepGoing {
-				s.conn.WaitConnected(ctx)
-				continue
+				continue // the next dequeues wait for the next peer, within --duration
 			}
 			if pc := (*mcmdp.PeerClosed)(nil); errors.As(err, &pc) {
 				end = "receiver closed (" + pc.Reason + ")" // on purpose: a clean end

@@ -111,9 +111,14 @@ func TestSoakKillNine(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := runDir(t)
 			sock := filepath.Join(dir, "soak.sock")
-			rate := []string{"--fps", "0"}
-			long := start(t, dir, tc.long, args(small, rate, []string{"--role", tc.longRole, "--socket", sock, "--keep-going", "--json"})...)
-			s, e := killCycles(t, size.kills, sock, long, tc.peer, args(small, rate, []string{"--role", tc.peerRole}))
+			rate := func(tool string) []string { // the sender runs unpaced
+				if tool == "mcm-send" {
+					return []string{"--fps", "0"}
+				}
+				return nil
+			}
+			long := start(t, dir, tc.long, args(small, rate(tc.long), []string{"--role", tc.longRole, "--socket", sock, "--keep-going", "--json"})...)
+			s, e := killCycles(t, size.kills, sock, long, tc.peer, args(small, rate(tc.peer), []string{"--role", tc.peerRole}))
 			noGrowth(t, fmt.Sprintf("%s after %d kills", name, size.kills), s, e)
 		})
 	}

@@ -15,16 +15,22 @@ import (
 )
 
 func TestHelpMatchesFlags(t *testing.T) {
-	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt", "fps",
-		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "polling", "raw",
-		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc"}
-	for tool, own := range map[string][]string{"mcm-send": {"input", "loop"}, "mcm-recv": {"output", "check"}} {
+	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt",
+		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "raw",
+		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version"}
+	own := map[string][]string{"mcm-send": {"input", "loop", "fps"}, "mcm-recv": {"output", "check", "polling"}}
+	for tool, mine := range own {
 		p := run(t, runDir(t), tool, "--help")
 		require.Equal(t, 0, p.code)
 		help := p.stdout.String()
-		for _, f := range append(common, own...) {
+		for _, f := range append(common, mine...) {
 			assert.Regexp(t, `(?m)^  --`+f+`( |$)`, help, "%s --help documents --%s", tool, f)
 		}
+		other := own[map[string]string{"mcm-send": "mcm-recv", "mcm-recv": "mcm-send"}[tool]]
+		for _, f := range append(other, "corrupt") {
+			assert.NotRegexp(t, `(?m)^  --`+f+`( |$)`, help, "%s --help has no --%s", tool, f)
+		}
+		assert.Contains(t, help, "MCM_RUN_DIR")
 		examples := help[strings.Index(help, "Examples:"):strings.Index(help, "Exit codes:")]
 		assert.Equal(t, 2, strings.Count(examples, "\n  "+tool), "%s shows two examples", tool)
 	}
@@ -46,6 +52,15 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 		{"mcm-send", []string{"extra"}, "unexpected argument"},
 		{"mcm-send", []string{"--loop"}, "--loop needs --input"},
 		{"mcm-send", []string{"--input", "/nonexistent/clip.yuv"}, "clip.yuv"},
+		{"mcm-send", []string{"--width", "4294968320", "--height", "4294967912"}, "--width 4294968320: at most 16384"},
+		{"mcm-send", []string{"--fps", "1e-300"}, "--fps 1e-300: want 0"},
+		{"mcm-recv", []string{"--queues", "0"}, "--queues 0: want 1..8"},
+		{"mcm-recv", []string{"--connect-timeout", "0s"}, "--connect-timeout 0s: want a positive duration"},
+		{"mcm-recv", []string{"--connect-timeout", "-1s"}, "--connect-timeout -1s"},
+		{"mcm-send", []string{"--duration", "10"}, "flag --duration: want a duration with a unit, e.g. 10s"},
+		{"mcm-recv", []string{"--ring", "300"}, "--ring 300: at most 14"},
+		{"mcm-send", []string{"--polling"}, "not defined: --polling"},
+		{"mcm-recv", []string{"--fps", "30"}, "not defined: --fps"},
 	}
 	for _, tc := range cases {
 		p := run(t, runDir(t), tc.tool, tc.args...)
@@ -194,4 +209,26 @@ func TestReceiverThatStopsEndsTheSenderCleanly(t *testing.T) {
 	assert.Equal(t, 0, send.wait(t), "%s", send.stderr.String())
 	assert.Equal(t, "receiver closed (receiver closed)", send.summary(t).End)
 	assert.Equal(t, uint64(30), recv.summary(t).Frames)
+}
+
+func TestVersion(t *testing.T) {
+	for _, tool := range []string{"mcm-send", "mcm-recv"} {
+		p := run(t, runDir(t), tool, "--version")
+		assert.Equal(t, 0, p.code)
+		assert.Regexp(t, `^`+tool+` \S+.* go1\.\d+`, p.stdout.String())
+	}
+}
+
+// Without --fps the sender paces at the media's own rate: one audio packet
+// per --ptime (1,000 a second at 1 ms), not 60.
+func TestDefaultPaceFollowsTheMedia(t *testing.T) {
+	dir := runDir(t)
+	audio := []string{"--payload", "audio", "--ptime", "1ms", "--json"}
+	recv := start(t, dir, "mcm-recv", audio...)
+	send := run(t, dir, "mcm-send", args(audio, []string{"--frames", "200"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	ss := send.summary(t)
+	assert.GreaterOrEqual(t, ss.Seconds, 0.19, "paced: 200 packets take 0.2 s")
+	assert.Greater(t, ss.FPS, 500.0, "about 1,000 packets a second, not 60")
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,8 +24,9 @@ func Parse(fs *flag.FlagSet, args []string) error {
 		fs.Usage()
 		return err
 	}
-	if err != nil {
-		return usage("%v", err)
+	if err != nil { // the flag package says -name; users type --name
+		msg := strings.Replace(err.Error(), " flag -", " flag --", 1)
+		return usage("%s", strings.Replace(msg, "defined: -", "defined: --", 1))
 	}
 	if fs.NArg() > 0 {
 		return usage("unexpected argument %q", fs.Arg(0))

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 )
 
@@ -17,44 +16,6 @@ const (
 	ExitIntegrity = 4 // received bytes differ from what was sent
 	ExitPeerLost  = 5 // the peer vanished without ending the stream
 )
-
-// Latency holds one-way latencies, sender timestamp to receipt.
-type Latency struct{ samples []time.Duration }
-
-const maxLatencySamples = 1 << 20
-
-// NewLatency preallocates the sample store.
-func NewLatency() *Latency { return &Latency{samples: make([]time.Duration, 0, 4096)} }
-
-// Add records one latency; past a million samples it keeps every other.
-func (l *Latency) Add(d time.Duration) {
-	if len(l.samples) == maxLatencySamples {
-		for i := 0; i < len(l.samples)/2; i++ {
-			l.samples[i] = l.samples[2*i]
-		}
-		l.samples = l.samples[:len(l.samples)/2]
-	}
-	l.samples = append(l.samples, d)
-}
-
-// LatencySummary is in microseconds.
-type LatencySummary struct {
-	P50 float64 `json:"p50"`
-	P90 float64 `json:"p90"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
-}
-
-// Summary returns nil when nothing was measured.
-func (l *Latency) Summary() *LatencySummary {
-	if l == nil || len(l.samples) == 0 {
-		return nil
-	}
-	s := slices.Clone(l.samples)
-	slices.Sort(s)
-	at := func(q float64) float64 { return float64(s[int(q*float64(len(s)-1))]) / 1e3 }
-	return &LatencySummary{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: float64(s[len(s)-1]) / 1e3}
-}
 
 // Summary is what a run reports at its end.
 type Summary struct {
