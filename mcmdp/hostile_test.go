@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mcmgo/mcm/internal/memifpeer"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A slave that lies about frame sizes must cost a master receiver nothing
@@ -51,7 +52,7 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			rxp := videoParam(path, Rx)
 			rxp.Memif.IsMaster = true
 			rxc := make(chan *Conn, 1)
@@ -99,7 +100,7 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 			for k := 0; k < 3; k++ {
 				sendFrame(t, tx, k, tx.FrameSize())
 				got := recvFrame(t, rx)
-				assert.True(t, filled(got.Data, k), "frame %d intact", k)
+				assert.True(t, testsupport.Check(got.Data, k), "frame %d intact", k)
 				assert.Equal(t, tx.FrameSize(), len(got.Data))
 				require.NoError(t, rx.EnqueueBuffer(got))
 			}
@@ -110,7 +111,7 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 // A chain that fits this side's frame size is a frame, however the peer
 // cut it: the bound is not tighter than the parameters.
 func TestSlaveChainWithinFrameSizeIsDelivered(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	rxp := videoParam(path, Rx)
 	rxp.Memif.IsMaster, rxp.Raw = true, true
 	rxc := make(chan *Conn, 1)
@@ -164,7 +165,7 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 		nbufs int
 	}{{"one buffer longer than the frame", 1}, {"chain of whole buffers", 40}} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			l, err := memifpeer.Listen(path)
 			require.NoError(t, err)
 			defer l.Close()
@@ -206,7 +207,7 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 			require.NoError(t, rx.WaitConnected(context.Background()))
 			sendFrame(t, tx, 5, tx.FrameSize())
 			got := recvFrame(t, rx)
-			assert.True(t, filled(got.Data, 5))
+			assert.True(t, testsupport.Check(got.Data, 5))
 			require.NoError(t, rx.EnqueueBuffer(got))
 		})
 	}
@@ -217,7 +218,7 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 	for _, after := range []uint16{memifpeer.MsgInit, memifpeer.MsgAddRegion} {
 		t.Run(map[uint16]string{memifpeer.MsgInit: "after INIT", memifpeer.MsgAddRegion: "after a region"}[after], func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			rxp := videoParam(path, Rx)
 			rxp.Memif.IsMaster, rxp.HandshakeTimeout = true, 300*time.Millisecond
 			rxc := make(chan *Conn, 1)
@@ -246,7 +247,7 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 			defer rx.Close()
 			sendFrame(t, tx, 1, tx.FrameSize())
 			got := recvFrame(t, rx)
-			assert.True(t, filled(got.Data, 1))
+			assert.True(t, testsupport.Check(got.Data, 1))
 			require.NoError(t, rx.EnqueueBuffer(got))
 		})
 	}
@@ -256,7 +257,7 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 // with no frame behind it, must not cost the receiver a core; a real frame
 // inside the flood still arrives.
 func TestInterruptFloodFromMaster(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	l, err := memifpeer.Listen(path)
 	require.NoError(t, err)
 	defer l.Close()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // eventLoops counts the memif event goroutines of the process.
@@ -23,7 +25,7 @@ func eventLoops() int {
 // socket and one event goroutine.
 func TestManyIDsShareOneSocket(t *testing.T) {
 	const n = 16
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	socks0, loops0 := sharedSockets(), eventLoops()
 	tx, rx := make([]*Conn, n), make([]*Conn, n)
 	var wg sync.WaitGroup
@@ -74,7 +76,7 @@ func TestManyIDsShareOneSocket(t *testing.T) {
 		for id := 0; id < n; id++ {
 			if live(id) {
 				b := recvFrame(t, rx[id])
-				require.True(t, filled(b.Data, seed+id), "id %d got another id's frame", id)
+				require.True(t, testsupport.Check(b.Data, seed+id), "id %d got another id's frame", id)
 				require.NoError(t, rx[id].EnqueueBuffer(b))
 			}
 		}

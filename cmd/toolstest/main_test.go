@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 var binDir string
@@ -78,12 +80,7 @@ func (s *syncBuffer) String() string {
 var seq atomic.Int64
 
 // runDir is a fresh run directory: the tools' default socket lives there.
-func runDir(t *testing.T) string {
-	d, err := os.MkdirTemp("", "mcmrun")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
+func runDir(t *testing.T) string { return testsupport.ShortDir(t) }
 
 func start(t *testing.T, dir, tool string, args ...string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
