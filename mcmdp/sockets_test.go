@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,5 +115,10 @@ func TestManyIDsShareOneSocket(t *testing.T) {
 		rx[id].Close()
 	}
 	assert.Equal(t, socks0, sharedSockets())
+	// A closed socket's event goroutine has signalled it is done but may
+	// not have returned yet: give it a moment (no event says it exited).
+	for deadline := time.Now().Add(5 * time.Second); eventLoops() != loops0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	assert.Equal(t, loops0, eventLoops())
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,6 +51,21 @@ func snapshot(t *testing.T, pid int) usage {
 	return usage{u, c}
 }
 
+// settled is the end reading, taken once the tool has let go of the peer
+// that just left (its channel's fd and mappings go a moment after the peer
+// does; no event says when), or after 2 s, whichever comes first.
+func settled(t *testing.T, pid int, start usage) usage {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		u := snapshot(t, pid)
+		if u.Fds <= start.Fds && u.Maps <= start.Maps+8 || time.Now().After(deadline) {
+			return u
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // noGrowth fails on any growth past what a Go process's runtime may add on
 // its own: a thread or two, each with its stack and malloc arena. The
 // system-wide Committed_AS is asserted only in the full soak, which runs
@@ -84,7 +100,7 @@ func killCycles(t *testing.T, n int, sock string, long *proc, peerTool string, p
 			first = snapshot(t, long.cmd.Process.Pid)
 		}
 		if k == n-1 {
-			last = snapshot(t, long.cmd.Process.Pid)
+			last = settled(t, long.cmd.Process.Pid, first)
 		}
 		require.NoError(t, peer.cmd.Process.Kill())
 		peer.wait(t)
@@ -150,7 +166,7 @@ func TestSoakConnectCycles(t *testing.T) {
 		case 1:
 			s = snapshot(t, long.cmd.Process.Pid)
 		case size.cycles - 1:
-			e = snapshot(t, long.cmd.Process.Pid)
+			e = settled(t, long.cmd.Process.Pid, s)
 		}
 	}
 	require.NoError(t, long.cmd.Process.Signal(syscall.SIGTERM))
