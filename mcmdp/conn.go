@@ -31,7 +31,7 @@ type Conn struct {
 	session                  memif.Session // the engine session the state below follows (0: none)
 	up                       bool          // session started and usable (a peer fault ends it early)
 	tooLarge                 bool          // this session's ring cannot hold one frame
-	peerBuffer               int           // this session\'s buffer size
+	chains                   bool          // this session's frames are chains (the slave's buffers are smaller)
 	queues                   []*queue
 	rr                       int
 	nextSeq                  uint32

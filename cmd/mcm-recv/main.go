@@ -95,7 +95,7 @@ func run(args []string, stdout io.Writer) int {
 	if conn == nil {
 		return code // an existing --output file was not touched
 	}
-	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
+	r := &receiver{stdout: stdout, f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
 	if f.check == "pattern" {
 		r.pattern = cli.NewPattern(conn.FrameSize())
 	}
@@ -108,6 +108,7 @@ func run(args []string, stdout io.Writer) int {
 }
 
 type receiver struct {
+	stdout  io.Writer // summary and --interval lines
 	f       *recvFlags
 	conn    *mcmdp.Conn
 	out     *cli.Output
@@ -125,6 +126,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	done := ctx.Done()
 	limits := cli.NewLimits(&r.f.Common)
 	stopProgress := cli.Progress(&r.cnt)
+	stopIntervals := cli.Intervals(&r.cnt, r.f.Interval, r.stdout, r.f.JSON)
 	start := time.Now()
 	var n uint64
 	end, code, failure, detail := "", cli.ExitOK, "", ""
@@ -176,6 +178,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	st := r.conn.Stats()
 	r.conn.Close()
 	stopProgress()
+	stopIntervals()
 	if r.bad > 0 && code == cli.ExitOK {
 		code, failure = cli.ExitIntegrity, fmt.Sprintf("%d frames differ from what was sent", r.bad)
 	}

@@ -90,11 +90,12 @@ func run(args []string, stdout io.Writer) int {
 	if conn == nil {
 		return code
 	}
-	s := &sender{f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize()), crc: cli.NewChecksum(f.CRC)}
+	s := &sender{stdout: stdout, f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize()), crc: cli.NewChecksum(f.CRC)}
 	return cli.Report(tool, &f.Common, s.loop(ctx), stdout)
 }
 
 type sender struct {
+	stdout  io.Writer // summary and --interval lines
 	f       *sendFlags
 	conn    *mcmdp.Conn
 	src     *os.File
@@ -109,6 +110,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 	limits := cli.NewLimits(&s.f.Common)
 	pacer := cli.NewPacer(s.f.Rate())
 	stopProgress := cli.Progress(&s.cnt)
+	stopIntervals := cli.Intervals(&s.cnt, s.f.Interval, s.stdout, s.f.JSON)
 	start := time.Now()
 	var n uint64
 	end, code, failure, detail := "", cli.ExitOK, "", ""
@@ -183,6 +185,7 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		}
 	}
 	stopProgress()
+	stopIntervals()
 	sum.Frames, sum.Bytes = n, st.BytesTx
 	sum.RingFull, sum.Reconnects = st.RingFull, st.Reconnects
 	sum.End, sum.EndDetail, sum.ExitCode, sum.Error = end, detail, code, failure

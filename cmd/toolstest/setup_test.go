@@ -1,14 +1,18 @@
 package toolstest
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/memifpeer"
 )
 
 // Exit 3 means the peer truly never appeared. A local setup error is exit 1
@@ -176,4 +180,46 @@ func TestKeepGoingWaitHonoursDurationAndSignals(t *testing.T) {
 		assert.Less(t, time.Since(began), 5*time.Second, "%s: not waiting on", stop)
 		assert.Equal(t, stop, recv.summary(t).End)
 	}
+}
+
+// --interval prints the counters while the run goes on, for logs and
+// pipes: text lines, or JSON lines before the summary with --json.
+func TestIntervalReports(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json", "--interval", "100ms"})...)
+	send := run(t, dir, "mcm-send", args(small, []string{"--duration", "550ms", "--fps", "100", "--interval", "100ms"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	assert.GreaterOrEqual(t, strings.Count(send.stdout.String(), " fps "), 4, "text lines:\n%s", send.stdout.String())
+	lines := strings.Split(strings.TrimSpace(recv.stdout.String()), "\n")
+	require.GreaterOrEqual(t, len(lines), 5, "interval lines, then the summary:\n%s", recv.stdout.String())
+	for _, l := range lines[:len(lines)-1] {
+		var m struct {
+			Schema   int
+			Interval struct {
+				Frames uint64
+				FPS    float64 `json:"fps"`
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		assert.Equal(t, 1, m.Schema)
+	}
+	var last map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	assert.Equal(t, "end-of-stream", last["end"])
+}
+
+// A frame that cannot fit the session's ring is reported with advice for
+// the side that can act: the slave (here a plain one with 2,048-byte
+// buffers, as DPDK's default) sets the buffer and ring sizes.
+func TestFrameTooLargeAdvisesTheSlave(t *testing.T) {
+	dir := runDir(t)
+	path := filepath.Join(dir, "cam0.sock")
+	send := start(t, dir, "mcm-send", args(small, []string{"--socket", path, "--frames", "3"})...)
+	slave, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{Log2Ring: 3, BufferSize: 2048}, peerTimeout)
+	require.NoError(t, err)
+	defer slave.Close()
+	slave.PostReceiveBuffers() // all 8 are free: a frame that does not fit them never will
+	assert.Equal(t, 1, send.wait(t), "%s", send.stderr.String())
+	assert.Contains(t, send.stderr.String(), "the slave's ring of 8 buffers cannot carry a 307216-byte frame; the slave sets the buffer and ring sizes")
 }

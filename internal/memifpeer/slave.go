@@ -245,6 +245,12 @@ func (s *Slave) Produce(descs []Desc) error {
 	return err
 }
 
+// PostReceiveBuffers offers the master every M2S buffer, as a receiving
+// slave does once connected (the layout set their offsets and lengths).
+func (s *Slave) PostReceiveBuffers() {
+	s.M2S.SetHead(uint16(1 << s.cfg.Log2Ring))
+}
+
 // BufferOffset is where S2M slot's own buffer starts in region 0.
 func (s *Slave) BufferOffset(slot int) uint32 {
 	return uint32(2*s.cfg.ringSize() + slot*int(s.cfg.BufferSize))
