@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,7 +20,7 @@ import (
 func TestHelpMatchesFlags(t *testing.T) {
 	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt",
 		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "raw",
-		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version"}
+		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version", "interval"}
 	own := map[string][]string{"mcm-send": {"input", "loop", "fps"}, "mcm-recv": {"output", "check", "polling"}}
 	for tool, mine := range own {
 		p := run(t, runDir(t), tool, "--help")
@@ -270,4 +271,25 @@ func TestJSONSchema(t *testing.T) {
 		assert.EqualValues(t, tc.code, m["exit_code"])
 		assert.NotEmpty(t, m["error"])
 	}
+}
+
+// The README's flag list and the tools' --help name the same flags.
+func TestReadmeListsTheFlags(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, text, ok := strings.Cut(string(readme), "Flags (each tool's `--help` lists its own")
+	require.True(t, ok)
+	text, _, _ = strings.Cut(text, "With `--json`")
+	inReadme := map[string]bool{}
+	for _, m := range regexp.MustCompile("`--([a-z0-9-]+)").FindAllStringSubmatch(text, -1) {
+		inReadme[m[1]] = true
+	}
+	inHelp := map[string]bool{}
+	for _, tool := range []string{"mcm-send", "mcm-recv"} {
+		p := run(t, runDir(t), tool, "--help")
+		for _, m := range regexp.MustCompile(`(?m)^  --([a-z0-9-]+)`).FindAllStringSubmatch(p.stdout.String(), -1) {
+			inHelp[m[1]] = true
+		}
+	}
+	assert.Equal(t, inHelp, inReadme)
 }
