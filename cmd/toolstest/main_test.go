@@ -83,6 +83,11 @@ var seq atomic.Int64
 func runDir(t *testing.T) string { return testsupport.ShortDir(t) }
 
 func start(t *testing.T, dir, tool string, args ...string) *proc {
+	return startAs(t, nil, dir, tool, args...)
+}
+
+// startAs is start under other credentials (nil: this process's).
+func startAs(t *testing.T, cred *syscall.Credential, dir, tool string, args ...string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	p := &proc{done: make(chan struct{}), connected: make(chan struct{})}
@@ -90,6 +95,7 @@ func start(t *testing.T, dir, tool string, args ...string) *proc {
 		tool = filepath.Join(binDir, tool)
 	}
 	p.cmd = exec.CommandContext(ctx, tool, args...)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	p.cmd.Env = append(os.Environ(), "MCM_RUN_DIR="+dir)
 	if coverDir != "" {
 		p.cmd.Env = append(p.cmd.Env, "GOCOVERDIR="+coverDir)

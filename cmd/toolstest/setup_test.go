@@ -57,6 +57,31 @@ func TestLocalSetupErrorsExit1WithTheCause(t *testing.T) {
 	}
 }
 
+func TestSocketUnderProcIsNamed(t *testing.T) {
+	for _, role := range []string{"master", "slave"} {
+		p := run(t, runDir(t), "mcm-recv", "--role", role, "--socket", "/proc/mcm-test.sock", "--connect-timeout", "20s")
+		assert.Equal(t, 1, p.code, "%s: %s", role, p.stderr.String())
+		assert.Contains(t, p.stderr.String(), "/proc", role)
+	}
+}
+
+// A socket this user may not write is named at once, not waited on.
+func TestPermissionDeniedIsNamed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the slave as another user")
+	}
+	dir := runDir(t)
+	require.NoError(t, os.Chmod(dir, 0o755))
+	require.NoError(t, os.Chmod(binDir, 0o755)) // the other user runs the tools too
+	path := filepath.Join(dir, "cam0.sock")
+	master := start(t, dir, "mcm-send", args(small, []string{"--socket", path, "--connect-timeout", "30s"})...)
+	waitSocket(t, path, master)
+	require.NoError(t, os.Chmod(path, 0o755)) // the owner's alone, whatever the umask
+	slave := startAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, dir, "mcm-recv", "--socket", path, "--connect-timeout", "20s")
+	assert.Equal(t, 1, slave.wait(t), "%s", slave.stderr.String())
+	assert.Contains(t, slave.stderr.String(), "permission denied")
+}
+
 func TestSecondMasterOnALivePathIsNamed(t *testing.T) {
 	dir := runDir(t)
 	path := filepath.Join(dir, "cam0.sock")
