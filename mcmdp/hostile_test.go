@@ -55,22 +55,13 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 			path := testsupport.SockPath(t)
 			rxp := videoParam(path, Rx)
 			rxp.Memif.IsMaster = true
-			rxc := make(chan *Conn, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-				defer cancel()
-				c, err := CreateConnection(ctx, rxp)
-				assert.NoError(t, err)
-				rxc <- c
-			}()
+			awaitRx := createAsync(t, rxp)
 			liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
 				ID: rxp.Memif.InterfaceID, Log2Ring: tc.log2, BufferSize: 256, Extra: tc.extra,
 			}, waitTimeout)
 			require.NoError(t, err)
 			defer liar.Close()
-			rx := <-rxc
-			require.NotNil(t, rx)
-			defer rx.Close()
+			rx := awaitRx()
 			rssBefore := vmRSS(t)
 
 			descs := tc.descs()
@@ -114,21 +105,12 @@ func TestSlaveChainWithinFrameSizeIsDelivered(t *testing.T) {
 	path := testsupport.SockPath(t)
 	rxp := videoParam(path, Rx)
 	rxp.Memif.IsMaster, rxp.Raw = true, true
-	rxc := make(chan *Conn, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		c, err := CreateConnection(ctx, rxp)
-		assert.NoError(t, err)
-		rxc <- c
-	}()
+	awaitRx := createAsync(t, rxp)
 	peer, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
 		ID: rxp.Memif.InterfaceID, Log2Ring: 6, BufferSize: 256}, waitTimeout)
 	require.NoError(t, err)
 	defer peer.Close()
-	rx := <-rxc
-	require.NotNil(t, rx)
-	defer rx.Close()
+	rx := awaitRx()
 
 	n := rx.FrameSize() / 256 // a whole frame in 256-byte buffers
 	descs := make([]memifpeer.Desc, n)
@@ -171,20 +153,11 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 			defer l.Close()
 			rxp := videoParam(path, Rx)
 			rxp.Log2RingSize = 6
-			rxc := make(chan *Conn, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-				defer cancel()
-				c, err := CreateConnection(ctx, rxp)
-				assert.NoError(t, err)
-				rxc <- c
-			}()
+			awaitRx := createAsync(t, rxp)
 			liar, err := l.Accept(waitTimeout)
 			require.NoError(t, err)
 			defer liar.Close()
-			rx := <-rxc
-			require.NotNil(t, rx)
-			defer rx.Close()
+			rx := awaitRx()
 
 			lens, next := make([]uint32, tc.nbufs), make([]bool, tc.nbufs)
 			for k := range lens {
@@ -221,14 +194,7 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 			path := testsupport.SockPath(t)
 			rxp := videoParam(path, Rx)
 			rxp.Memif.IsMaster, rxp.HandshakeTimeout = true, 300*time.Millisecond
-			rxc := make(chan *Conn, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-				defer cancel()
-				c, err := CreateConnection(ctx, rxp)
-				assert.NoError(t, err)
-				rxc <- c
-			}()
+			awaitRx := createAsync(t, rxp)
 			silent, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
 				ID: rxp.Memif.InterfaceID, Log2Ring: 4, BufferSize: 256, SilentAfter: after}, waitTimeout)
 			require.NoError(t, err)
@@ -242,9 +208,7 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 			txp := videoParam(path, Tx)
 			txp.Memif.IsMaster = false
 			tx := create(t, txp)
-			rx := <-rxc
-			require.NotNil(t, rx)
-			defer rx.Close()
+			rx := awaitRx()
 			sendFrame(t, tx, 1, tx.FrameSize())
 			got := recvFrame(t, rx)
 			assert.True(t, testsupport.Check(got.Data, 1))
@@ -263,20 +227,11 @@ func TestInterruptFloodFromMaster(t *testing.T) {
 	defer l.Close()
 	rxp := videoParam(path, Rx)
 	rxp.Raw = true
-	rxc := make(chan *Conn, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		c, err := CreateConnection(ctx, rxp)
-		assert.NoError(t, err)
-		rxc <- c
-	}()
+	awaitRx := createAsync(t, rxp)
 	flooder, err := l.Accept(waitTimeout)
 	require.NoError(t, err)
 	defer flooder.Close()
-	rx := <-rxc
-	require.NotNil(t, rx)
-	defer rx.Close()
+	rx := awaitRx()
 
 	stop := make(chan struct{})
 	flooded := make(chan int)
@@ -324,4 +279,24 @@ func threadCPU(t *testing.T) time.Duration {
 	var ru unix.Rusage
 	require.NoError(t, unix.Getrusage(unix.RUSAGE_THREAD, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// createAsync starts CreateConnection(p), which returns only once a peer
+// has connected, so the test can play that peer; the func collects the
+// Conn (closed at the test's end).
+func createAsync(t *testing.T, p *ConnParam) func() *Conn {
+	made := make(chan *Conn, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c, err := CreateConnection(ctx, p)
+		assert.NoError(t, err)
+		made <- c
+	}()
+	return func() *Conn {
+		c := <-made
+		require.NotNil(t, c)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
 }
