@@ -303,14 +303,18 @@ op (sess_t *ss, in_t *in)
     case 6:
       {
 	cnt = in_u8 (in) % 40;
-	uint32_t size = (o & 0x0F) == 5 ? in_u16 (in) : in_u32 (in) & 0xFFFFF;
-	if (cnt > MAX_HELD - ss->npend)
-	  cnt = (uint16_t) (MAX_HELD - ss->npend);
+	bool packets = (o & 0x0F) == 5;	/* upstream's: counts packets */
+	uint32_t size = packets ? in_u16 (in) : in_u32 (in) & 0xFFFFF;
+	/* A packet may take a whole ring's worth of entries: room for that. */
+	uint32_t per = packets ? 1u << ss->log2 : 1;
+	if (cnt > (MAX_HELD - ss->npend) / per)
+	  cnt = (uint16_t) ((MAX_HELD - ss->npend) / per);
 	memif_buffer_t *b = ss->pend + ss->npend;
-	rc = (o & 0x0F) == 5
+	rc = packets
 	  ? memif_buffer_alloc (ss->c, 0, b, cnt, &n, (uint16_t) size)
 	  : memif_buffer_alloc32 (ss->c, 0, b, cnt, &n, size);
-	PROP (n <= cnt, "alloc %u of %u", n, cnt);
+	PROP (n <= cnt * per, "alloc %u entries for %u %s", n, cnt,
+	      packets ? "packets" : "buffers");
 	ss->got_alloc += n;
 	for (uint16_t i = 0; i < n; i++)
 	  check_buf (ss, &b[i], "buffer_alloc");
