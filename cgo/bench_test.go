@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // BenchmarkTwoProcess measures packets per second from this process (the
@@ -22,7 +24,7 @@ func BenchmarkTwoProcess(b *testing.B) {
 }
 
 func benchSend(b *testing.B, size, burst int) {
-	path := sockPath(b)
+	path := testsupport.SockPath(b)
 	i := newIface(b, newSocket(b, path), Config{IsMaster: true, InterfaceID: 1})
 	startPeer(b, "sink-slave", path, 1)
 	waitUp(b, i)

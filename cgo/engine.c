@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 7d0f8cb0815478fbd3d62679020e8974138bde7b1d78bd5e2b05cba1985ff051 */
+ * sources sha256: bebbcec15216f209cbabdfd63c9954c4be50a246d86c5b2ade3416eb73f0d1e8 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

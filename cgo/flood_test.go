@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // threadCPU is the CPU time the calling thread has used.
@@ -25,7 +27,7 @@ func threadCPU(t *testing.T) time.Duration {
 // not cost the receiver a core; a real frame sent during the flood still
 // arrives promptly.
 func TestInterruptFloodCostsFramesNotSignals(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hmID, Log2RingSize: hmLog2, BufferSize: hmBufSize})
@@ -38,9 +40,8 @@ func TestInterruptFloodCostsFramesNotSignals(t *testing.T) {
 	floodDone := make(chan struct{})
 	go func() {
 		defer close(floodDone)
-		one := []byte{1, 0, 0, 0, 0, 0, 0, 0}
 		for n := int64(1); flooding.Load(); n++ {
-			unix.Write(h.m2sEfd, one)
+			h.Interrupt()
 			writes.Store(n)
 		}
 	}()

@@ -4,30 +4,34 @@ package memif
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/mcmgo/mcm/internal/memifpeer"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // seedMessages is one valid message of every type plus the malformed shapes
 // the decoder must refuse.
 func seedMessages() [][]byte {
 	return [][]byte{
-		encAck(),
-		encHello("seed-master", wVersion, wVersion, 255, 254, 254, 14),
-		encInit(wVersion, 1, 0, "secret", "seed-slave"),
-		encAddRegion(0, 1<<20),
-		encAddRing(true, 0, 0, 0, 10, 0),
-		encConnect(wConnect, "seed-if"),
-		encConnect(wConnected, "seed-if"),
-		encDisconnect(22, "seed reason"),
+		memifpeer.Ack(),
+		memifpeer.HelloFields{Name: "seed-master", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode(),
+		memifpeer.Init(1, "secret", "seed-slave"),
+		memifpeer.AddRegion(0, 1<<20),
+		memifpeer.AddRing(true, 0, 0, 0, 10),
+		memifpeer.Connect("seed-if"),
+		memifpeer.Connected("seed-if"),
+		memifpeer.Disconnect(22, "seed reason"),
 		nil,
-		encAck()[:64],
-		append(encAck(), 0),
-		wMsg(0),
-		wMsg(9),
-		wMsg(0xFFFF),
+		memifpeer.Ack()[:64],
+		append(memifpeer.Ack(), 0),
+		memifpeer.Message(0),
+		memifpeer.Message(9),
+		memifpeer.Message(0xFFFF),
 	}
 }
 
@@ -41,14 +45,14 @@ type wireField struct {
 
 // wireLayout is the protocol's message layout (memif.h), per type.
 var wireLayout = map[uint16][]wireField{
-	wAck:        nil,
-	wHello:      {{2, 32, true}, {34, 2, false}, {36, 2, false}, {38, 2, false}, {40, 2, false}, {42, 2, false}, {44, 1, false}},
-	wInit:       {{2, 2, false}, {4, 4, false}, {8, 1, false}, {9, 24, false}, {33, 32, true}},
-	wAddRegion:  {{2, 2, false}, {4, 8, false}},
-	wAddRing:    {{2, 2, false}, {4, 2, false}, {6, 2, false}, {8, 4, false}, {12, 1, false}, {13, 2, false}},
-	wConnect:    {{2, 32, true}},
-	wConnected:  {{2, 32, true}},
-	wDisconnect: {{2, 4, false}, {6, 96, true}},
+	memifpeer.MsgAck:        nil,
+	memifpeer.MsgHello:      {{2, 32, true}, {34, 2, false}, {36, 2, false}, {38, 2, false}, {40, 2, false}, {42, 2, false}, {44, 1, false}},
+	memifpeer.MsgInit:       {{2, 2, false}, {4, 4, false}, {8, 1, false}, {9, 24, false}, {33, 32, true}},
+	memifpeer.MsgAddRegion:  {{2, 2, false}, {4, 8, false}},
+	memifpeer.MsgAddRing:    {{2, 2, false}, {4, 2, false}, {6, 2, false}, {8, 4, false}, {12, 1, false}, {13, 2, false}},
+	memifpeer.MsgConnect:    {{2, 32, true}},
+	memifpeer.MsgConnected:  {{2, 32, true}},
+	memifpeer.MsgDisconnect: {{2, 4, false}, {6, 96, true}},
 }
 
 // FuzzDecodeMessage checks the engine's control-message decoder against
@@ -62,28 +66,28 @@ func FuzzDecodeMessage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		typ, code, reenc := decodeMessageForTest(b)
-		if len(b) != wMsgSize {
+		if len(b) != memifpeer.MsgSize {
 			if code != int(ErrMalformed) {
 				t.Fatalf("%d-byte message: code %d, want %d", len(b), code, ErrMalformed)
 			}
 			return
 		}
-		fields, known := wireLayout[le.Uint16(b)]
+		fields, known := wireLayout[memifpeer.Type(b)]
 		if !known {
 			if code != 36 { // MEMIF_ERR_UNKNOWN_MSG
-				t.Fatalf("type %d: code %d, want 36", le.Uint16(b), code)
+				t.Fatalf("type %d: code %d, want 36", memifpeer.Type(b), code)
 			}
 			return
 		}
-		if code != 0 || typ != le.Uint16(b) || len(reenc) != wMsgSize {
-			t.Fatalf("type %d: decoded type %d, code %d, %d bytes re-encoded", le.Uint16(b), typ, code, len(reenc))
+		if code != 0 || typ != memifpeer.Type(b) || len(reenc) != memifpeer.MsgSize {
+			t.Fatalf("type %d: decoded type %d, code %d, %d bytes re-encoded", memifpeer.Type(b), typ, code, len(reenc))
 		}
-		want := make([]byte, wMsgSize)
+		want := make([]byte, memifpeer.MsgSize)
 		copy(want, b[:2])
 		for _, fl := range fields {
 			v := b[fl.off : fl.off+fl.size]
 			if fl.text {
-				v = []byte(cstr(v))
+				v = []byte(memifpeer.CString(v))
 			}
 			copy(want[fl.off:], v)
 		}
@@ -103,24 +107,18 @@ func FuzzDecodeMessage(f *testing.F) {
 // its two regions) with INIT, and refuse the rest with a DISCONNECT whose
 // reason becomes its LastError.
 func FuzzHostileHello(f *testing.F) {
-	f.Add(encHello("m", wVersion, wVersion, 255, 254, 254, 14))
-	f.Add(encHello("m", 0x0100, 0x0100, 255, 254, 254, 14))
-	f.Add(encHello("m", wVersion, wVersion, 255, 254, 254, 0))
-	f.Add(encHello("m", wVersion, wVersion, 0, 0, 0, 1))
-	f.Add(encHello("0123456789012345678901234567890123456789", 0, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFF))
+	f.Add(memifpeer.HelloFields{Name: "m", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode())
+	f.Add(memifpeer.HelloFields{Name: "m", MinVersion: 0x0100, MaxVersion: 0x0100, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode())
+	f.Add(memifpeer.HelloFields{Name: "m", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 0}.Encode())
+	f.Add(memifpeer.HelloFields{Name: "m", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version, MaxRegion: 0, MaxM2SRing: 0, MaxS2MRing: 0, MaxLog2RingSize: 1}.Encode())
+	f.Add(memifpeer.HelloFields{Name: "0123456789012345678901234567890123456789", MinVersion: 0, MaxVersion: 0xFFFF, MaxRegion: 0xFFFF, MaxM2SRing: 0xFFFF, MaxS2MRing: 0xFFFF, MaxLog2RingSize: 0xFF}.Encode())
 
-	path := sockPath(f)
-	lfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	path := testsupport.SockPath(f)
+	l, err := memifpeer.Listen(path)
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { unix.Close(lfd) })
-	if err := unix.Bind(lfd, &unix.SockaddrUnix{Name: path}); err != nil {
-		f.Fatal(err)
-	}
-	if err := unix.Listen(lfd, 4); err != nil {
-		f.Fatal(err)
-	}
+	f.Cleanup(l.Close)
 	ss, err := NewSocket(SocketConfig{Path: path, AppName: "fuzz", RetryInterval: int64(time.Millisecond)})
 	if err != nil {
 		f.Fatal(err)
@@ -129,30 +127,33 @@ func FuzzHostileHello(f *testing.F) {
 	s := newIface(f, ss, Config{InterfaceID: hmID, Log2RingSize: hmLog2, BufferSize: hmBufSize})
 
 	f.Fuzz(func(t *testing.T, b []byte) {
-		hello := make([]byte, wMsgSize)
+		hello := make([]byte, memifpeer.MsgSize)
 		copy(hello, b)
-		le.PutUint16(hello, wHello)
-		minV, maxV := le.Uint16(hello[34:]), le.Uint16(hello[36:])
-		usable := minV <= wVersion && wVersion <= maxV && hello[44] >= 1 && le.Uint16(hello[38:]) >= 1
+		binary.LittleEndian.PutUint16(hello, memifpeer.MsgHello)
+		f := memifpeer.ParseHello(hello)
+		usable := f.MinVersion <= memifpeer.Version && memifpeer.Version <= f.MaxVersion && f.MaxLog2RingSize >= 1 && f.MaxRegion >= 1
 
-		pollIn(t, lfd, "the slave to connect")
-		fd, _, err := unix.Accept4(lfd, unix.SOCK_CLOEXEC)
+		c, err := l.AcceptConn(waitTimeout)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := newPeer(t, fd)
+		defer c.Close() // the slave reconnects for the next input
+		p := wire{c, t}
 		p.send(hello)
-		msg, fds, eof := p.recv()
-		closeFds(fds)
+		msg, err := c.Recv(waitTimeout)
+		eof := errors.Is(err, io.EOF)
+		if err != nil && !eof {
+			t.Fatal(err)
+		}
 		switch {
 		case eof:
 			t.Fatal("slave closed without INIT or DISCONNECT")
-		case le.Uint16(msg) == wInit:
+		case memifpeer.Type(msg) == memifpeer.MsgInit:
 			if !usable {
 				t.Fatalf("slave accepted an unusable HELLO % x", hello[:46])
 			}
-		case le.Uint16(msg) == wDisconnect:
-			reason := cstr(msg[6:102])
+		case memifpeer.Type(msg) == memifpeer.MsgDisconnect:
+			_, reason := memifpeer.DisconnectReason(msg)
 			if usable {
 				t.Fatalf("slave refused a usable HELLO: %q", reason)
 			}
@@ -162,8 +163,7 @@ func FuzzHostileHello(f *testing.F) {
 				t.Fatalf("status %+v after refusal %q", st, reason)
 			}
 		default:
-			t.Fatalf("slave answered HELLO with type %d", le.Uint16(msg))
+			t.Fatalf("slave answered HELLO with type %d", memifpeer.Type(msg))
 		}
-		p.close() // the slave reconnects for the next input
 	})
 }

@@ -1,31 +1,18 @@
 package memif
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // waitTimeout bounds every wait on an event in these tests; hitting it is a
 // failure, never a synchronisation step.
 const waitTimeout = 10 * time.Second
-
-var sockSeq atomic.Int64
-
-// sockPath returns a fresh socket path in a short temp dir (sun_path is
-// limited to 107 bytes, and t.TempDir() paths can be long).
-func sockPath(t testing.TB) string {
-	dir, err := os.MkdirTemp("", "memif")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, fmt.Sprintf("s%d.sock", sockSeq.Add(1)))
-}
 
 func newSocket(t testing.TB, path string) *Socket {
 	s, err := NewSocket(SocketConfig{Path: path, AppName: "gotest", RetryInterval: int64(20 * time.Millisecond)})
@@ -65,7 +52,7 @@ func waitUp(t testing.TB, i *Interface) {
 
 // pair builds a connected master and slave in this process.
 func pair(t testing.TB, mcfg, scfg Config) (m, s *Interface) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms, ss := newSocket(t, path), newSocket(t, path)
 	mcfg.IsMaster, scfg.IsMaster = true, false
 	m = newIface(t, ms, mcfg)
@@ -73,22 +60,6 @@ func pair(t testing.TB, mcfg, scfg Config) (m, s *Interface) {
 	waitUp(t, m)
 	waitUp(t, s)
 	return m, s
-}
-
-// pattern fills b with bytes derived from seed, cheap and position-dependent.
-func pattern(b []byte, seed int) {
-	for k := range b {
-		b[k] = byte(seed*31 + k*7)
-	}
-}
-
-func checkPattern(b []byte, seed int) bool {
-	for k := range b {
-		if b[k] != byte(seed*31+k*7) {
-			return false
-		}
-	}
-	return true
 }
 
 // sendPacket allocates, fills and sends one packet of size bytes (possibly
@@ -101,7 +72,7 @@ func sendPacket(t testing.TB, tx *Interface, size int, seed int, meta uint32) {
 		n, err := tx.AllocPacket(tx.Session(), 0, bufs[:], uint32(size))
 		if err == nil {
 			whole := make([]byte, size)
-			pattern(whole, seed)
+			testsupport.Fill(whole, seed)
 			off := 0
 			for k := 0; k < n; k++ {
 				bufs[k].Metadata = meta
@@ -169,15 +140,8 @@ func provePair(t *testing.T, m, s *Interface) {
 	waitUp(t, s)
 	sendPacket(t, s, 300, 11, 0)
 	got, _ := recvPacket(t, m)
-	require.True(t, checkPattern(got, 11) && len(got) == 300, "packet slave->master")
+	require.True(t, testsupport.Check(got, 11) && len(got) == 300, "packet slave->master")
 	sendPacket(t, m, 200, 12, 0)
 	got, _ = recvPacket(t, s)
-	require.True(t, checkPattern(got, 12) && len(got) == 200, "packet master->slave")
-}
-
-// countFds is the number of open fds of this process.
-func countFds(t testing.TB) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	require.NoError(t, err)
-	return len(ents)
+	require.True(t, testsupport.Check(got, 12) && len(got) == 200, "packet master->slave")
 }

@@ -4,7 +4,6 @@ package memif
 
 import (
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/memifpeer"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // Handshake deadlines: a peer that goes silent in any state before
@@ -52,20 +54,19 @@ func TestDeadlineSilentSlave(t *testing.T) {
 		name  string
 		stage func(h *hostileSlave)
 		bound bool // INIT named the interface: the refusal is reported there
-		own   int  // the test's own fds still open (ring eventfds)
 	}{
-		{"no INIT", func(h *hostileSlave) {}, false, 0},
-		{"after INIT", func(h *hostileSlave) { h.init() }, true, 0},
-		{"after INIT and one region", func(h *hostileSlave) { h.init(); h.region() }, true, 0},
-		{"after both rings", func(h *hostileSlave) { h.setup() }, true, 2},
+		{"no INIT", func(h *hostileSlave) {}, false},
+		{"after INIT", func(h *hostileSlave) { h.init() }, true},
+		{"after INIT and one region", func(h *hostileSlave) { h.init(); h.region() }, true},
+		{"after both rings", func(h *hostileSlave) { h.setup() }, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkNoFdLeak(t)
-			path := sockPath(t)
+			testsupport.CheckNoFdLeak(t)
+			path := testsupport.SockPath(t)
 			ms := newDeadlineSocket(t, path)
 			m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID, Name: "victim"})
-			before := countFds(t)
+			before := testsupport.CountFds(t)
 
 			start := time.Now()
 			h := dialHostileSlave(t, path)
@@ -80,12 +81,10 @@ func TestDeadlineSilentSlave(t *testing.T) {
 			}
 			assert.False(t, m.Status().Up)
 
-			// Everything the master held for the peer is closed.
-			h.close()
-			if h.shm != nil {
-				h.shm.close()
-			}
-			assert.Equal(t, before+tc.own, countFds(t), "fds after the timed-out handshake")
+			// Everything the master held for the peer is closed: with the
+			// peer's own fds closed too, the count is back where it was.
+			h.Close()
+			assert.Equal(t, before, testsupport.CountFds(t), "fds after the timed-out handshake")
 
 			// The same interface id serves a good slave.
 			ss := newSocket(t, path)
@@ -104,17 +103,14 @@ func TestDeadlineSilentMaster(t *testing.T) {
 		{"after HELLO", func(h *hostileMaster) { h.init() }},
 		{"after one ACK", func(h *hostileMaster) {
 			h.init()
-			h.send(encAck())
-			msg, fds, eof := h.recv() // the first region
-			h.t.Cleanup(func() { closeFds(fds) })
-			require.False(h.t, eof)
-			require.Equal(h.t, wAddRegion, le.Uint16(msg))
+			h.send(memifpeer.Ack())
+			h.expect(memifpeer.MsgAddRegion) // the first region
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkNoFdLeak(t)
-			path := sockPath(t)
+			testsupport.CheckNoFdLeak(t)
+			path := testsupport.SockPath(t)
 			lfd := listenHostile(t, path)
 			ss := newDeadlineSocket(t, path)
 			s := newIface(t, ss, Config{InterfaceID: hmID, Name: "victim"})
@@ -131,8 +127,7 @@ func TestDeadlineSilentMaster(t *testing.T) {
 			assert.False(t, st.Up)
 
 			// A real master on the same path serves the slave.
-			unix.Close(lfd)
-			require.NoError(t, os.Remove(path))
+			lfd.Close() // and removes the socket file
 			ms := newSocket(t, path)
 			m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hmID, Name: "honest"})
 			provePair(t, m, s)
@@ -144,11 +139,11 @@ func TestDeadlineSilentMaster(t *testing.T) {
 // all closed by the deadline, with no further connection to sweep them.
 func TestDeadlineManySilentSlaves(t *testing.T) {
 	const n = 500
-	checkNoFdLeak(t)
-	path := sockPath(t)
+	testsupport.CheckNoFdLeak(t)
+	path := testsupport.SockPath(t)
 	ms := newDeadlineSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
-	before := countFds(t)
+	before := testsupport.CountFds(t)
 
 	peers := make([]*hostileSlave, n)
 	for k := range peers {
@@ -162,7 +157,7 @@ func TestDeadlineManySilentSlaves(t *testing.T) {
 	for _, h := range peers {
 		h.close()
 	}
-	assert.Equal(t, before, countFds(t), "fds after %d silent slaves timed out", n)
+	assert.Equal(t, before, testsupport.CountFds(t), "fds after %d silent slaves timed out", n)
 
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hsID})
@@ -175,10 +170,8 @@ func TestDeadlineManySilentSlaves(t *testing.T) {
 // again once fds are free. It runs in a child process, whose fd limit it
 // lowers.
 func TestDeadlineAcceptBackoffAtFdLimit(t *testing.T) {
-	if os.Getenv("MEMIF_EMFILE_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDeadlineAcceptBackoffAtFdLimit$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "MEMIF_EMFILE_CHILD=1")
-		out, err := cmd.CombinedOutput()
+	if !testsupport.InChild("MEMIF_EMFILE_CHILD") {
+		out, err := testsupport.RunTestAlone(t, "MEMIF_EMFILE_CHILD", "-test.v")
 		for _, l := range strings.Split(string(out), "\n") {
 			if strings.Contains(l, "cpu") {
 				t.Log(strings.TrimSpace(l))
@@ -187,7 +180,7 @@ func TestDeadlineAcceptBackoffAtFdLimit(t *testing.T) {
 		require.NoError(t, err, "child:\n%s", out)
 		return
 	}
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
 
@@ -197,7 +190,9 @@ func TestDeadlineAcceptBackoffAtFdLimit(t *testing.T) {
 
 	// A slave waits in the backlog while the event loop is held off.
 	ms.mu.Lock()
-	waiting := dialPeer(t, path)
+	waiting, err := memifpeer.Dial(path)
+	require.NoError(t, err)
+	t.Cleanup(waiting.Close)
 	var old unix.Rlimit
 	require.NoError(t, unix.Getrlimit(unix.RLIMIT_NOFILE, &old))
 	ents, err := os.ReadDir("/proc/self/fd")
@@ -248,7 +243,8 @@ func TestDeadlineAcceptBackoffAtFdLimit(t *testing.T) {
 	// With fds free again the waiting slave is accepted (it gets HELLO)
 	// and a good slave connects.
 	release()
-	waiting.expect(wHello)
+	_, err = waiting.Expect(memifpeer.MsgHello, waitTimeout)
+	require.NoError(t, err)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hsID})
 	provePair(t, m, s)

@@ -3,7 +3,6 @@
 package memif
 
 import (
-	"os"
 	"regexp"
 	"testing"
 	"time"
@@ -11,6 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/memifpeer"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 const (
@@ -22,94 +24,62 @@ const (
 
 // hostileMaster is the test playing master against the engine's slave.
 type hostileMaster struct {
-	*peer
-	t        *testing.T
-	regions  map[uint16][]byte // mapped regions the slave sent
-	s2m, m2s ring
-	m2sEfd   int // the slave's receive interrupt fd
-	wasUp    bool
+	*memifpeer.Master // once up
+	wire
+	t     *testing.T
+	wasUp bool
 }
 
 // listenHostile binds a plain SOCK_SEQPACKET listener on path: a Go master
 // needs no SO_PASSCRED.
-func listenHostile(t *testing.T, path string) int {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+func listenHostile(t *testing.T, path string) *memifpeer.Listener {
+	l, err := memifpeer.Listen(path)
 	require.NoError(t, err)
-	t.Cleanup(func() { unix.Close(fd); os.Remove(path) })
-	require.NoError(t, unix.Bind(fd, &unix.SockaddrUnix{Name: path}))
-	require.NoError(t, unix.Listen(fd, 4))
-	return fd
+	t.Cleanup(l.Close)
+	return l
 }
 
 // acceptHostile waits for our slave's next connection attempt.
-func acceptHostile(t *testing.T, lfd int) *hostileMaster {
-	pollIn(t, lfd, "the slave to connect")
-	fd, _, err := unix.Accept4(lfd, unix.SOCK_CLOEXEC)
+func acceptHostile(t *testing.T, l *memifpeer.Listener) *hostileMaster {
+	c, err := l.AcceptConn(waitTimeout)
 	require.NoError(t, err)
-	return &hostileMaster{peer: newPeer(t, fd), t: t, regions: map[uint16][]byte{}}
+	t.Cleanup(c.Close)
+	return &hostileMaster{wire: wire{c, t}, t: t}
 }
 
-func goodHello() []byte { return encHello("hostile-master", wVersion, wVersion, 255, 254, 254, 14) }
+func goodHello() []byte { return memifpeer.Hello("hostile-master") }
 
 func (h *hostileMaster) init() {
 	h.send(goodHello())
-	in := h.expect(wInit)
-	require.Equal(h.t, uint16(wVersion), le.Uint16(in[2:]), "INIT version")
-	require.Equal(h.t, uint32(hmID), le.Uint32(in[4:]), "INIT id")
+	in := memifpeer.ParseInit(h.expect(memifpeer.MsgInit))
+	require.Equal(h.t, uint16(memifpeer.Version), in.Version, "INIT version")
+	require.Equal(h.t, uint32(hmID), in.ID, "INIT id")
 }
 
-// up ACKs everything the slave sets up, maps its regions, answers CONNECT
-// and waits for the slave's link.
+// up runs memifpeer's handshake by the book (ACKs everything the slave
+// sets up, maps its regions, answers CONNECT) and waits for the slave's
+// link.
 func (h *hostileMaster) up(s *Interface) {
-	h.init()
-	h.send(encAck())
-	type ringMsg struct {
-		region uint16
-		off    int
-	}
-	var s2m, m2s *ringMsg
-	for done := false; !done; {
-		msg, fds, eof := h.recv()
-		require.False(h.t, eof, "slave left during setup")
-		h.t.Cleanup(func() { closeFds(fds) })
-		require.Len(h.t, msg, wMsgSize)
-		switch le.Uint16(msg) {
-		case wAddRegion:
-			require.Len(h.t, fds, 1, "ADD_REGION fd")
-			h.regions[le.Uint16(msg[2:])] = mapFd(h.t, fds[0], int(le.Uint64(msg[4:])))
-			h.send(encAck())
-		case wAddRing:
-			require.Len(h.t, fds, 1, "ADD_RING fd")
-			require.EqualValues(h.t, hmLog2, msg[12])
-			r := &ringMsg{le.Uint16(msg[6:]), int(le.Uint32(msg[8:]))}
-			if le.Uint16(msg[2:])&1 != 0 {
-				s2m = r
-			} else {
-				m2s, h.m2sEfd = r, fds[0]
-			}
-			h.send(encAck())
-		case wConnect:
-			h.send(encConnect(wConnected, "hostile-master-if"))
-			done = true
-		default:
-			h.t.Fatalf("unexpected message type %d during setup", le.Uint16(msg))
-		}
-	}
-	require.True(h.t, s2m != nil && m2s != nil, "rings in both directions")
-	h.s2m, h.m2s = ring{h.regions[s2m.region], s2m.off}, ring{h.regions[m2s.region], m2s.off}
+	m, err := memifpeer.Serve(h.c, waitTimeout)
+	require.NoError(h.t, err)
+	h.t.Cleanup(m.Close)
+	h.Master = m
+	require.Equal(h.t, uint16(memifpeer.Version), m.Init.Version, "INIT version")
+	require.Equal(h.t, uint32(hmID), m.Init.ID, "INIT id")
+	require.Equal(h.t, hmSlots, m.RingSize(), "M2S ring size")
 	waitUp(h.t, s)
 	h.wasUp = true
-	require.Equal(h.t, uint16(hmSlots), h.m2s.head(), "slave posts every M2S buffer")
+	require.Equal(h.t, uint16(hmSlots), h.M2S.Head(), "slave posts every M2S buffer")
 }
+
+func (h *hostileMaster) close() { h.c.Close() }
 
 // deliver fills the M2S buffer at slot like a master would and publishes it.
 func (h *hostileMaster) deliver(slot int, data []byte) {
-	d := h.m2s.desc(slot)
-	mem := h.regions[le.Uint16(d[2:])]
-	off := int(le.Uint32(d[8:]))
-	copy(mem[off:off+hmBufSize], data)
-	le.PutUint32(d[4:], uint32(len(data)))
-	h.m2s.setTail(uint16(slot + 1))
+	flags, region, _, off := h.M2S.Desc(slot)
+	copy(h.Region(region)[off:off+hmBufSize], data)
+	h.M2S.SetDesc(slot, flags, region, uint32(len(data)), off)
+	h.M2S.SetTail(uint16(slot + 1))
 }
 
 type masterAttack struct {
@@ -142,56 +112,58 @@ func masterAttacks() []masterAttack {
 		}
 	}
 	return []masterAttack{
-		{name: "HELLO version 1.0 only", attack: hello(encHello("m", 0x0100, 0x0100, 255, 254, 254, 14)),
+		{name: "HELLO version 1.0 only", attack: hello(memifpeer.HelloFields{Name: "m", MinVersion: 0x0100, MaxVersion: 0x0100, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode()),
 			code: 24, reason: `master speaks memif 1\.0 to 1\.0, not 2\.0`},
-		{name: "HELLO versions 3.0 to 4.0", attack: hello(encHello("m", 0x0300, 0x0400, 255, 254, 254, 14)),
+		{name: "HELLO versions 3.0 to 4.0", attack: hello(memifpeer.HelloFields{Name: "m", MinVersion: 0x0300, MaxVersion: 0x0400, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode()),
 			code: 24, reason: `master speaks memif 3\.0 to 4\.0, not 2\.0`},
-		{name: "HELLO max_log2_ring_size 0", attack: hello(encHello("m", wVersion, wVersion, 255, 254, 254, 0)),
+		{name: "HELLO max_log2_ring_size 0", attack: hello(memifpeer.HelloFields{Name: "m", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version,
+			MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 0}.Encode()),
 			code: 38, reason: `master limits leave no usable ring`},
-		{name: "HELLO max_region 0", attack: hello(encHello("m", wVersion, wVersion, 0, 254, 254, 14)),
+		{name: "HELLO max_region 0", attack: hello(memifpeer.HelloFields{Name: "m", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version,
+			MaxRegion: 0, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode()),
 			code: 31, reason: `master accepts 1 regions, need 2`},
 		{name: "HELLO of 64 bytes", attack: hello(goodHello()[:64]),
 			code: 22, reason: `^malformed control message \(64 bytes\)$`},
-		{name: "HELLO of unknown type", attack: hello(wMsg(0x4242)),
+		{name: "HELLO of unknown type", attack: hello(memifpeer.Message(0x4242)),
 			code: 36, reason: `^unknown message type 16962$`},
-		{name: "ACK instead of HELLO", attack: hello(encAck()),
+		{name: "ACK instead of HELLO", attack: hello(memifpeer.Ack()),
 			code: 22, reason: `unexpected message type 1`},
 		{name: "CONNECTED instead of ACK", attack: func(h *hostileMaster, s *Interface) {
 			h.init()
-			h.send(encConnect(wConnected, "early"))
+			h.send(memifpeer.Connected("early"))
 		}, code: 22, reason: `unexpected message type 7`},
 		{name: "DISCONNECT during setup", attack: func(h *hostileMaster, s *Interface) {
 			h.init()
-			h.send(encDisconnect(99, "go away, hostile reason"))
+			h.send(memifpeer.Disconnect(99, "go away, hostile reason"))
 			h.expectEOF()
 		}, reason: `^go away, hostile reason$`, silent: true},
 		{name: "close after INIT", attack: func(h *hostileMaster, s *Interface) { h.init(); h.close() },
 			reason: `^peer closed the control channel$`, silent: true},
 		{name: "M2S descriptor with huge length", attack: lieM2S(func(h *hostileMaster) {
-			h.m2s.setDesc(1, 0, 1, 1<<30, 0, 0)
-			h.m2s.setTail(2)
+			h.M2S.SetDesc(1, 0, 1, 1<<30, 0)
+			h.M2S.SetTail(2)
 		}), code: 22, reason: `peer sent a descriptor outside its region`},
 		{name: "M2S descriptor one byte over buffer size", attack: lieM2S(func(h *hostileMaster) {
-			le.PutUint32(h.m2s.desc(1)[4:], hmBufSize+1)
-			h.m2s.setTail(2)
+			h.M2S.SetDescLength(1, hmBufSize+1)
+			h.M2S.SetTail(2)
 		}), code: 22, reason: `peer sent a descriptor outside its region`},
 		{name: "M2S descriptor with bad offset", attack: lieM2S(func(h *hostileMaster) {
-			h.m2s.setDesc(1, 0, 1, 64, 0xFFFFFFF0, 0)
-			h.m2s.setTail(2)
+			h.M2S.SetDesc(1, 0, 1, 64, 0xFFFFFFF0)
+			h.M2S.SetTail(2)
 		}), code: 22, reason: `peer sent a descriptor outside its region`},
 		{name: "M2S descriptor in missing region", attack: lieM2S(func(h *hostileMaster) {
-			h.m2s.setDesc(1, 0, 200, 64, 0, 0)
-			h.m2s.setTail(2)
+			h.M2S.SetDesc(1, 0, 200, 64, 0)
+			h.M2S.SetTail(2)
 		}), code: 22, reason: `peer sent a descriptor outside its region`},
 		{name: "M2S tail jumps past ring size", attack: lieM2S(func(h *hostileMaster) {
-			h.m2s.setTail(1 + hmSlots + 1)
+			h.M2S.SetTail(1 + hmSlots + 1)
 		}), code: 22, reason: `peer moved a ring index too far`},
 		{name: "M2S tail moves backwards", attack: lieM2S(func(h *hostileMaster) {
-			h.m2s.setTail(0xFFF0)
+			h.M2S.SetTail(0xFFF0)
 		}), code: 22, reason: `peer moved a ring index too far`},
 		{name: "S2M tail ahead of head", attack: func(h *hostileMaster, s *Interface) {
 			h.up(s)
-			h.s2m.setTail(0xFFF0)
+			h.S2M.SetTail(0xFFF0)
 			n, err := s.Alloc(s.Session(), 0, bufs[:], 64)
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer moved a ring index too far`},
@@ -202,8 +174,8 @@ func masterAttacks() []masterAttack {
 
 // TestHostileMaster attacks the engine's slave with a hand-written master.
 func TestHostileMaster(t *testing.T) {
-	checkNoFdLeak(t)
-	path := sockPath(t)
+	testsupport.CheckNoFdLeak(t)
+	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hmID, Name: "victim", Log2RingSize: hmLog2, BufferSize: hmBufSize})
@@ -243,8 +215,7 @@ func TestHostileMaster(t *testing.T) {
 	}
 
 	// The slave still connects to a real master.
-	unix.Close(lfd)
-	require.NoError(t, os.Remove(path))
+	lfd.Close() // and removes the socket file
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hmID, Name: "honest"})
 	provePair(t, m, s)
@@ -258,15 +229,15 @@ func TestHostileMaster(t *testing.T) {
 // with the master, and O_NONBLOCK lives in the shared open file
 // description, so the master can clear it; Rx must not block anyway.
 func TestHostileMasterClearsNonblock(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hmID, Log2RingSize: hmLog2, BufferSize: hmBufSize})
 	h := acceptHostile(t, lfd)
 	h.up(s)
-	fl, err := unix.FcntlInt(uintptr(h.m2sEfd), unix.F_GETFL, 0)
+	fl, err := unix.FcntlInt(uintptr(h.M2SInterruptFd()), unix.F_GETFL, 0)
 	require.NoError(t, err)
-	_, err = unix.FcntlInt(uintptr(h.m2sEfd), unix.F_SETFL, fl&^unix.O_NONBLOCK)
+	_, err = unix.FcntlInt(uintptr(h.M2SInterruptFd()), unix.F_SETFL, fl&^unix.O_NONBLOCK)
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { _, err := s.Rx(s.Session(), 0, make([]Buffer, 4)); done <- err }()
@@ -274,7 +245,7 @@ func TestHostileMasterClearsNonblock(t *testing.T) {
 	case err := <-done:
 		assert.NoError(t, err)
 	case <-time.After(hangTimeout):
-		unix.Write(h.m2sEfd, []byte{1, 0, 0, 0, 0, 0, 0, 0}) // release the reader
+		unix.Write(h.M2SInterruptFd(), []byte{1, 0, 0, 0, 0, 0, 0, 0}) // release the reader
 		<-done
 		t.Fatal("Rx hung on the shared interrupt eventfd whose O_NONBLOCK the peer cleared")
 	}
@@ -283,7 +254,7 @@ func TestHostileMasterClearsNonblock(t *testing.T) {
 // A master that accepts and then says nothing must not wedge the slave: it
 // gives up the handshake (5 s) and retries.
 func TestHostileMasterSilentAfterAccept(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: hmID})

@@ -4,8 +4,7 @@ package memif
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
+	"errors"
 	"regexp"
 	"testing"
 	"time"
@@ -13,66 +12,59 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mcmgo/mcm/internal/memifpeer"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
-// The hostile slave's shared memory: one region holding both rings (4
-// slots each) and their buffers.
+// The hostile slave's shared memory: region 0 as memifpeer lays it out,
+// one ring each way (4 slots) then their 256-byte buffers.
 const (
 	hsID      = 7
 	hsLog2    = 2
 	hsSlots   = 1 << hsLog2
-	hsS2MOff  = 0
-	hsM2SOff  = 256
-	hsBufOff  = 1024
 	hsBufSize = 256
-	hsRegion  = 4096
+	hsRingLen = memifpeer.RingHeader + hsSlots*memifpeer.DescSize
+	hsS2MOff  = 0
+	hsM2SOff  = hsRingLen
+	hsRegion  = 2*hsRingLen + 2*hsSlots*hsBufSize
 )
 
 // hostileSlave is the test playing slave against the engine's master.
 type hostileSlave struct {
-	*peer
-	t        *testing.T
-	shm      *shm
-	s2m, m2s ring
-	wasUp    bool
+	*memifpeer.Slave
+	wire
+	t     *testing.T
+	wasUp bool
 }
 
+// dialHostileSlave connects and reads the master's HELLO, which must offer
+// memif 2.0 and a usable ring size.
 func dialHostileSlave(t *testing.T, path string) *hostileSlave {
-	p := dialPeer(t, path)
-	h := p.expect(wHello)
-	minV, maxV := le.Uint16(h[34:]), le.Uint16(h[36:])
-	require.True(t, minV <= wVersion && wVersion <= maxV, "HELLO offers %#x..%#x", minV, maxV)
-	require.NotZero(t, h[44], "HELLO max_log2_ring_size")
-	return &hostileSlave{peer: p, t: t}
+	s, err := memifpeer.StartSlave(path, memifpeer.SlaveConfig{ID: hsID, Log2Ring: hsLog2, BufferSize: hsBufSize, Timeout: waitTimeout})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	hello := s.Hello
+	require.True(t, hello.MinVersion <= memifpeer.Version && memifpeer.Version <= hello.MaxVersion,
+		"HELLO offers %#x..%#x", hello.MinVersion, hello.MaxVersion)
+	require.NotZero(t, hello.MaxLog2RingSize, "HELLO max_log2_ring_size")
+	return &hostileSlave{Slave: s, wire: wire{s.Conn, t}, t: t}
 }
 
-func (h *hostileSlave) init() { h.exchange(wAck, encInit(wVersion, hsID, 0, "", "hostile")) }
+func (h *hostileSlave) init() { require.NoError(h.t, h.SendInit()) }
 
 // layout maps the standard region, with valid cookies and descriptors.
 func (h *hostileSlave) layout() {
-	h.shm = newShm(h.t, hsRegion)
-	h.s2m, h.m2s = ring{h.shm.mem, hsS2MOff}, ring{h.shm.mem, hsM2SOff}
-	for i, r := range []ring{h.s2m, h.m2s} {
-		r.setCookie(wCookie)
-		for slot := 0; slot < hsSlots; slot++ {
-			off := hsBufOff + (i*hsSlots+slot)*hsBufSize
-			r.setDesc(slot, 0, 0, hsBufSize, uint32(off), 0)
-		}
-	}
+	require.NoError(h.t, h.Layout())
+	require.Len(h.t, h.Region0().Mem, hsRegion)
 }
 
 func (h *hostileSlave) region() {
-	h.layout()
-	h.exchange(wAck, encAddRegion(0, hsRegion), h.shm.fd)
+	require.NoError(h.t, h.SendRegion())
+	require.Len(h.t, h.Region0().Mem, hsRegion)
 }
 
-func (h *hostileSlave) ring(s2m bool) {
-	off := uint32(hsM2SOff)
-	if s2m {
-		off = hsS2MOff
-	}
-	h.exchange(wAck, encAddRing(s2m, 0, 0, off, hsLog2, 0), newEventfd(h.t))
-}
+func (h *hostileSlave) ring(s2m bool) { require.NoError(h.t, h.SendRing(s2m)) }
 
 func (h *hostileSlave) setup() {
 	h.init()
@@ -84,14 +76,13 @@ func (h *hostileSlave) setup() {
 // up completes a valid handshake and waits for the master's link.
 func (h *hostileSlave) up(m *Interface) {
 	h.setup()
-	h.exchange(wConnected, encConnect(wConnect, "hostile-if"))
+	require.NoError(h.t, h.SendConnect())
 	waitUp(h.t, m)
 	h.wasUp = true
 }
 
-func (h *hostileSlave) shutdown() {
-	require.NoError(h.t, unix.Shutdown(h.fd, unix.SHUT_WR))
-}
+func (h *hostileSlave) close()    { h.Conn.Close() }
+func (h *hostileSlave) shutdown() { require.NoError(h.t, h.CloseWrite()) }
 
 type slaveAttack struct {
 	name   string
@@ -126,17 +117,16 @@ func slaveAttacks() []slaveAttack {
 		return func(h *hostileSlave, m *Interface) {
 			h.up(m)
 			want := []byte("an honest packet")
-			d := h.s2m.desc(0)
-			off := int(le.Uint32(d[8:]))
-			copy(h.shm.mem[off:], want)
-			le.PutUint32(d[4:], uint32(len(want)))
-			h.s2m.setHead(1)
+			_, _, _, off := h.S2M.Desc(0)
+			copy(h.Region0().Mem[off:], want)
+			h.S2M.SetDescLength(0, uint32(len(want)))
+			h.S2M.SetHead(1)
 			n, err := m.Rx(m.Session(), 0, bufs[:])
 			require.NoError(h.t, err)
 			require.Equal(h.t, 1, n)
 			require.Equal(h.t, want, bufs[0].Data)
 			require.NoError(h.t, m.Refill(m.Session(), 0, 1))
-			require.Equal(h.t, uint16(1), h.s2m.tail(), "master released the slot")
+			require.Equal(h.t, uint16(1), h.S2M.Tail(), "master released the slot")
 			lie(h)
 			n, err = m.Rx(m.Session(), 0, bufs[:])
 			rxFails(h.t, n, err)
@@ -144,14 +134,16 @@ func slaveAttacks() []slaveAttack {
 	}
 	return []slaveAttack{
 		// Refused before INIT binds an interface.
-		{name: "short message before INIT", attack: func(h *hostileSlave, m *Interface) { h.send(encInit(wVersion, hsID, 0, "", "x")[:64]) },
+		{name: "short message before INIT", attack: func(h *hostileSlave, m *Interface) { h.send(memifpeer.Init(hsID, "", "x")[:64]) },
 			code: 22, reason: `^malformed control message \(64 bytes\)$`, sock: true},
-		{name: "INIT version 1.0", attack: func(h *hostileSlave, m *Interface) { h.send(encInit(0x0100, hsID, 0, "", "x")) },
+		{name: "INIT version 1.0", attack: func(h *hostileSlave, m *Interface) {
+			h.send(memifpeer.InitFields{Version: 0x0100, ID: hsID, Name: "x"}.Encode())
+		},
 			code: 24, reason: `unsupported memif version 1\.0`, sock: true},
-		{name: "unknown type before INIT", attack: func(h *hostileSlave, m *Interface) { h.send(wMsg(0)) },
+		{name: "unknown type before INIT", attack: func(h *hostileSlave, m *Interface) { h.send(memifpeer.Message(0)) },
 			code: 36, reason: `^unknown message type 0$`, sock: true},
 		{name: "ADD_REGION with fd before INIT", attack: func(h *hostileSlave, m *Interface) {
-			h.send(encAddRegion(0, hsRegion), newShm(h.t, hsRegion).fd)
+			h.send(memifpeer.AddRegion(0, hsRegion), newRegion(h.t, hsRegion).Fd)
 		}, code: 22, reason: `unexpected message type 4`, sock: true},
 		{name: "shutdown after HELLO", attack: func(h *hostileSlave, m *Interface) { h.shutdown(); h.expectEOF() },
 			reason: `^peer closed the control channel$`, sock: true, silent: true},
@@ -159,7 +151,7 @@ func slaveAttacks() []slaveAttack {
 		// Refused during the handshake of the interface INIT named.
 		{name: "region larger than its memfd", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
-			h.send(encAddRegion(0, 2*hsRegion), newShm(h.t, hsRegion).fd)
+			h.send(memifpeer.AddRegion(0, 2*hsRegion), newRegion(h.t, hsRegion).Fd)
 		}, code: 22, reason: `region larger than its memory`},
 		{name: "region memfd that cannot be sealed", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
@@ -167,7 +159,7 @@ func slaveAttacks() []slaveAttack {
 			require.NoError(h.t, err)
 			h.t.Cleanup(func() { unix.Close(fd) })
 			require.NoError(h.t, unix.Ftruncate(fd, hsRegion))
-			h.send(encAddRegion(0, hsRegion), fd)
+			h.send(memifpeer.AddRegion(0, hsRegion), fd)
 		}, code: 22, reason: `region memory is not sealed against shrinking`},
 		{name: "ring interrupt fd is a pipe", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
@@ -175,81 +167,81 @@ func slaveAttacks() []slaveAttack {
 			var p [2]int
 			require.NoError(h.t, unix.Pipe2(p[:], unix.O_CLOEXEC))
 			h.t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
-			h.send(encAddRing(true, 0, 0, hsS2MOff, hsLog2, 0), p[0])
+			h.send(memifpeer.AddRing(true, 0, 0, hsS2MOff, hsLog2), p[0])
 		}, code: 33, reason: `ring interrupt fd is not an eventfd`},
 		{name: "region size zero memfd", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
-			h.send(encAddRegion(0, hsRegion), newShm(h.t, 0).fd)
+			h.send(memifpeer.AddRegion(0, hsRegion), newRegion(h.t, 0).Fd)
 		}, code: 22, reason: `region larger than its memory`},
-		{name: "ADD_REGION without fd", attack: raw(encAddRegion(0, hsRegion)),
+		{name: "ADD_REGION without fd", attack: raw(memifpeer.AddRegion(0, hsRegion)),
 			code: 16, reason: `ADD_REGION without an fd`},
 		{name: "ADD_REGION with two fds", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
-			h.send(encAddRegion(0, hsRegion), newShm(h.t, hsRegion).fd, newShm(h.t, hsRegion).fd)
+			h.send(memifpeer.AddRegion(0, hsRegion), newRegion(h.t, hsRegion).Fd, newRegion(h.t, hsRegion).Fd)
 		}, code: 22, reason: `malformed control message`},
 		{name: "regions out of order", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
-			h.send(encAddRegion(1, hsRegion), newShm(h.t, hsRegion).fd)
+			h.send(memifpeer.AddRegion(1, hsRegion), newRegion(h.t, hsRegion).Fd)
 		}, code: 31, reason: `regions out of order`},
-		{name: "ring offset past region end", attack: badRing(encAddRing(true, 0, 0, hsRegion-64, hsLog2, 0)),
+		{name: "ring offset past region end", attack: badRing(memifpeer.AddRing(true, 0, 0, hsRegion-64, hsLog2)),
 			code: 22, reason: `ring outside its region`},
-		{name: "ring offset near 4GiB", attack: badRing(encAddRing(true, 0, 0, 0xFFFFFFC0, hsLog2, 0)),
+		{name: "ring offset near 4GiB", attack: badRing(memifpeer.AddRing(true, 0, 0, 0xFFFFFFC0, hsLog2)),
 			code: 22, reason: `ring outside its region`},
-		{name: "ring in missing region", attack: badRing(encAddRing(true, 0, 3, 0, hsLog2, 0)),
+		{name: "ring in missing region", attack: badRing(memifpeer.AddRing(true, 0, 3, 0, hsLog2)),
 			code: 22, reason: `ring outside its region`},
-		{name: "ring log2 0", attack: badRing(encAddRing(true, 0, 0, 0, 0, 0)),
+		{name: "ring log2 0", attack: badRing(memifpeer.AddRing(true, 0, 0, 0, 0)),
 			code: 38, reason: `ring size out of range`},
-		{name: "ring log2 15", attack: badRing(encAddRing(true, 0, 0, 0, 15, 0)),
+		{name: "ring log2 15", attack: badRing(memifpeer.AddRing(true, 0, 0, 0, 15)),
 			code: 38, reason: `ring size out of range`},
 		{name: "ring log2 differs between rings", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
 			h.region()
 			h.ring(true)
-			h.send(encAddRing(false, 0, 0, hsM2SOff, hsLog2+1, 0), newEventfd(h.t))
+			h.send(memifpeer.AddRing(false, 0, 0, hsM2SOff, hsLog2+1), newEventfd(h.t))
 		}, code: 38, reason: `ring size out of range`},
 		{name: "duplicate ring index", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
 			h.region()
 			h.ring(true)
-			h.send(encAddRing(true, 0, 0, hsM2SOff, hsLog2, 0), newEventfd(h.t))
+			h.send(memifpeer.AddRing(true, 0, 0, hsM2SOff, hsLog2), newEventfd(h.t))
 		}, code: 32, reason: `rings out of order`},
-		{name: "private header", attack: badRing(encAddRing(true, 0, 0, 0, hsLog2, 64)),
+		{name: "private header", attack: badRing(memifpeer.RingFields{S2M: true, Index: 0, Region: 0, Offset: 0, Log2: hsLog2, PrivateHeader: 64}.Encode()),
 			code: 39, reason: `private headers are not supported`},
 		{name: "ADD_RING without fd", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
 			h.region()
-			h.send(encAddRing(true, 0, 0, 0, hsLog2, 0))
+			h.send(memifpeer.AddRing(true, 0, 0, 0, hsLog2))
 		}, code: 33, reason: `ADD_RING without an fd`},
 		{name: "CONNECT before any ring", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
 			h.region()
-			h.send(encConnect(wConnect, "x"))
+			h.send(memifpeer.Connect("x"))
 		}, code: 32, reason: `CONNECT before rings in both directions`},
 		{name: "CONNECT with S2M ring only", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
 			h.region()
 			h.ring(true)
-			h.send(encConnect(wConnect, "x"))
+			h.send(memifpeer.Connect("x"))
 		}, code: 32, reason: `CONNECT before rings in both directions`},
 		{name: "wrong ring cookie", attack: func(h *hostileSlave, m *Interface) {
 			h.setup()
-			h.m2s.setCookie(wCookie ^ 1)
-			h.send(encConnect(wConnect, "x"))
+			h.M2S.SetCookie(memifpeer.Cookie ^ 1)
+			h.send(memifpeer.Connect("x"))
 		}, code: 17, reason: `ring cookie mismatch`},
 		{name: "head ahead of tail at CONNECT", attack: func(h *hostileSlave, m *Interface) {
 			h.setup()
-			h.s2m.setHead(hsSlots + 1)
-			h.send(encConnect(wConnect, "x"))
+			h.S2M.SetHead(hsSlots + 1)
+			h.send(memifpeer.Connect("x"))
 		}, code: 22, reason: `ring head and tail inconsistent`},
 		{name: "long message", attack: raw(make([]byte, 200)),
 			code: 22, reason: `^malformed control message \(129 bytes\)$`},
-		{name: "unknown type after INIT", attack: raw(wMsg(9)),
+		{name: "unknown type after INIT", attack: raw(memifpeer.Message(9)),
 			code: 36, reason: `^unknown message type 9$`},
-		{name: "ACK from the slave", attack: raw(encAck()),
+		{name: "ACK from the slave", attack: raw(memifpeer.Ack()),
 			code: 22, reason: `unexpected message type 1`},
-		{name: "second INIT", attack: raw(encInit(wVersion, hsID, 0, "", "again")),
+		{name: "second INIT", attack: raw(memifpeer.Init(hsID, "", "again")),
 			code: 22, reason: `unexpected message type 3`},
-		{name: "HELLO from the slave", attack: raw(encHello("x", wVersion, wVersion, 0, 0, 0, 10)),
+		{name: "HELLO from the slave", attack: raw(memifpeer.HelloFields{Name: "x", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version, MaxRegion: 0, MaxM2SRing: 0, MaxS2MRing: 0, MaxLog2RingSize: 10}.Encode()),
 			code: 22, reason: `unexpected message type 2`},
 
 		// The peer vanishes mid-handshake, with and without fds in flight.
@@ -260,67 +252,67 @@ func slaveAttacks() []slaveAttack {
 		{name: "close with region fd in flight", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
 			h.layout()
-			h.send(encAddRegion(0, hsRegion), h.shm.fd)
-			h.shm.close()
+			h.send(memifpeer.AddRegion(0, hsRegion), h.Region0().Fd)
+			h.Region0().Close()
 			h.close()
 		}, reason: `^(peer closed the control channel|cannot send ACK|control channel error)$`, silent: true},
 		{name: "close with ring fd in flight", attack: func(h *hostileSlave, m *Interface) {
 			h.init()
 			h.region()
-			h.send(encAddRing(true, 0, 0, hsS2MOff, hsLog2, 0), newEventfd(h.t))
+			h.send(memifpeer.AddRing(true, 0, 0, hsS2MOff, hsLog2), newEventfd(h.t))
 			h.close()
 		}, reason: `^(peer closed the control channel|cannot send ACK|control channel error)$`, silent: true},
 
 		// The peer lies on the rings after a valid handshake.
 		{name: "S2M descriptor past region end", attack: lieS2M(func(h *hostileSlave) {
-			h.s2m.setDesc(1, 0, 0, 1000, hsRegion-100, 0)
-			h.s2m.setHead(2)
+			h.S2M.SetDesc(1, 0, 0, 1000, hsRegion-100)
+			h.S2M.SetHead(2)
 		}), code: 22, reason: `peer sent a descriptor outside its region`},
 		{name: "S2M descriptor in missing region", attack: lieS2M(func(h *hostileSlave) {
-			h.s2m.setDesc(1, 0, 9, 64, 0, 0)
-			h.s2m.setHead(2)
+			h.S2M.SetDesc(1, 0, 9, 64, 0)
+			h.S2M.SetHead(2)
 		}), code: 22, reason: `peer sent a descriptor outside its region`},
 		{name: "S2M descriptor offset wraps 32 bits", attack: lieS2M(func(h *hostileSlave) {
-			h.s2m.setDesc(1, 0, 0, 0x200, 0xFFFFFF00, 0)
-			h.s2m.setHead(2)
+			h.S2M.SetDesc(1, 0, 0, 0x200, 0xFFFFFF00)
+			h.S2M.SetHead(2)
 		}), code: 22, reason: `peer sent a descriptor outside its region`},
 		{name: "S2M head jumps past ring size", attack: lieS2M(func(h *hostileSlave) {
-			h.s2m.setHead(1 + hsSlots + 1)
+			h.S2M.SetHead(1 + hsSlots + 1)
 		}), code: 22, reason: `peer moved a ring index too far`},
 		{name: "S2M head moves backwards", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
-			h.s2m.setHead(0xFFFF)
+			h.S2M.SetHead(0xFFFF)
 			n, err := m.Rx(m.Session(), 0, bufs[:])
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer moved a ring index too far`},
 		{name: "M2S head jumps past ring size", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
-			h.m2s.setHead(hsSlots + 1)
+			h.M2S.SetHead(hsSlots + 1)
 			n, err := m.Alloc(m.Session(), 0, bufs[:], 64)
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer moved a ring index too far`},
 		{name: "M2S buffer past region end", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
-			h.m2s.setDesc(0, 0, 0, 1000, hsRegion-100, 0)
-			h.m2s.setHead(1)
+			h.M2S.SetDesc(0, 0, 0, 1000, hsRegion-100)
+			h.M2S.SetHead(1)
 			n, err := m.Alloc(m.Session(), 0, bufs[:], 64)
 			rxFails(h.t, n, err)
 		}, code: 22, reason: `peer posted a buffer outside its region`},
 		{name: "M2S buffer shrunk after the master took it", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
-			h.m2s.setDesc(0, 0, 0, 1000, hsRegion-1000, 0)
-			h.m2s.setHead(1)
+			h.M2S.SetDesc(0, 0, 0, 1000, hsRegion-1000)
+			h.M2S.SetHead(1)
 			n, err := m.AllocPacket(m.Session(), 0, bufs[:], 800)
 			require.NoError(h.t, err)
 			require.Equal(h.t, 1, n)
-			h.m2s.setDesc(0, 0, 0, 10, hsRegion-1000, 0) // the slave shrinks it under us
+			h.M2S.SetDesc(0, 0, 0, 10, hsRegion-1000) // the slave shrinks it under us
 			sent, err := m.Tx(m.Session(), 0, bufs[:1])
 			assert.Zero(h.t, sent)
 			assert.ErrorIs(h.t, err, ErrDisconnected)
 		}, code: 22, reason: `peer shrank a posted buffer`},
 		{name: "CONNECT again when up", attack: func(h *hostileSlave, m *Interface) {
 			h.up(m)
-			h.send(encConnect(wConnect, "again"))
+			h.send(memifpeer.Connect("again"))
 		}, code: 22, reason: `unexpected message type 6`},
 		{name: "close when up", attack: func(h *hostileSlave, m *Interface) { h.up(m); h.close() },
 			reason: `^peer closed the control channel$`, silent: true},
@@ -331,8 +323,8 @@ func slaveAttacks() []slaveAttack {
 // every lie must be refused with a reason, and the master must serve a
 // real slave afterwards, with no fd left behind.
 func TestHostileSlave(t *testing.T) {
-	checkNoFdLeak(t)
-	path := sockPath(t)
+	testsupport.CheckNoFdLeak(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID, Name: "victim"})
 
@@ -395,7 +387,7 @@ const hangTimeout = 2 * time.Second
 // TestHostileSlaveBlockingInterruptFd: the interrupt fd comes from the
 // peer, which chooses its file flags; Rx must not block on it.
 func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
 	h := dialHostileSlave(t, path)
@@ -404,9 +396,9 @@ func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC) // blocking on purpose
 	require.NoError(t, err)
 	t.Cleanup(func() { unix.Close(efd) })
-	h.exchange(wAck, encAddRing(true, 0, 0, hsS2MOff, hsLog2, 0), efd)
+	h.exchange(memifpeer.MsgAck, memifpeer.AddRing(true, 0, 0, hsS2MOff, hsLog2), efd)
 	h.ring(false)
-	h.exchange(wConnected, encConnect(wConnect, "x"))
+	h.exchange(memifpeer.MsgConnected, memifpeer.Connect("x"))
 	waitUp(t, m)
 	done := make(chan error, 1)
 	go func() { _, err := m.Rx(m.Session(), 0, make([]Buffer, 4)); done <- err }()
@@ -424,45 +416,32 @@ func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
 // master mapped it must not crash the master. It runs in a child process,
 // since the failure mode is SIGBUS.
 func TestHostileSlaveShrinksRegion(t *testing.T) {
-	if os.Getenv("MEMIF_HOSTILE_SHRINK_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHostileSlaveShrinksRegion$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "MEMIF_HOSTILE_SHRINK_CHILD=1")
-		out, err := cmd.CombinedOutput()
+	if !testsupport.InChild("MEMIF_HOSTILE_SHRINK_CHILD") {
+		out, err := testsupport.RunTestAlone(t, "MEMIF_HOSTILE_SHRINK_CHILD")
 		if err != nil && bytes.Contains(out, []byte("SIGBUS")) {
 			t.Fatalf("a shrunk region crashed the master with SIGBUS:\n%s", out)
 		}
 		require.NoError(t, err, "child:\n%s", out)
 		return
 	}
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
 	h := dialHostileSlave(t, path)
 	h.init()
-	h.layout()
-	// Sealable, so an engine may seal it itself; not sealed by us.
-	fd, err := unix.MemfdCreate("hostile", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	require.NoError(t, err)
-	t.Cleanup(func() { unix.Close(fd) })
-	require.NoError(t, unix.Ftruncate(fd, hsRegion))
-	mem, err := unix.Mmap(fd, 0, hsRegion, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	require.NoError(t, err)
-	t.Cleanup(func() { unix.Munmap(mem) })
-	copy(mem, h.shm.mem)
-	h.s2m, h.m2s = ring{mem, hsS2MOff}, ring{mem, hsM2SOff}
-	h.send(encAddRegion(0, hsRegion), fd)
-	msg, fds, eof := h.recv()
-	closeFds(fds)
-	require.False(t, eof)
-	if le.Uint16(msg) == wDisconnect {
+	// memifpeer's region is sealable, so an engine may seal it itself; not
+	// sealed by us.
+	err := h.SendRegion()
+	var refused *memifpeer.DisconnectError
+	if errors.As(err, &refused) {
 		return // refusing an unsealed region is a fix too
 	}
-	require.Equal(t, wAck, le.Uint16(msg))
+	require.NoError(t, err)
 	h.ring(true)
 	h.ring(false)
-	h.exchange(wConnected, encConnect(wConnect, "x"))
+	h.exchange(memifpeer.MsgConnected, memifpeer.Connect("x"))
 	waitUp(t, m)
-	if unix.Ftruncate(fd, 0) != nil {
+	if unix.Ftruncate(h.Region0().Fd, 0) != nil {
 		return // the master sealed the region: nothing to shrink
 	}
 	_, err = m.Rx(m.Session(), 0, make([]Buffer, 4)) // must fail cleanly, not fault

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcmgo/mcm/internal/testsupport"
 	"github.com/mcmgo/mcm/third_party/testpmd"
 )
 
@@ -33,7 +34,7 @@ func echoExchange(t *testing.T, ours *Interface, n int) {
 				break
 			}
 			require.Equal(t, 1, k)
-			pattern(b[0].Data[:size], sent)
+			testsupport.Fill(b[0].Data[:size], sent)
 			binary.LittleEndian.PutUint32(b[0].Data, uint32(sent))
 			_, err = ours.Tx(ours.Session(), 0, b[:1])
 			require.NoError(t, err)
@@ -52,7 +53,7 @@ func echoExchange(t *testing.T, ours *Interface, n int) {
 			seq := int(binary.LittleEndian.Uint32(rx[k].Data))
 			require.Equal(t, recvd, seq, "echo out of order")
 			want := make([]byte, sizeOf(seq))
-			pattern(want, seq)
+			testsupport.Fill(want, seq)
 			binary.LittleEndian.PutUint32(want, uint32(seq))
 			require.Equal(t, want, rx[k].Data, "packet %d echoed with different bytes", seq)
 			recvd++
@@ -93,7 +94,7 @@ func stopAndCheck(t *testing.T, p *testpmd.Process, ours *Interface, n int) {
 
 func TestInteropDPDKClientWithOurMaster(t *testing.T) {
 	testpmd.Require(t)
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ours := newIface(t, newSocket(t, path), Config{IsMaster: true, InterfaceID: 3, Secret: "interop"})
 	p := startTestpmd(t, testpmd.Config{Role: "client", Socket: path, ID: 3, Secret: "interop", ForwardMode: "io"})
 	waitUp(t, ours)
@@ -107,7 +108,7 @@ func TestInteropDPDKClientWithOurMaster(t *testing.T) {
 
 func TestInteropDPDKServerWithOurSlave(t *testing.T) {
 	testpmd.Require(t)
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	p := startTestpmd(t, testpmd.Config{Role: "server", Socket: path, ID: 5, ForwardMode: "io"})
 	ours := newIface(t, newSocket(t, path), Config{InterfaceID: 5, Log2RingSize: 10, BufferSize: 2048})
 	waitUp(t, ours)
@@ -138,7 +139,7 @@ func TestInteropDPDKAbstractSocket(t *testing.T) {
 // a lone 1024-byte frame); a full ring must not be reached.
 func TestInteropDPDKChainsBothWays(t *testing.T) {
 	testpmd.Require(t)
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	p := startTestpmd(t, testpmd.Config{Role: "server", Socket: path, ID: 9, ForwardMode: "io",
 		Extra: []string{"--mbuf-size=4096"}})
 	ours := newIface(t, newSocket(t, path), Config{InterfaceID: 9, Log2RingSize: 10, BufferSize: 1024})
@@ -155,7 +156,7 @@ func TestInteropDPDKChainsBothWays(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 3, k, "3000 bytes in 1024-byte buffers")
 			frame := make([]byte, size)
-			pattern(frame, sent)
+			testsupport.Fill(frame, sent)
 			binary.LittleEndian.PutUint32(frame, uint32(sent))
 			off := 0
 			for j := 0; j < k; j++ {
@@ -179,7 +180,7 @@ func TestInteropDPDKChainsBothWays(t *testing.T) {
 				continue
 			}
 			want := make([]byte, size)
-			pattern(want, recvd)
+			testsupport.Fill(want, recvd)
 			binary.LittleEndian.PutUint32(want, uint32(recvd))
 			require.Equal(t, want, got, "frame %d came back different", recvd)
 			got = got[:0]

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 func openFds(t *testing.T) int {
@@ -26,7 +28,7 @@ func memifMappings(t *testing.T) int {
 }
 
 func TestConnectDisconnectCyclesLeakNothing(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms, ss := newSocket(t, path), newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: 1})
 	fds, maps := openFds(t), memifMappings(t)
@@ -62,7 +64,7 @@ func TestBufferHeldAcrossDisconnectIsSafe(t *testing.T) {
 	n, err := m.Rx(m.Session(), 0, rx[:])
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	require.True(t, checkPattern(rx[0].Data, 1))
+	require.True(t, testsupport.Check(rx[0].Data, 1))
 	before := openFds(t)
 	sess := m.Session()
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 func TestRoundTripBothDirections(t *testing.T) {
@@ -33,7 +35,7 @@ func TestRoundTripBothDirections(t *testing.T) {
 						got, meta = recvPacket(t, dir.rx)
 					}
 					require.Len(t, got, size, dir.name)
-					require.True(t, checkPattern(got, p), "%s packet %d corrupted", dir.name, p)
+					require.True(t, testsupport.Check(got, p), "%s packet %d corrupted", dir.name, p)
 					require.Equal(t, wantMeta(uint32(p)), meta)
 				}
 			}
@@ -87,7 +89,7 @@ func TestChainedBuffers(t *testing.T) {
 		}
 		assert.Equal(t, 17, bufs[3].Len)
 		whole := make([]byte, 3*bufSize+17)
-		pattern(whole, 9)
+		testsupport.Fill(whole, 9)
 		off := 0
 		for k := 0; k < n; k++ {
 			off += copy(bufs[k].Data, whole[off:])
@@ -108,12 +110,12 @@ func TestLargeBuffersHoldAWholeFrame(t *testing.T) {
 	n, err := s.Alloc(s.Session(), 0, bufs[:], frame)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	pattern(bufs[0].Data, 5)
+	testsupport.Fill(bufs[0].Data, 5)
 	_, err = s.Tx(s.Session(), 0, bufs[:1])
 	require.NoError(t, err)
 	got, _ := recvPacket(t, m)
 	require.Len(t, got, frame)
-	require.True(t, checkPattern(got, 5))
+	require.True(t, testsupport.Check(got, 5))
 }
 
 func TestMisuseIsAnError(t *testing.T) {
@@ -190,7 +192,7 @@ func TestRefusalsReportReasonOnBothSides(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			ms, ss := newSocket(t, path), newSocket(t, path)
 			tc.m.IsMaster = true
 			m := newIface(t, ms, tc.m)
@@ -212,7 +214,7 @@ func TestRefusalsReportReasonOnBothSides(t *testing.T) {
 }
 
 func TestSlaveStartedBeforeMaster(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ss := newSocket(t, path)
 	s := newIface(t, ss, Config{InterfaceID: 8})
 	assert.False(t, s.Status().Up)
@@ -222,11 +224,11 @@ func TestSlaveStartedBeforeMaster(t *testing.T) {
 	waitUp(t, s)
 	sendPacket(t, m, 100, 3, 0)
 	got, _ := recvPacket(t, s)
-	assert.True(t, checkPattern(got, 3))
+	assert.True(t, testsupport.Check(got, 3))
 }
 
 func TestMasterServesManySlaves(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	ss := newSocket(t, path)
 	var masters, slaves []*Interface
@@ -249,8 +251,8 @@ func TestMasterServesManySlaves(t *testing.T) {
 func TestBadConfigIsRefusedBeforeAnySocket(t *testing.T) {
 	_, err := NewSocket(SocketConfig{Path: string(make([]byte, 108))})
 	assert.ErrorContains(t, err, "socket path")
-	s := newSocket(t, sockPath(t))
-	fds := countFds(t)
+	s := newSocket(t, testsupport.SockPath(t))
+	fds := testsupport.CountFds(t)
 	for _, tc := range []struct {
 		c    Config
 		want string
@@ -264,7 +266,7 @@ func TestBadConfigIsRefusedBeforeAnySocket(t *testing.T) {
 		assert.Nil(t, i)
 		assert.EqualError(t, err, "memif: "+tc.want)
 	}
-	assert.Equal(t, fds, countFds(t), "a refused config opens nothing")
+	assert.Equal(t, fds, testsupport.CountFds(t), "a refused config opens nothing")
 	newIface(t, s, Config{InterfaceID: 1, IsMaster: true})
 	// As libmemif 4.x: one socket serves both roles, an id once per role.
 	newIface(t, s, Config{InterfaceID: 1, IsMaster: false})

@@ -1,19 +1,19 @@
 package memif
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // The test binary doubles as the peer process: with MEMIF_HELPER set it
-// runs a peer instead of the tests.
+// runs a peer instead of the tests (testsupport.StartChild).
 const helperEnv = "MEMIF_HELPER"
 
 func TestMain(m *testing.M) {
@@ -40,11 +40,7 @@ func runHelper(role, path, idStr string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	fmt.Println("READY")
-	go func() { // parent gone: leave
-		bufio.NewReader(os.Stdin).ReadByte()
-		os.Exit(0)
-	}()
+	testsupport.Ready() // and leave when the parent is gone
 	if role == "sink-slave" {
 		sink(i)
 	} else {
@@ -104,46 +100,10 @@ func sink(i *Interface) {
 	}
 }
 
-// peerProcess is a helper process started by a test.
-type peerProcess struct {
-	cmd   *exec.Cmd
-	stdin *os.File
-}
-
-func startPeer(t testing.TB, role, path string, id int) *peerProcess {
+// startPeer runs a helper peer process in role on path.
+func startPeer(t testing.TB, role, path string, id int) *testsupport.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+role, "MEMIF_PATH="+path, "MEMIF_ID="+strconv.Itoa(id))
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	cmd.Stdin = r
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	r.Close()
-	p := &peerProcess{cmd: cmd, stdin: w}
-	t.Cleanup(p.stop)
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "READY\n", line)
-	return p
-}
-
-func (p *peerProcess) kill() {
-	p.cmd.Process.Kill() // SIGKILL: no DISCONNECT, no cleanup
-	p.cmd.Wait()
-}
-
-func (p *peerProcess) stop() {
-	p.stdin.Close()
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		p.kill()
-	}
+	return testsupport.StartChild(t, helperEnv+"="+role, "MEMIF_PATH="+path, "MEMIF_ID="+strconv.Itoa(id))
 }
 
 // exchange sends n packets through the echo peer and checks each reply.
@@ -154,21 +114,21 @@ func exchange(t *testing.T, i *Interface, n int) {
 		sendPacket(t, i, size, k, uint32(k))
 		got, meta := recvPacket(t, i)
 		require.Len(t, got, size)
-		require.True(t, checkPattern(got, k), "packet %d corrupted", k)
+		require.True(t, testsupport.Check(got, k), "packet %d corrupted", k)
 		require.Equal(t, wantMeta(uint32(k)), meta)
 	}
 }
 
 func TestTwoProcessesBothRoles(t *testing.T) {
 	t.Run("peer is master", func(t *testing.T) {
-		path := sockPath(t)
+		path := testsupport.SockPath(t)
 		startPeer(t, "echo-master", path, 1)
 		i := newIface(t, newSocket(t, path), Config{InterfaceID: 1})
 		waitUp(t, i)
 		exchange(t, i, 500)
 	})
 	t.Run("peer is slave", func(t *testing.T) {
-		path := sockPath(t)
+		path := testsupport.SockPath(t)
 		i := newIface(t, newSocket(t, path), Config{InterfaceID: 2, IsMaster: true})
 		startPeer(t, "echo-slave", path, 2)
 		waitUp(t, i)
@@ -178,12 +138,12 @@ func TestTwoProcessesBothRoles(t *testing.T) {
 
 func TestPeerKilledSurvivorReconnects(t *testing.T) {
 	t.Run("master killed", func(t *testing.T) {
-		path := sockPath(t)
+		path := testsupport.SockPath(t)
 		peer := startPeer(t, "echo-master", path, 1)
 		i := newIface(t, newSocket(t, path), Config{InterfaceID: 1})
 		waitUp(t, i)
 		exchange(t, i, 50)
-		peer.kill()
+		peer.Kill()
 		waitUntil(t, i, "disconnect", func(s Status) bool { return !s.Up })
 		// The killed master left its socket file; the new one replaces it.
 		startPeer(t, "echo-master", path, 1)
@@ -192,12 +152,12 @@ func TestPeerKilledSurvivorReconnects(t *testing.T) {
 		exchange(t, i, 50)
 	})
 	t.Run("slave killed", func(t *testing.T) {
-		path := sockPath(t)
+		path := testsupport.SockPath(t)
 		i := newIface(t, newSocket(t, path), Config{InterfaceID: 2, IsMaster: true})
 		peer := startPeer(t, "echo-slave", path, 2)
 		waitUp(t, i)
 		exchange(t, i, 50)
-		peer.kill()
+		peer.Kill()
 		waitUntil(t, i, "disconnect", func(s Status) bool { return !s.Up })
 		startPeer(t, "echo-slave", path, 2)
 		st := waitUntil(t, i, "reconnect", func(s Status) bool { return s.Up })

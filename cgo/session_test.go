@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A session token is the engine's connect count, and the data path serves
@@ -12,7 +14,7 @@ import (
 // refused even after the peer came back, and nothing is refused in the
 // session it names.
 func TestSessionTokenRefusesOtherSessions(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ms, ss := newSocket(t, path), newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: 31})
 	s := newIface(t, ss, Config{InterfaceID: 31})
@@ -51,5 +53,5 @@ func TestSessionTokenRefusesOtherSessions(t *testing.T) {
 	assert.True(t, m.Status().Up, "a refused Fault leaves the session alone")
 	sendPacket(t, m, 100, 7, 0) // the current session works
 	data, _ := recvPacket(t, s)
-	assert.True(t, checkPattern(data, 7))
+	assert.True(t, testsupport.Check(data, 7))
 }

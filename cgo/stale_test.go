@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // Buffers held across a peer's departure: their memory must stay usable
@@ -90,27 +92,6 @@ const (
 	stride    = 509     // sparse checks: every page is touched, cheaply
 )
 
-// sparse writes a seed-derived byte every stride bytes; sparseOK checks
-// them (seed < 0: all zero).
-func sparse(b []byte, seed int) {
-	for k := 0; k < len(b); k += stride {
-		b[k] = byte(seed*31 + k*7 + 1)
-	}
-}
-
-func sparseOK(b []byte, seed int) bool {
-	for k := 0; k < len(b); k += stride {
-		want := byte(0)
-		if seed >= 0 {
-			want = byte(seed*31 + k*7 + 1)
-		}
-		if b[k] != want {
-			return false
-		}
-	}
-	return true
-}
-
 // held is one buffer kept past its session, with what was last written.
 type held struct {
 	data    []byte
@@ -122,8 +103,8 @@ type held struct {
 // was last written (zeros right after the disconnect), and take a write.
 func checkHeld(t *testing.T, h *held, seed int) {
 	t.Helper()
-	require.True(t, sparseOK(h.data, h.seed), "held buffer does not read back what was last written (%d)", h.seed)
-	sparse(h.data, seed)
+	require.True(t, testsupport.CheckEvery(h.data, h.seed, stride), "held buffer does not read back what was last written (%d)", h.seed)
+	testsupport.FillEvery(h.data, seed, stride)
 	h.seed = seed
 }
 
@@ -135,7 +116,7 @@ func holdOne(t *testing.T, survivor, peer *Interface, rx bool, seed int) *held {
 		n, err := peer.AllocPacket(peer.Session(), 0, b[:], staleBuf)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		sparse(b[0].Data, seed)
+		testsupport.FillEvery(b[0].Data, seed, stride)
 		sent, err := peer.Tx(peer.Session(), 0, b[:1])
 		require.NoError(t, err)
 		require.Equal(t, 1, sent)
@@ -147,12 +128,12 @@ func holdOne(t *testing.T, survivor, peer *Interface, rx bool, seed int) *held {
 			}
 			require.NoError(t, survivor.WaitRx(survivor.Session(), 0, waitTimeout))
 		}
-		require.True(t, sparseOK(b[0].Data, seed))
+		require.True(t, testsupport.CheckEvery(b[0].Data, seed, stride))
 	} else {
 		n, err := survivor.AllocPacket(survivor.Session(), 0, b[:], staleBuf)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		sparse(b[0].Data, seed)
+		testsupport.FillEvery(b[0].Data, seed, stride)
 	}
 	require.Len(t, b[0].Data, staleBuf)
 	return &held{data: b[0].Data, session: survivor.Session(), seed: -1}
@@ -166,7 +147,7 @@ func holdOne(t *testing.T, survivor, peer *Interface, rx bool, seed int) *held {
 // not grow between the end of a warm-up and the end.
 func heldCycles(t *testing.T, cycles int, survivorIsMaster bool) {
 	needCap(t, "ReleaseStale")
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	sa, sb := newSocket(t, path), newSocket(t, path)
 	cfg := func(master bool) Config {
 		return Config{IsMaster: master, InterfaceID: 1, BufferSize: staleBuf, Log2RingSize: staleRing}
@@ -229,14 +210,14 @@ func TestReleaseStaleAllSparesCurrentSession(t *testing.T) {
 	n, err := m.AllocPacket(m.Session(), 0, b[:], 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	pattern(b[0].Data, 5)
+	testsupport.Fill(b[0].Data, 5)
 	require.NoError(t, m.ReleaseStale(0))
-	require.True(t, checkPattern(b[0].Data, 5), "a live session's buffer is untouched")
+	require.True(t, testsupport.Check(b[0].Data, 5), "a live session's buffer is untouched")
 	sent, err := m.Tx(m.Session(), 0, b[:1])
 	require.NoError(t, err)
 	require.Equal(t, 1, sent)
 	got, _ := recvPacket(t, s)
-	require.True(t, checkPattern(got, 5))
+	require.True(t, testsupport.Check(got, 5))
 	require.NoError(t, m.Close())
 	assert.ErrorIs(t, m.ReleaseStale(0), ErrClosed)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcmgo/mcm/internal/sigstorm"
+	"github.com/mcmgo/mcm/internal/testsupport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -51,7 +52,7 @@ func TestWaitsLastTheirTimeoutUnderSignals(t *testing.T) {
 func TestWaitSpanningReconnectWakes(t *testing.T) {
 	for _, registered := range []bool{false, true} {
 		t.Run(map[bool]string{false: "before registering", true: "registered"}[registered], func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			ms, ss := newSocket(t, path), newSocket(t, path)
 			m := newIface(t, ms, Config{IsMaster: true, InterfaceID: 22})
 			s := newIface(t, ss, Config{InterfaceID: 22})

@@ -137,4 +137,9 @@ memif_register_external_region (memif_socket_handle_t sock,
 				memif_get_external_buffer_offset_t *go)
 {
   /* External regions are not supported; the engine allocates its own. */
+  (void) sock;
+  (void) ar;
+  (void) gr;
+  (void) dr;
+  (void) go;
 }

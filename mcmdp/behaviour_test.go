@@ -9,12 +9,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 func TestStartOrderBothWays(t *testing.T) {
 	for _, rxFirst := range []bool{true, false} {
 		t.Run(map[bool]string{true: "receiver first", false: "sender first"}[rxFirst], func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 			first, second := rxp, txp
 			if !rxFirst {
@@ -44,7 +46,7 @@ func TestStartOrderBothWays(t *testing.T) {
 			}
 			sendFrame(t, tx, 1, 100)
 			b := recvFrame(t, rx)
-			assert.True(t, filled(b.Data, 1))
+			assert.True(t, testsupport.Check(b.Data, 1))
 			require.NoError(t, rx.EnqueueBuffer(b)) // or the sender's Close waits to drain
 		})
 	}
@@ -52,7 +54,7 @@ func TestStartOrderBothWays(t *testing.T) {
 
 func TestNeverConnectedSaysWhy(t *testing.T) {
 	needCap(t, "Reasons") // the refusing master's own words reach the slave
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	txp := videoParam(path, Tx)
 	txp.Memif.Secret = "right"
 	tx := make(chan *Conn, 1)
@@ -73,7 +75,7 @@ func TestNeverConnectedSaysWhy(t *testing.T) {
 }
 
 func pairParams(t testing.TB) (txp, rxp *ConnParam) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	return videoParam(path, Tx), videoParam(path, Rx)
 }
 
@@ -102,7 +104,7 @@ func TestTimeouts(t *testing.T) {
 	select {
 	case b := <-got:
 		require.NotNil(t, b)
-		assert.True(t, filled(b.Data, 4))
+		assert.True(t, testsupport.Check(b.Data, 4))
 	case <-time.After(waitTimeout):
 		t.Fatal("long wait not woken by data")
 	}
@@ -133,7 +135,7 @@ func TestManyOutstandingReturnedOutOfOrder(t *testing.T) {
 		for k := range out {
 			b, err := tx.DequeueBuffer(waitTimeout)
 			require.NoError(t, err)
-			fill(b.Data[:64], round*10+k)
+			testsupport.Fill(b.Data[:64], round*10+k)
 			b.Len = 64
 			out[k] = b
 		}
@@ -144,7 +146,7 @@ func TestManyOutstandingReturnedOutOfOrder(t *testing.T) {
 		var in [6]*Buffer
 		for k := range in {
 			in[k] = recvFrame(t, rx)
-			assert.True(t, filled(in[k].Data, round*10+k), "round %d frame %d", round, k)
+			assert.True(t, testsupport.Check(in[k].Data, round*10+k), "round %d frame %d", round, k)
 		}
 		for _, k := range []int{5, 2, 4, 0, 3, 1} {
 			require.NoError(t, rx.EnqueueBuffer(in[k]))
@@ -197,7 +199,7 @@ func TestChainedFramesThreeTimesTheBuffer(t *testing.T) {
 		sendFrame(t, tx, k, n)
 		b := recvFrame(t, rx)
 		require.Len(t, b.Data, n, "frame %d came out whole", k)
-		require.True(t, filled(b.Data, k))
+		require.True(t, testsupport.Check(b.Data, k))
 		assert.Equal(t, uint32(k), b.SeqNum)
 		require.NoError(t, rx.EnqueueBuffer(b))
 	}

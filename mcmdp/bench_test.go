@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // Benchmark peers run in a second process (see runPeer): a receiver that
@@ -42,7 +44,7 @@ func frameRx(path string) *ConnParam {
 func runSink(path string, k sinkKind) int {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	fmt.Println("READY")
+	testsupport.Ready()
 	c, err := CreateConnection(ctx, k.param(path))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -80,7 +82,7 @@ func sumWords(b []byte) uint64 {
 }
 
 func benchSender(b *testing.B, sink string, p *ConnParam) *Conn {
-	path := sockPath(b)
+	path := testsupport.SockPath(b)
 	p.Type, p.Memif.SocketPath, p.Memif.IsMaster = Tx, path, true
 	done := make(chan *Conn, 1)
 	go func() {
@@ -150,7 +152,7 @@ func BenchmarkFrames1080p(b *testing.B) {
 	p := frameRx("")
 	tx := benchSender(b, "sink-frames", p)
 	src := make([]byte, tx.FrameSize())
-	fill(src, 1)
+	testsupport.Fill(src, 1)
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -174,7 +176,7 @@ func BenchmarkFrames1080p(b *testing.B) {
 func BenchmarkFrames1080pInProcess(b *testing.B) {
 	n, _ := VideoFrameSize(1920, 1080, PixFmtYUV422P10LE)
 	src, dst := make([]byte, n), make([]byte, n)
-	fill(src, 1)
+	testsupport.Fill(src, 1)
 	b.SetBytes(int64(n))
 	b.ResetTimer()
 	start := time.Now()

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // packetParams: small packets (ancillary payload with a 128-byte buffer).
@@ -28,7 +30,7 @@ func TestBurstForms(t *testing.T) {
 		require.Equal(t, 32, n, "one call, a whole burst")
 		for k := 0; k < n; k++ {
 			out[k].Len = 64
-			fill(out[k].Data[:64], seq+k)
+			testsupport.Fill(out[k].Data[:64], seq+k)
 		}
 		require.NoError(t, tx.EnqueueBuffers(out[:n]))
 		got := 0
@@ -37,7 +39,7 @@ func TestBurstForms(t *testing.T) {
 			require.NoError(t, err)
 			for k := 0; k < m; k++ {
 				require.Len(t, in[k].Data, 64)
-				require.True(t, filled(in[k].Data, seq+got+k))
+				require.True(t, testsupport.Check(in[k].Data, seq+got+k))
 			}
 			require.NoError(t, rx.EnqueueBuffers(in[:m]))
 			got += m

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/mcmgo/mcm/cgo"
 )
 
@@ -34,7 +36,7 @@ type Conn struct {
 	session                  memif.Session // the engine session the state below follows (0: none)
 	up                       bool          // session started and usable (a peer fault ends it early)
 	tooLarge                 bool          // this session's ring cannot hold one frame
-	peerBuffer               int           // this session\'s buffer size
+	chains                   bool          // this session's frames are chains (the slave's buffers are smaller)
 	queues                   []*queue
 	rr                       int
 	nextSeq                  uint32
@@ -269,10 +271,15 @@ func socketDirExists(path string, master bool) error {
 		return fmt.Errorf("mcmdp: socket directory %s: %w (create it first, e.g. with os.MkdirAll)", dir, err)
 	case !st.IsDir():
 		return fmt.Errorf("mcmdp: socket directory %s is not a directory", dir)
+	case noSocketsHere(dir):
+		return fmt.Errorf("mcmdp: socket directory %s is on a kernel filesystem (proc, sys) where no socket can exist", dir)
 	}
 	st, err = os.Lstat(path)
 	if err != nil {
 		return nil // nothing there yet: a master makes it, a slave waits for it
+	}
+	if st.Mode()&os.ModeSocket != 0 && !master && unix.Access(path, unix.W_OK) != nil {
+		return fmt.Errorf("mcmdp: %s: permission denied: this user may not connect to the socket (ask for its group)", path)
 	}
 	if st.Mode()&os.ModeSymlink != 0 && !master {
 		st, err = os.Stat(path) // a slave may connect through a link
@@ -284,6 +291,16 @@ func socketDirExists(path string, master bool) error {
 		return fmt.Errorf("mcmdp: %s is a %s, not a socket", path, fileKind(st.Mode()))
 	}
 	return nil
+}
+
+// noSocketsHere: procfs and sysfs take no socket files, so a slave would
+// wait forever for a master that cannot be there.
+func noSocketsHere(dir string) bool {
+	var fs unix.Statfs_t
+	if unix.Statfs(dir, &fs) != nil {
+		return false
+	}
+	return fs.Type == unix.PROC_SUPER_MAGIC || fs.Type == unix.SYSFS_MAGIC
 }
 
 func fileKind(m os.FileMode) string {

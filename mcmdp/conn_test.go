@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 func TestRoundTripRolesAndModes(t *testing.T) {
@@ -13,7 +15,7 @@ func TestRoundTripRolesAndModes(t *testing.T) {
 			name := map[bool]string{true: "sender master", false: "sender slave"}[senderMaster] +
 				map[bool]string{true: "/polling", false: "/interrupt"}[polling]
 			t.Run(name, func(t *testing.T) {
-				path := sockPath(t)
+				path := testsupport.SockPath(t)
 				txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 				txp.Memif.IsMaster, rxp.Memif.IsMaster = senderMaster, !senderMaster
 				rxp.Polling = polling
@@ -25,7 +27,7 @@ func TestRoundTripRolesAndModes(t *testing.T) {
 					sendFrame(t, tx, k, n)
 					b := recvFrame(t, rx)
 					require.Len(t, b.Data, n)
-					require.True(t, filled(b.Data, k), "frame %d corrupted", k)
+					require.True(t, testsupport.Check(b.Data, k), "frame %d corrupted", k)
 					assert.Equal(t, uint32(k), b.SeqNum)
 					assert.Equal(t, int64(k)*1000, b.Timestamp)
 					require.NoError(t, rx.EnqueueBuffer(b))

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A dequeued buffer can be given back unsent. The newest one just returns
@@ -22,25 +24,25 @@ func TestDiscardUnsentBuffers(t *testing.T) {
 	again, err := tx.DequeueBuffer(waitTimeout)
 	require.NoError(t, err)
 	assert.Equal(t, uint32(0), again.SeqNum, "the same place in the sequence")
-	fill(again.Data[:100], 1)
+	testsupport.Fill(again.Data[:100], 1)
 	again.Len = 100
 	require.NoError(t, tx.EnqueueBuffer(again))
 	got := recvFrame(t, rx)
 	assert.Equal(t, uint32(0), got.SeqNum)
-	assert.True(t, filled(got.Data, 1))
+	assert.True(t, testsupport.Check(got.Data, 1))
 	require.NoError(t, rx.EnqueueBuffer(got))
 
 	older, err := tx.DequeueBuffer(waitTimeout)
 	require.NoError(t, err)
 	newer, err := tx.DequeueBuffer(waitTimeout)
 	require.NoError(t, err)
-	fill(newer.Data[:50], 2)
+	testsupport.Fill(newer.Data[:50], 2)
 	newer.Len = 50
 	require.NoError(t, tx.EnqueueBuffer(newer)) // waits for older: ring order
 	require.NoError(t, tx.Discard(older))
 	got = recvFrame(t, rx)
 	assert.Equal(t, newer.SeqNum, got.SeqNum, "the discarded frame is skipped")
-	assert.True(t, filled(got.Data, 2))
+	assert.True(t, testsupport.Check(got.Data, 2))
 	require.NoError(t, rx.EnqueueBuffer(got))
 	st := rx.Stats()
 	assert.EqualValues(t, 2, st.FramesRx)

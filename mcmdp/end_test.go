@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A sender's Close is a typed end of stream at the receiver, with the
@@ -165,7 +167,7 @@ func TestContextsEndWaits(t *testing.T) {
 func TestCreateConnectionWrapsContextError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := CreateConnection(ctx, videoParam(sockPath(t), Rx)) // a slave with no master
+	_, err := CreateConnection(ctx, videoParam(testsupport.SockPath(t), Rx)) // a slave with no master
 	assert.ErrorIs(t, err, ErrNeverConnected)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }

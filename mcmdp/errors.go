@@ -29,8 +29,9 @@ var (
 	// before a reconnect.
 	ErrBufferState = errors.New("mcmdp: buffer is not dequeued from this connection")
 	// ErrFrameTooLarge: a frame needs more shared-memory buffers than the
-	// ring holds (or than one call can chain, 256): raise BufferSize.
-	ErrFrameTooLarge = errors.New("mcmdp: frame needs more buffers than the ring holds; raise BufferSize")
+	// ring holds (or than one call can chain, 256). The error says which
+	// side can fix it: the slave sets the sizes of a session.
+	ErrFrameTooLarge = errors.New("mcmdp: frame needs more buffers than the ring holds")
 	// ErrPeerFault: the peer sent a frame longer than this connection's
 	// parameters allow (or a chain that cannot end within the ring); its
 	// session was ended with that reason. Returned wrapped together with

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // plainPeer is a memif peer that knows nothing of mcmdp: the seam alone.
@@ -25,7 +26,7 @@ func plainPeer(t *testing.T, path string, master bool, bufSize uint32) *memif.In
 // each descriptor's length is the payload's, and the payload starts the
 // buffer. A plain receiver sees just what the application sent.
 func TestFramedSenderLooksPlainOnTheWire(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	rx := plainPeer(t, path, false, 8256) // room for a whole frame and its trailer
 	tx := create(t, videoParam(path, Tx))
 	require.NoError(t, tx.WaitConnected(context.Background()))
@@ -39,7 +40,7 @@ func TestFramedSenderLooksPlainOnTheWire(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 1, got)
 		assert.Equal(t, n, bufs[0].Len, "descriptor length = payload length")
-		assert.True(t, filled(bufs[0].Data, n), "the payload, at offset 0")
+		assert.True(t, testsupport.Check(bufs[0].Data, n), "the payload, at offset 0")
 		require.NoError(t, rx.Refill(s, 0, 1))
 	}
 }
@@ -47,7 +48,7 @@ func TestFramedSenderLooksPlainOnTheWire(t *testing.T) {
 // A plain sender's frames reach a framed receiver whole, as plain frames:
 // no framing error, SeqNum counted here, Timestamp 0.
 func TestPlainSenderIntoFramedReceiver(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	tx := plainPeer(t, path, true, 8256)
 	rx := create(t, videoParam(path, Rx))
 	require.NoError(t, rx.WaitConnected(context.Background()))
@@ -58,13 +59,13 @@ func TestPlainSenderIntoFramedReceiver(t *testing.T) {
 		n, err := tx.Alloc(s, 0, bufs[:], uint32(rx.FrameSize()))
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		fill(bufs[0].Data[:rx.FrameSize()], k)
+		testsupport.Fill(bufs[0].Data[:rx.FrameSize()], k)
 		bufs[0].Len = rx.FrameSize()
 		_, err = tx.Tx(s, 0, bufs[:])
 		require.NoError(t, err)
 		b := recvFrame(t, rx)
 		assert.Equal(t, rx.FrameSize(), len(b.Data))
-		assert.True(t, filled(b.Data, k))
+		assert.True(t, testsupport.Check(b.Data, k))
 		assert.False(t, b.Framed)
 		assert.Equal(t, uint32(k), b.SeqNum, "counted on this side")
 		assert.Zero(t, b.Timestamp)
@@ -79,7 +80,7 @@ func TestPlainSenderIntoFramedReceiver(t *testing.T) {
 // single buffers and chains alike, including a payload that ends less than
 // 16 bytes before a buffer's end (the trailer then opens the next one).
 func TestFramedChainsCarryTheTrailerAtEveryLength(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	txp.Width, txp.Height, rxp.Width, rxp.Height = 64, 4, 64, 4 // 1024-byte frames
 	txp.BufferSize, rxp.BufferSize = 256, 256
@@ -90,12 +91,12 @@ func TestFramedChainsCarryTheTrailerAtEveryLength(t *testing.T) {
 		b, err := tx.DequeueBuffer(waitTimeout)
 		require.NoError(t, err)
 		b.Len = n
-		fill(b.Data[:n], n)
+		testsupport.Fill(b.Data[:n], n)
 		b.Timestamp = int64(n) * 1000
 		require.NoError(t, tx.EnqueueBuffer(b))
 		got := recvFrame(t, rx)
 		assert.Equal(t, n, len(got.Data), "length %d", n)
-		assert.True(t, filled(got.Data, n), "payload %d", n)
+		assert.True(t, testsupport.Check(got.Data, n), "payload %d", n)
 		assert.True(t, got.Framed, "length %d", n)
 		assert.Equal(t, uint32(seq), got.SeqNum, "length %d", n)
 		assert.Equal(t, int64(n)*1000, got.Timestamp, "length %d", n)

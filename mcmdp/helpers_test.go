@@ -2,17 +2,15 @@ package mcmdp
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // needCap skips a test of a behaviour the linked engine lacks (upstream
@@ -29,15 +27,6 @@ func needCap(t testing.TB, name string) {
 }
 
 const waitTimeout = 10 * time.Second
-
-var sockSeq atomic.Int64
-
-func sockPath(t testing.TB) string {
-	dir, err := os.MkdirTemp("", "mcmdp")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, fmt.Sprintf("c%d.sock", sockSeq.Add(1)))
-}
 
 // videoParam is a small video connection; tests change what they need.
 func videoParam(path string, typ TransferType) *ConnParam {
@@ -77,28 +66,13 @@ func connect(t testing.TB, txp, rxp *ConnParam) (tx, rx *Conn) {
 	return tx, r.c
 }
 
-func fill(b []byte, seed int) {
-	for k := range b {
-		b[k] = byte(seed*13 + k*7 + k>>8)
-	}
-}
-
-func filled(b []byte, seed int) bool {
-	for k := range b {
-		if b[k] != byte(seed*13+k*7+k>>8) {
-			return false
-		}
-	}
-	return true
-}
-
 func sendFrame(t testing.TB, c *Conn, seed int, n int) {
 	t.Helper()
 	b, err := c.DequeueBuffer(waitTimeout)
 	require.NoError(t, err)
 	require.NotNil(t, b)
 	b.Len = n
-	fill(b.Data[:n], seed)
+	testsupport.Fill(b.Data[:n], seed)
 	b.Timestamp = int64(seed) * 1000
 	require.NoError(t, c.EnqueueBuffer(b))
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mcmgo/mcm/internal/memifpeer"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A slave that lies about frame sizes must cost a master receiver nothing
@@ -52,25 +53,16 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			rxp := videoParam(path, Rx)
 			rxp.Memif.IsMaster = true
-			rxc := make(chan *Conn, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-				defer cancel()
-				c, err := CreateConnection(ctx, rxp)
-				assert.NoError(t, err)
-				rxc <- c
-			}()
+			awaitRx := createAsync(t, rxp)
 			liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
 				ID: rxp.Memif.InterfaceID, Log2Ring: tc.log2, BufferSize: 256, Extra: tc.extra,
 			}, waitTimeout)
 			require.NoError(t, err)
 			defer liar.Close()
-			rx := <-rxc
-			require.NotNil(t, rx)
-			defer rx.Close()
+			rx := awaitRx()
 			rssBefore := vmRSS(t)
 
 			descs := tc.descs()
@@ -100,7 +92,7 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 			for k := 0; k < 3; k++ {
 				sendFrame(t, tx, k, tx.FrameSize())
 				got := recvFrame(t, rx)
-				assert.True(t, filled(got.Data, k), "frame %d intact", k)
+				assert.True(t, testsupport.Check(got.Data, k), "frame %d intact", k)
 				assert.Equal(t, tx.FrameSize(), len(got.Data))
 				require.NoError(t, rx.EnqueueBuffer(got))
 			}
@@ -111,24 +103,15 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 // A chain that fits this side's frame size is a frame, however the peer
 // cut it: the bound is not tighter than the parameters.
 func TestSlaveChainWithinFrameSizeIsDelivered(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	rxp := videoParam(path, Rx)
 	rxp.Memif.IsMaster, rxp.Raw = true, true
-	rxc := make(chan *Conn, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		c, err := CreateConnection(ctx, rxp)
-		assert.NoError(t, err)
-		rxc <- c
-	}()
+	awaitRx := createAsync(t, rxp)
 	peer, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
 		ID: rxp.Memif.InterfaceID, Log2Ring: 6, BufferSize: 256}, waitTimeout)
 	require.NoError(t, err)
 	defer peer.Close()
-	rx := <-rxc
-	require.NotNil(t, rx)
-	defer rx.Close()
+	rx := awaitRx()
 
 	n := rx.FrameSize() / 256 // a whole frame in 256-byte buffers
 	descs := make([]memifpeer.Desc, n)
@@ -166,26 +149,17 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 		nbufs int
 	}{{"one buffer longer than the frame", 1}, {"chain of whole buffers", 40}} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			l, err := memifpeer.Listen(path)
 			require.NoError(t, err)
 			defer l.Close()
 			rxp := videoParam(path, Rx)
 			rxp.Log2RingSize = 6
-			rxc := make(chan *Conn, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-				defer cancel()
-				c, err := CreateConnection(ctx, rxp)
-				assert.NoError(t, err)
-				rxc <- c
-			}()
+			awaitRx := createAsync(t, rxp)
 			liar, err := l.Accept(waitTimeout)
 			require.NoError(t, err)
 			defer liar.Close()
-			rx := <-rxc
-			require.NotNil(t, rx)
-			defer rx.Close()
+			rx := awaitRx()
 
 			lens, next := make([]uint32, tc.nbufs), make([]bool, tc.nbufs)
 			for k := range lens {
@@ -208,7 +182,7 @@ func TestHostileMasterFrameSizes(t *testing.T) {
 			require.NoError(t, rx.WaitConnected(context.Background()))
 			sendFrame(t, tx, 5, tx.FrameSize())
 			got := recvFrame(t, rx)
-			assert.True(t, filled(got.Data, 5))
+			assert.True(t, testsupport.Check(got.Data, 5))
 			require.NoError(t, rx.EnqueueBuffer(got))
 		})
 	}
@@ -220,17 +194,10 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 	needCap(t, "HandshakeTimeout")
 	for _, after := range []uint16{memifpeer.MsgInit, memifpeer.MsgAddRegion} {
 		t.Run(map[uint16]string{memifpeer.MsgInit: "after INIT", memifpeer.MsgAddRegion: "after a region"}[after], func(t *testing.T) {
-			path := sockPath(t)
+			path := testsupport.SockPath(t)
 			rxp := videoParam(path, Rx)
 			rxp.Memif.IsMaster, rxp.HandshakeTimeout = true, 300*time.Millisecond
-			rxc := make(chan *Conn, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-				defer cancel()
-				c, err := CreateConnection(ctx, rxp)
-				assert.NoError(t, err)
-				rxc <- c
-			}()
+			awaitRx := createAsync(t, rxp)
 			silent, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
 				ID: rxp.Memif.InterfaceID, Log2Ring: 4, BufferSize: 256, SilentAfter: after}, waitTimeout)
 			require.NoError(t, err)
@@ -244,12 +211,10 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 			txp := videoParam(path, Tx)
 			txp.Memif.IsMaster = false
 			tx := create(t, txp)
-			rx := <-rxc
-			require.NotNil(t, rx)
-			defer rx.Close()
+			rx := awaitRx()
 			sendFrame(t, tx, 1, tx.FrameSize())
 			got := recvFrame(t, rx)
-			assert.True(t, filled(got.Data, 1))
+			assert.True(t, testsupport.Check(got.Data, 1))
 			require.NoError(t, rx.EnqueueBuffer(got))
 		})
 	}
@@ -259,26 +224,17 @@ func TestSilentSlaveIsDroppedByTheDeadline(t *testing.T) {
 // with no frame behind it, must not cost the receiver a core; a real frame
 // inside the flood still arrives.
 func TestInterruptFloodFromMaster(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	l, err := memifpeer.Listen(path)
 	require.NoError(t, err)
 	defer l.Close()
 	rxp := videoParam(path, Rx)
 	rxp.Raw = true
-	rxc := make(chan *Conn, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		c, err := CreateConnection(ctx, rxp)
-		assert.NoError(t, err)
-		rxc <- c
-	}()
+	awaitRx := createAsync(t, rxp)
 	flooder, err := l.Accept(waitTimeout)
 	require.NoError(t, err)
 	defer flooder.Close()
-	rx := <-rxc
-	require.NotNil(t, rx)
-	defer rx.Close()
+	rx := awaitRx()
 
 	stop := make(chan struct{})
 	flooded := make(chan int)
@@ -326,4 +282,24 @@ func threadCPU(t *testing.T) time.Duration {
 	var ru unix.Rusage
 	require.NoError(t, unix.Getrusage(unix.RUSAGE_THREAD, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// createAsync starts CreateConnection(p), which returns only once a peer
+// has connected, so the test can play that peer; the func collects the
+// Conn (closed at the test's end).
+func createAsync(t *testing.T, p *ConnParam) func() *Conn {
+	made := make(chan *Conn, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c, err := CreateConnection(ctx, p)
+		assert.NoError(t, err)
+		made <- c
+	}()
+	return func() *Conn {
+		c := <-made
+		require.NotNil(t, c)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcmgo/mcm/internal/testsupport"
 	"github.com/mcmgo/mcm/third_party/testpmd"
 )
 
@@ -20,7 +21,7 @@ func rawParam(path string, typ TransferType, master bool) *ConnParam {
 // Raw mode to DPDK: our sender (slave) to testpmd rxonly (server).
 func TestRawSendToDPDK(t *testing.T) {
 	testpmd.Require(t)
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p, err := testpmd.Start(ctx, testpmd.Config{Role: "server", Socket: path, ForwardMode: "rxonly"})
@@ -32,7 +33,7 @@ func TestRawSendToDPDK(t *testing.T) {
 		b, err := tx.DequeueBuffer(waitTimeout)
 		require.NoError(t, err)
 		b.Len = 64 + k%1400
-		fill(b.Data[:b.Len], k)
+		testsupport.Fill(b.Data[:b.Len], k)
 		require.NoError(t, tx.EnqueueBuffer(b))
 	}
 	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -51,7 +52,7 @@ func TestRawSendToDPDK(t *testing.T) {
 // Raw mode from DPDK: testpmd txonly (server) to our receiver (slave).
 func TestRawReceiveFromDPDK(t *testing.T) {
 	testpmd.Require(t)
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p, err := testpmd.Start(ctx, testpmd.Config{Role: "server", Socket: path, ForwardMode: "txonly"})

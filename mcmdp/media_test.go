@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // Every descriptor fits memif's 32-byte name with room for a NUL, and
@@ -62,7 +64,7 @@ func createBoth(txp, rxp *ConnParam, timeout time.Duration) (tx, rx *Conn, txErr
 // A 64x32 sender and a 32x32 receiver: both CreateConnection calls fail at
 // connect, each naming both sides' media.
 func TestMediaMismatchAtConnect(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	rxp.Width = 32
 	tx, rx, txErr, rxErr := createBoth(txp, rxp, waitTimeout)
@@ -82,7 +84,7 @@ func TestMediaMismatchAtConnect(t *testing.T) {
 // A receiver already running meets a new sender with other media: its
 // dequeue reports the end of the first, then the mismatch, once each.
 func TestMediaMismatchAfterReconnect(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	tx, rx := connect(t, videoParam(path, Tx), videoParam(path, Rx))
 	sendFrame(t, tx, 1, tx.FrameSize())
 	require.NoError(t, rx.EnqueueBuffer(recvFrame(t, rx)))
@@ -107,7 +109,7 @@ func TestMediaMismatchAfterReconnect(t *testing.T) {
 
 // A user's Name turns the check off: the two sides connect as before.
 func TestMediaNamedPeerNotChecked(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	txp.Memif.Name = "camera-7"
 	rxp.Width = 32

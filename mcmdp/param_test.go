@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 func TestVideoFrameSizes(t *testing.T) {
@@ -120,7 +121,7 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 		{"BufferSize", func(p *ConnParam) { p.BufferSize = 10 }},
 	}
 	for _, tc := range cases {
-		p := videoParam(sockPath(t), Tx)
+		p := videoParam(testsupport.SockPath(t), Tx)
 		tc.edit(p)
 		_, err := CreateConnection(t.Context(), p)
 		var pe *ParamError

@@ -1,17 +1,17 @@
 package mcmdp
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // The test binary doubles as a peer process (MCMDP_HELPER=tx or rx).
@@ -36,7 +36,7 @@ func runPeer(role, path string) int {
 	p.Memif.IsMaster = true
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	fmt.Println("READY") // the socket exists once CreateConnection waits
+	testsupport.Ready() // the socket exists once CreateConnection waits
 	c, err := CreateConnection(ctx, p)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -48,25 +48,17 @@ func runPeer(role, path string) int {
 			continue
 		}
 		if typ == Tx {
-			fill(b.Data[:100], int(b.SeqNum))
+			testsupport.Fill(b.Data[:100], int(b.SeqNum))
 			b.Len = 100
 		}
 		c.EnqueueBuffer(b)
 	}
 }
 
-func startPeer(t testing.TB, role, path string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "MCMDP_HELPER="+role, "MCMDP_PATH="+path)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "READY\n", line)
-	return cmd
+// startPeer runs a helper peer process in role on path.
+func startPeer(t testing.TB, role, path string) *testsupport.Child {
+	t.Helper()
+	return testsupport.StartChild(t, "MCMDP_HELPER="+role, "MCMDP_PATH="+path)
 }
 
 // untilDisconnected runs op until it reports ErrDisconnected.
@@ -96,7 +88,7 @@ func untilWorks(t *testing.T, c *Conn, op func() error) {
 
 func TestPeerKilledAndRestartedMidStream(t *testing.T) {
 	t.Run("sender killed", func(t *testing.T) {
-		path := sockPath(t)
+		path := testsupport.SockPath(t)
 		peer := startPeer(t, "tx", path)
 		rxp := videoParam(path, Rx)
 		rxp.Memif.IsMaster = false
@@ -106,7 +98,7 @@ func TestPeerKilledAndRestartedMidStream(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if !filled(b.Data, int(b.SeqNum)) {
+			if !testsupport.Check(b.Data, int(b.SeqNum)) {
 				return fmt.Errorf("frame %d corrupted", b.SeqNum)
 			}
 			return rx.EnqueueBuffer(b)
@@ -114,8 +106,7 @@ func TestPeerKilledAndRestartedMidStream(t *testing.T) {
 		for k := 0; k < 20; k++ {
 			require.NoError(t, recv())
 		}
-		peer.Process.Kill()
-		peer.Wait()
+		peer.Kill()
 		untilDisconnected(t, recv)
 		startPeer(t, "tx", path)
 		untilWorks(t, rx, recv)
@@ -125,7 +116,7 @@ func TestPeerKilledAndRestartedMidStream(t *testing.T) {
 		assert.Equal(t, uint64(1), rx.Stats().Reconnects)
 	})
 	t.Run("receiver killed", func(t *testing.T) {
-		path := sockPath(t)
+		path := testsupport.SockPath(t)
 		peer := startPeer(t, "rx", path)
 		txp := videoParam(path, Tx)
 		txp.Memif.IsMaster = false
@@ -141,8 +132,7 @@ func TestPeerKilledAndRestartedMidStream(t *testing.T) {
 		for k := 0; k < 20; k++ {
 			require.NoError(t, send())
 		}
-		peer.Process.Kill()
-		peer.Wait()
+		peer.Kill()
 		untilDisconnected(t, send)
 		startPeer(t, "rx", path)
 		untilWorks(t, tx, send)

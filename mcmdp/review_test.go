@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A sender blocked on a full ring must not hold up Close: Close drains for
@@ -96,7 +98,7 @@ func TestCallRacingAReconnectCannotMixSessions(t *testing.T) {
 		sendFrame(t, tx, 100+k, 64)
 		b, err := rx2.DequeueBuffer(waitTimeout)
 		require.NoError(t, err, "reason %q stats %+v iface %+v", rx2.PeerReason(), rx2.Stats(), rx2.iface.Status())
-		require.True(t, filled(b.Data, 100+k))
+		require.True(t, testsupport.Check(b.Data, 100+k))
 		require.NoError(t, rx2.EnqueueBuffer(b))
 	}
 }

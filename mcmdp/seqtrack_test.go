@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 func TestSeqTracker(t *testing.T) {
@@ -36,7 +38,7 @@ func TestSeqTracker(t *testing.T) {
 // Two queues read round-robin deliver frames out of order: no gap is
 // counted when nothing was lost.
 func TestSeqGapsWithTwoQueues(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	txp.Queues, rxp.Queues = 2, 2
 	tx, rx := connect(t, txp, rxp)

@@ -43,8 +43,8 @@ func (c *Conn) sync() bool {
 	if !c.checkMedia(cur, d.RemoteName) {
 		return false
 	}
-	c.tooLarge = c.layout.segs > d.RingSize // the slave may have shrunk the ring
-	c.peerBuffer = d.BufferSize             // a master takes its slave's
+	c.tooLarge = c.layout.segs > d.RingSize    // the slave may have shrunk the ring
+	c.chains = c.layout.wire > c.layout.buffer // a master finds out at its first alloc
 	c.queues = make([]*queue, c.p.queues())
 	for k := range c.queues {
 		c.queues[k] = newQueue(uint16(k), d.RingSize)

@@ -7,9 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // eventLoops counts the memif event goroutines of the process.
@@ -23,7 +26,7 @@ func eventLoops() int {
 // socket and one event goroutine.
 func TestManyIDsShareOneSocket(t *testing.T) {
 	const n = 16
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	socks0, loops0 := sharedSockets(), eventLoops()
 	tx, rx := make([]*Conn, n), make([]*Conn, n)
 	var wg sync.WaitGroup
@@ -74,7 +77,7 @@ func TestManyIDsShareOneSocket(t *testing.T) {
 		for id := 0; id < n; id++ {
 			if live(id) {
 				b := recvFrame(t, rx[id])
-				require.True(t, filled(b.Data, seed+id), "id %d got another id's frame", id)
+				require.True(t, testsupport.Check(b.Data, seed+id), "id %d got another id's frame", id)
 				require.NoError(t, rx[id].EnqueueBuffer(b))
 			}
 		}
@@ -112,5 +115,10 @@ func TestManyIDsShareOneSocket(t *testing.T) {
 		rx[id].Close()
 	}
 	assert.Equal(t, socks0, sharedSockets())
+	// A closed socket's event goroutine has signalled it is done but may
+	// not have returned yet: give it a moment (no event says it exited).
+	for deadline := time.Now().Add(5 * time.Second); eventLoops() != loops0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	assert.Equal(t, loops0, eventLoops())
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A 1080p frame held by the application while its peer goes: the memory
@@ -53,26 +55,6 @@ func waitDisconnected(t testing.TB, c *Conn) {
 
 const everyPage = 4093 // sparse marks: every page touched, cheaply
 
-func mark(b []byte, seed int) {
-	for k := 0; k < len(b); k += everyPage {
-		b[k] = byte(seed*13 + k + 1)
-	}
-}
-
-// marked checks the marks of seed, or zeros for seed < 0.
-func marked(b []byte, seed int) bool {
-	for k := 0; k < len(b); k += everyPage {
-		want := byte(0)
-		if seed >= 0 {
-			want = byte(seed*13 + k + 1)
-		}
-		if b[k] != want {
-			return false
-		}
-	}
-	return true
-}
-
 func hd1080(path string, typ TransferType, master bool) *ConnParam {
 	p := videoParam(path, typ)
 	p.Width, p.Height, p.Memif.IsMaster = 1920, 1080, master
@@ -87,7 +69,7 @@ func hd1080(path string, typ TransferType, master bool) *ConnParam {
 // keep them through the whole next session, and be given back then
 // (ErrDisconnected). VmSize and mappings must end where they started.
 func heldFrameCycles(t *testing.T, typ TransferType, cycles int) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	peerType := Rx
 	if typ == Rx {
 		peerType = Tx
@@ -120,11 +102,11 @@ func heldFrameCycles(t *testing.T, typ TransferType, cycles int) {
 		b, err := tx.DequeueBuffer(waitTimeout)
 		require.NoError(t, err)
 		require.Len(t, b.Data, 1920*1080*2*2)
-		mark(b.Data, cycle)
+		testsupport.FillEvery(b.Data, cycle, everyPage)
 		require.NoError(t, tx.EnqueueBuffer(b))
 		b, err = rx.DequeueBuffer(waitTimeout)
 		require.NoError(t, err)
-		require.True(t, marked(b.Data, cycle), "frame crossed")
+		require.True(t, testsupport.CheckEvery(b.Data, cycle, everyPage), "frame crossed")
 		if typ == Tx { // the survivor sends: hold a transmit buffer instead
 			require.NoError(t, rx.EnqueueBuffer(b))
 			b, err = tx.DequeueBuffer(waitTimeout)
@@ -140,13 +122,13 @@ func heldFrameCycles(t *testing.T, typ TransferType, cycles int) {
 		}
 		waitDisconnected(t, survivor)
 
-		require.True(t, marked(cur.b.Data, cur.seed), "held frame reads zeros after the departure")
-		mark(cur.b.Data, cycle+1000)
+		require.True(t, testsupport.CheckEvery(cur.b.Data, cur.seed, everyPage), "held frame reads zeros after the departure")
+		testsupport.FillEvery(cur.b.Data, cycle+1000, everyPage)
 		cur.seed = cycle + 1000
 		if prev != nil {
-			require.True(t, marked(prev.b.Data, prev.seed), "held frame kept its writes through a later session")
+			require.True(t, testsupport.CheckEvery(prev.b.Data, prev.seed, everyPage), "held frame kept its writes through a later session")
 			require.ErrorIs(t, survivor.EnqueueBuffer(prev.b), ErrDisconnected)
-			require.True(t, marked(cur.b.Data, cur.seed), "another session's release leaves a held frame alone")
+			require.True(t, testsupport.CheckEvery(cur.b.Data, cur.seed, everyPage), "another session's release leaves a held frame alone")
 		}
 		prev = cur
 	}

@@ -3,6 +3,7 @@ package mcmdp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -123,7 +124,7 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 		return nil, 0, c.downErr()
 	}
 	if c.tooLarge {
-		return nil, 0, ErrFrameTooLarge
+		return nil, 0, c.frameTooLarge()
 	}
 	b, q, err := c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
 	if err == ErrDisconnected { // the engine saw the end before sync did
@@ -138,7 +139,7 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 	size := c.layout.wire
-	if !c.p.Raw && int(size) > c.peerBuffer {
+	if !c.p.Raw && c.chains {
 		// A chain: 15 bytes more make sure the 16-byte trailer is never
 		// split between two descriptors (see scatter).
 		size += trailerSize - 1
@@ -148,10 +149,16 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 		if q.heldBlocks() {
 			return nil, 0, ErrHeldBuffer
 		}
+		if q.head == q.tail && c.nothingInFlight(q.id) {
+			return nil, 0, c.frameTooLarge() // an empty ring cannot take it: it never will
+		}
 		return nil, q.id, nil
 	}
+	if n > 1 && !c.chains {
+		c.chains = true // the slave's buffers are smaller than a frame: from now on
+	}
 	if err == memif.ErrNoBuf { // the peer's buffers make the chain too long
-		return nil, 0, ErrFrameTooLarge
+		return nil, 0, c.frameTooLarge()
 	}
 	if err != nil {
 		return nil, 0, c.mapErr(err)
@@ -478,4 +485,25 @@ func (c *Conn) EnqueueBuffers(bufs []*Buffer) error {
 		touched[b.q.id] = b.q
 	}
 	return c.flushAll(&touched)
+}
+
+// frameTooLarge, under mu, says who can fix a frame that does not fit the
+// session: the slave chose its ring and buffer sizes.
+func (c *Conn) frameTooLarge() error {
+	ring := 0
+	if len(c.queues) > 0 {
+		ring = len(c.queues[0].entries)
+	}
+	if c.p.Memif.IsMaster {
+		return fmt.Errorf("%w: the slave's ring of %d buffers cannot carry a %d-byte frame; the slave sets the buffer and ring sizes, so it needs larger ones",
+			ErrFrameTooLarge, ring, c.layout.wire)
+	}
+	return fmt.Errorf("%w: %d buffers of %d bytes cannot carry a %d-byte frame; raise BufferSize or Log2RingSize",
+		ErrFrameTooLarge, ring, c.layout.buffer, c.layout.wire)
+}
+
+// nothingInFlight, under mu: the peer holds none of queue q's buffers.
+func (c *Conn) nothingInFlight(q uint16) bool {
+	n, err := c.iface.TxInFlight(c.session, q)
+	return err == nil && n == 0
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // A sender's Close with a receiver that takes nothing says how many
@@ -14,7 +16,7 @@ import (
 // buffer the application never gave back (so never sent). The held buffer
 // itself was never enqueued, so it is not counted.
 func TestCloseReportsUndelivered(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	txp := videoParam(path, Tx)
 	txp.DrainTimeout = 50 * time.Millisecond
 	tx, _ := connect(t, txp, videoParam(path, Rx))
@@ -39,7 +41,7 @@ func TestCloseReportsUndelivered(t *testing.T) {
 
 // Chains count as frames, not descriptors.
 func TestCloseReportsUndeliveredChains(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	frame, _ := VideoFrameSize(txp.Width, txp.Height, txp.PixFmt)
 	for _, p := range []*ConnParam{txp, rxp} {
@@ -58,7 +60,7 @@ func TestCloseReportsUndeliveredChains(t *testing.T) {
 
 // A receiver that took everything leaves nothing to report.
 func TestCloseDeliveredIsNil(t *testing.T) {
-	path := sockPath(t)
+	path := testsupport.SockPath(t)
 	tx, rx := connect(t, videoParam(path, Tx), videoParam(path, Rx))
 	for k := 0; k < 3; k++ {
 		sendFrame(t, tx, k, tx.FrameSize())

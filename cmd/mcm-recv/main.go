@@ -57,6 +57,7 @@ func run(args []string, stdout io.Writer) int {
 	fs.StringVar(&f.output, "output", "", "write the received frames to this file, byte-exact")
 	fs.StringVar(&f.check, "check", "auto", "integrity check: pattern (mcm-send's test pattern), none, or auto (pattern unless --raw)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
+	cli.WantJSON(args)
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cli.ExitOK
@@ -94,7 +95,7 @@ func run(args []string, stdout io.Writer) int {
 	if conn == nil {
 		return code // an existing --output file was not touched
 	}
-	r := &receiver{f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
+	r := &receiver{stdout: stdout, f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
 	if f.check == "pattern" {
 		r.pattern = cli.NewPattern(conn.FrameSize())
 	}
@@ -107,6 +108,7 @@ func run(args []string, stdout io.Writer) int {
 }
 
 type receiver struct {
+	stdout  io.Writer // summary and --interval lines
 	f       *recvFlags
 	conn    *mcmdp.Conn
 	out     *cli.Output
@@ -124,9 +126,10 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	done := ctx.Done()
 	limits := cli.NewLimits(&r.f.Common)
 	stopProgress := cli.Progress(&r.cnt)
+	stopIntervals := cli.Intervals(&r.cnt, r.f.Interval, r.stdout, r.f.JSON)
 	start := time.Now()
 	var n uint64
-	end, code, failure := "", cli.ExitOK, ""
+	end, code, failure, detail := "", cli.ExitOK, "", ""
 	for end == "" {
 		buf, stop, err := cli.Step(ctx, r.conn, limits, n, nil)
 		switch {
@@ -138,7 +141,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			var eos *mcmdp.EndOfStream
 			if errors.As(err, &eos) { // counts of this session, not of the run
-				end = fmt.Sprintf("sender finished (end of stream: %d frames)", eos.Sent)
+				end, detail = "end-of-stream", fmt.Sprintf("the sender sent %d frames in its last session", eos.Sent)
 				if eos.Lost() > 0 {
 					code, failure = cli.ExitIntegrity, fmt.Sprintf("the sender sent %d frames, %d arrived", eos.Sent, eos.Received)
 				}
@@ -146,8 +149,7 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 			}
 			reason := r.conn.PeerReason()
 			if r.f.KeepGoing {
-				r.conn.WaitConnected(ctx)
-				continue
+				continue // the next dequeues wait for the next peer, within --duration
 			}
 			end, code, failure = "peer-lost", cli.ExitPeerLost, "sender lost: "+reason
 			continue
@@ -176,13 +178,15 @@ func (r *receiver) loop(ctx context.Context) *cli.Summary {
 	st := r.conn.Stats()
 	r.conn.Close()
 	stopProgress()
+	stopIntervals()
 	if r.bad > 0 && code == cli.ExitOK {
 		code, failure = cli.ExitIntegrity, fmt.Sprintf("%d frames differ from what was sent", r.bad)
 	}
 	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
 		PlainFrames: st.PlainFrames, Check: r.checkDone(),
-		End: end, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
+		Media: &cli.Media{FrameBytes: r.conn.FrameSize()},
+		End:   end, EndDetail: detail, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
 	sum.Finish(elapsed)
 	return sum
 }

@@ -58,6 +58,7 @@ func run(args []string, stdout io.Writer) int {
 	fs.BoolVar(&f.loop, "loop", false, "with --input, start over at the end of the file")
 	fs.Int64Var(&f.corrupt, "corrupt", -1, cli.Hidden+"testing aid: flip one byte of frame N after filling it")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), help); cli.PrintFlags(fs) }
+	cli.WantJSON(args)
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cli.ExitOK
@@ -89,11 +90,12 @@ func run(args []string, stdout io.Writer) int {
 	if conn == nil {
 		return code
 	}
-	s := &sender{f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize()), crc: cli.NewChecksum(f.CRC)}
+	s := &sender{stdout: stdout, f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize()), crc: cli.NewChecksum(f.CRC)}
 	return cli.Report(tool, &f.Common, s.loop(ctx), stdout)
 }
 
 type sender struct {
+	stdout  io.Writer // summary and --interval lines
 	f       *sendFlags
 	conn    *mcmdp.Conn
 	src     *os.File
@@ -104,13 +106,14 @@ type sender struct {
 
 func (s *sender) loop(ctx context.Context) *cli.Summary {
 	done := ctx.Done()
-	sum := &cli.Summary{}
+	sum := &cli.Summary{Media: &cli.Media{FrameBytes: s.conn.FrameSize()}}
 	limits := cli.NewLimits(&s.f.Common)
 	pacer := cli.NewPacer(s.f.Rate())
 	stopProgress := cli.Progress(&s.cnt)
+	stopIntervals := cli.Intervals(&s.cnt, s.f.Interval, s.stdout, s.f.JSON)
 	start := time.Now()
 	var n uint64
-	end, code, failure := "", cli.ExitOK, ""
+	end, code, failure, detail := "", cli.ExitOK, "", ""
 	pace := func(n uint64) { pacer.Wait(n, done) }
 	for end == "" {
 		buf, stop, err := cli.Step(ctx, s.conn, limits, n, pace)
@@ -122,11 +125,10 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 			continue
 		case errors.Is(err, mcmdp.ErrDisconnected):
 			if s.f.KeepGoing {
-				s.conn.WaitConnected(ctx)
-				continue
+				continue // the next dequeues wait for the next peer, within --duration
 			}
 			if pc := (*mcmdp.PeerClosed)(nil); errors.As(err, &pc) {
-				end = "receiver closed (" + pc.Reason + ")" // on purpose: a clean end
+				end, detail = "receiver-closed", pc.Reason // on purpose: a clean end
 				continue
 			}
 			end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+s.conn.PeerReason()
@@ -183,9 +185,10 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 		}
 	}
 	stopProgress()
+	stopIntervals()
 	sum.Frames, sum.Bytes = n, st.BytesTx
 	sum.RingFull, sum.Reconnects = st.RingFull, st.Reconnects
-	sum.End, sum.ExitCode, sum.Error = end, code, failure
+	sum.End, sum.EndDetail, sum.ExitCode, sum.Error = end, detail, code, failure
 	sum.CRC32C = s.crc.String()
 	sum.Finish(elapsed)
 	return sum

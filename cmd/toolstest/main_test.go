@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 var binDir string
@@ -78,14 +80,14 @@ func (s *syncBuffer) String() string {
 var seq atomic.Int64
 
 // runDir is a fresh run directory: the tools' default socket lives there.
-func runDir(t *testing.T) string {
-	d, err := os.MkdirTemp("", "mcmrun")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
+func runDir(t *testing.T) string { return testsupport.ShortDir(t) }
 
 func start(t *testing.T, dir, tool string, args ...string) *proc {
+	return startAs(t, nil, dir, tool, args...)
+}
+
+// startAs is start under other credentials (nil: this process's).
+func startAs(t *testing.T, cred *syscall.Credential, dir, tool string, args ...string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	p := &proc{done: make(chan struct{}), connected: make(chan struct{})}
@@ -93,6 +95,7 @@ func start(t *testing.T, dir, tool string, args ...string) *proc {
 		tool = filepath.Join(binDir, tool)
 	}
 	p.cmd = exec.CommandContext(ctx, tool, args...)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	p.cmd.Env = append(os.Environ(), "MCM_RUN_DIR="+dir)
 	if coverDir != "" {
 		p.cmd.Env = append(p.cmd.Env, "GOCOVERDIR="+coverDir)
@@ -177,6 +180,7 @@ type summary struct {
 	PlainFrames     uint64  `json:"plain_frames"`
 	CRC32C          string  `json:"crc32c"`
 	End             string  `json:"end"`
+	EndDetail       string  `json:"end_detail"`
 	ExitCode        int     `json:"exit_code"`
 	Error           string  `json:"error"`
 	LatencyUS       *struct {

@@ -1,8 +1,10 @@
 package toolstest
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/internal/memifpeer"
 )
 
 // Exit 3 means the peer truly never appeared. A local setup error is exit 1
@@ -53,6 +56,31 @@ func TestLocalSetupErrorsExit1WithTheCause(t *testing.T) {
 			assert.Equal(t, before.Mode(), after.Mode(), "%s, %s: left alone", tc.name, role)
 		}
 	}
+}
+
+func TestSocketUnderProcIsNamed(t *testing.T) {
+	for _, role := range []string{"master", "slave"} {
+		p := run(t, runDir(t), "mcm-recv", "--role", role, "--socket", "/proc/mcm-test.sock", "--connect-timeout", "20s")
+		assert.Equal(t, 1, p.code, "%s: %s", role, p.stderr.String())
+		assert.Contains(t, p.stderr.String(), "/proc", role)
+	}
+}
+
+// A socket this user may not write is named at once, not waited on.
+func TestPermissionDeniedIsNamed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the slave as another user")
+	}
+	dir := runDir(t)
+	require.NoError(t, os.Chmod(dir, 0o755))
+	require.NoError(t, os.Chmod(binDir, 0o755)) // the other user runs the tools too
+	path := filepath.Join(dir, "cam0.sock")
+	master := start(t, dir, "mcm-send", args(small, []string{"--socket", path, "--connect-timeout", "30s"})...)
+	waitSocket(t, path, master)
+	require.NoError(t, os.Chmod(path, 0o755)) // the owner's alone, whatever the umask
+	slave := startAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, dir, "mcm-recv", "--socket", path, "--connect-timeout", "20s")
+	assert.Equal(t, 1, slave.wait(t), "%s", slave.stderr.String())
+	assert.Contains(t, slave.stderr.String(), "permission denied")
 }
 
 func TestSecondMasterOnALivePathIsNamed(t *testing.T) {
@@ -157,4 +185,71 @@ func TestConnectLineDescribesTheSession(t *testing.T) {
 	assert.Regexp(t, `mcm-recv: connected to .* as slave: peer "mcm1 v320x240 yuv422p10le" of "mcmdp" \(master\), interface id 0, 1 queue\(s\) each way, ring `+ring+`, buffers \d+ bytes, ethernet mode`,
 		recv.stderr.String())
 	assert.Regexp(t, `mcm-send: connected to .* as master: peer "mcm1 v320x240 yuv422p10le" of "mcmdp" \(slave\), interface id 0`, send.stderr.String())
+}
+
+// With --keep-going, waiting for a lost peer to return still ends at
+// --duration, and a signal then is reported as a signal.
+func TestKeepGoingWaitHonoursDurationAndSignals(t *testing.T) {
+	for _, stop := range []string{"duration", "signal"} {
+		dir := runDir(t)
+		a := args(small, []string{"--keep-going", "--json"})
+		if stop == "duration" {
+			a = append(a, "--duration", "2s")
+		}
+		recv := start(t, dir, "mcm-recv", a...)
+		send := start(t, dir, "mcm-send", args(small, []string{"--fps", "100"})...)
+		send.waitConnected(t)
+		recv.waitConnected(t)
+		require.NoError(t, send.cmd.Process.Kill()) // gone, and no one comes back
+		send.wait(t)
+		began := time.Now()
+		if stop == "signal" {
+			require.NoError(t, recv.cmd.Process.Signal(syscall.SIGTERM))
+		}
+		assert.Equal(t, 0, recv.wait(t), "%s: %s", stop, recv.stderr.String())
+		assert.Less(t, time.Since(began), 5*time.Second, "%s: not waiting on", stop)
+		assert.Equal(t, stop, recv.summary(t).End)
+	}
+}
+
+// --interval prints the counters while the run goes on, for logs and
+// pipes: text lines, or JSON lines before the summary with --json.
+func TestIntervalReports(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json", "--interval", "100ms"})...)
+	send := run(t, dir, "mcm-send", args(small, []string{"--duration", "550ms", "--fps", "100", "--interval", "100ms"})...)
+	require.Equal(t, 0, send.code, "%s", send.stderr.String())
+	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
+	assert.GreaterOrEqual(t, strings.Count(send.stdout.String(), " fps "), 4, "text lines:\n%s", send.stdout.String())
+	lines := strings.Split(strings.TrimSpace(recv.stdout.String()), "\n")
+	require.GreaterOrEqual(t, len(lines), 5, "interval lines, then the summary:\n%s", recv.stdout.String())
+	for _, l := range lines[:len(lines)-1] {
+		var m struct {
+			Schema   int
+			Interval struct {
+				Frames uint64
+				FPS    float64 `json:"fps"`
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		assert.Equal(t, 1, m.Schema)
+	}
+	var last map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	assert.Equal(t, "end-of-stream", last["end"])
+}
+
+// A frame that cannot fit the session's ring is reported with advice for
+// the side that can act: the slave (here a plain one with 2,048-byte
+// buffers, as DPDK's default) sets the buffer and ring sizes.
+func TestFrameTooLargeAdvisesTheSlave(t *testing.T) {
+	dir := runDir(t)
+	path := filepath.Join(dir, "cam0.sock")
+	send := start(t, dir, "mcm-send", args(small, []string{"--socket", path, "--frames", "3"})...)
+	slave, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{Log2Ring: 3, BufferSize: 2048}, peerTimeout)
+	require.NoError(t, err)
+	defer slave.Close()
+	slave.PostReceiveBuffers() // all 8 are free: a frame that does not fit them never will
+	assert.Equal(t, 1, send.wait(t), "%s", send.stderr.String())
+	assert.Contains(t, send.stderr.String(), "the slave's ring of 8 buffers cannot carry a 307216-byte frame; the slave sets the buffer and ring sizes")
 }

@@ -51,17 +51,19 @@ func snapshot(t *testing.T, pid int) usage {
 	return usage{u, c}
 }
 
-// settled snapshots pid once the session its peer just left is torn down
-// (its fds back to start's count), or after a second: a master hears of
-// the peer's exit a moment later, and libmemif 4.x's later than ours.
+// settled is the end reading, taken once the tool has let go of the peer
+// that just left (its channel's fd and mappings go a moment after the peer
+// does; no event says when), or after 2 s, whichever comes first.
 func settled(t *testing.T, pid int, start usage) usage {
 	t.Helper()
-	u := snapshot(t, pid)
-	for end := time.Now().Add(time.Second); u.Fds > start.Fds && time.Now().Before(end); {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		u := snapshot(t, pid)
+		if u.Fds <= start.Fds && u.Maps <= start.Maps+8 || time.Now().After(deadline) {
+			return u
+		}
 		time.Sleep(10 * time.Millisecond)
-		u = snapshot(t, pid)
 	}
-	return u
 }
 
 // noGrowth fails on any growth past what a Go process's runtime may add on
@@ -98,7 +100,7 @@ func killCycles(t *testing.T, n int, sock string, long *proc, peerTool string, p
 			first = snapshot(t, long.cmd.Process.Pid)
 		}
 		if k == n-1 {
-			last = snapshot(t, long.cmd.Process.Pid)
+			last = settled(t, long.cmd.Process.Pid, first)
 		}
 		require.NoError(t, peer.cmd.Process.Kill())
 		peer.wait(t)

@@ -3,12 +3,15 @@ package toolstest
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,7 +20,7 @@ import (
 func TestHelpMatchesFlags(t *testing.T) {
 	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt",
 		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "raw",
-		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version"}
+		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version", "interval"}
 	own := map[string][]string{"mcm-send": {"input", "loop", "fps"}, "mcm-recv": {"output", "check", "polling"}}
 	for tool, mine := range own {
 		p := run(t, runDir(t), tool, "--help")
@@ -94,7 +97,8 @@ func TestDefaultsFindEachOtherWithJSONSummaries(t *testing.T) {
 	assert.Zero(t, rs.IntegrityErrors)
 	assert.Zero(t, rs.SeqGaps)
 	assert.Equal(t, "frames", ss.End)
-	assert.Contains(t, rs.End, "end of stream: 40 frames")
+	assert.Equal(t, "end-of-stream", rs.End)
+	assert.Equal(t, "the sender sent 40 frames in its last session", rs.EndDetail)
 	require.NotNil(t, rs.LatencyUS)
 	assert.Positive(t, rs.LatencyUS.P50)
 	assert.LessOrEqual(t, rs.LatencyUS.P50, rs.LatencyUS.Max)
@@ -207,7 +211,8 @@ func TestReceiverThatStopsEndsTheSenderCleanly(t *testing.T) {
 	recv := run(t, dir, "mcm-recv", args(small, []string{"--json", "--frames", "30"})...)
 	require.Equal(t, 0, recv.code, "%s", recv.stderr.String())
 	assert.Equal(t, 0, send.wait(t), "%s", send.stderr.String())
-	assert.Equal(t, "receiver closed (receiver closed)", send.summary(t).End)
+	assert.Equal(t, "receiver-closed", send.summary(t).End)
+	assert.Equal(t, "receiver closed", send.summary(t).EndDetail)
 	assert.Equal(t, uint64(30), recv.summary(t).Frames)
 }
 
@@ -231,4 +236,60 @@ func TestDefaultPaceFollowsTheMedia(t *testing.T) {
 	ss := send.summary(t)
 	assert.GreaterOrEqual(t, ss.Seconds, 0.19, "paced: 200 packets take 0.2 s")
 	assert.Greater(t, ss.FPS, 500.0, "about 1,000 packets a second, not 60")
+}
+
+// The JSON a script reads: a schema version, the start time and the media
+// on every summary, and an object on failure too.
+func TestJSONSchema(t *testing.T) {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, []string{"--json"})...)
+	send := run(t, dir, "mcm-send", args(small, []string{"--json", "--frames", "3", "--fps", "0"})...)
+	require.Equal(t, 0, send.code)
+	require.Equal(t, 0, recv.wait(t))
+	for _, p := range []*proc{send, recv} {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(p.stdout.Bytes(), &m), p.stdout.String())
+		assert.EqualValues(t, 1, m["schema"])
+		_, err := time.Parse(time.RFC3339Nano, m["start"].(string))
+		assert.NoError(t, err)
+		assert.Equal(t, map[string]any{"payload": "video", "width": 320.0, "height": 240.0,
+			"pix_fmt": "yuv422p10le", "frame_bytes": 320.0 * 240 * 4}, m["media"])
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		end  string
+	}{
+		{[]string{"--json", "--width", "0"}, 2, "usage"},
+		{[]string{"--json", "--connect-timeout", "100ms"}, 3, "no-peer"},
+	} {
+		p := run(t, runDir(t), "mcm-recv", tc.args...)
+		assert.Equal(t, tc.code, p.code)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(p.stdout.Bytes(), &m), "an object on failure: %q", p.stdout.String())
+		assert.Equal(t, tc.end, m["end"])
+		assert.EqualValues(t, tc.code, m["exit_code"])
+		assert.NotEmpty(t, m["error"])
+	}
+}
+
+// The README's flag list and the tools' --help name the same flags.
+func TestReadmeListsTheFlags(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, text, ok := strings.Cut(string(readme), "Flags (each tool's `--help` lists its own")
+	require.True(t, ok)
+	text, _, _ = strings.Cut(text, "With `--json`")
+	inReadme := map[string]bool{}
+	for _, m := range regexp.MustCompile("`--([a-z0-9-]+)").FindAllStringSubmatch(text, -1) {
+		inReadme[m[1]] = true
+	}
+	inHelp := map[string]bool{}
+	for _, tool := range []string{"mcm-send", "mcm-recv"} {
+		p := run(t, runDir(t), tool, "--help")
+		for _, m := range regexp.MustCompile(`(?m)^  --([a-z0-9-]+)`).FindAllStringSubmatch(p.stdout.String(), -1) {
+			inHelp[m[1]] = true
+		}
+	}
+	assert.Equal(t, inHelp, inReadme)
 }

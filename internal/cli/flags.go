@@ -39,6 +39,7 @@ type Common struct {
 	KeepGoing      bool
 	Linger         time.Duration
 	CRC            bool
+	Interval       time.Duration
 }
 
 // Register adds the flags both tools take; defaultRole is the tool's memif
@@ -66,6 +67,7 @@ func (c *Common) Register(fs *flag.FlagSet, defaultRole string) {
 	c.ConnectTimeout = 10 * time.Second
 	fs.Var(durationValue{&c.ConnectTimeout}, "connect-timeout", "give up if the peer does not appear within this time")
 	fs.BoolVar(&c.KeepGoing, "keep-going", false, "ride through the peer's restart instead of failing")
+	fs.Var(durationValue{&c.Interval}, "interval", "print the counters every so often (e.g. 1s), as text or JSON lines with --json")
 	fs.BoolVar(&c.CRC, "crc", false, "report a CRC-32C of every payload byte in order (compare the two summaries)")
 	fs.Var(durationValue{&c.Linger}, "linger", "after the last frame, stay connected this long or until the peer leaves (e.g. to read a DPDK peer's counters)")
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,7 +38,32 @@ func Parse(fs *flag.FlagSet, args []string) error {
 // Fail prints one clear line and returns the exit code for err.
 func Fail(tool string, err error, code int) int {
 	fmt.Fprintf(os.Stderr, "%s: %v\n", tool, err)
+	if jsonOut { // scripts get an object on failure too, as iperf3 -J does
+		end := map[int]string{ExitUsage: "usage", ExitNoPeer: "no-peer"}[code]
+		if end == "" {
+			end = "error"
+		}
+		b, _ := json.Marshal(map[string]any{"schema": SchemaVersion, "tool": tool,
+			"start": startedAt.Format(time.RFC3339Nano), "end": end, "exit_code": code, "error": err.Error()})
+		fmt.Fprintf(os.Stdout, "%s\n", b)
+	}
 	return code
+}
+
+// jsonOut: --json was among the arguments, so failures print JSON too,
+// even those found before the flags are parsed.
+var jsonOut bool
+
+// WantJSON looks for --json in args before they are parsed.
+func WantJSON(args []string) {
+	for _, a := range args {
+		switch a {
+		case "--json", "-json", "--json=true", "-json=true":
+			jsonOut = true
+		case "--":
+			return
+		}
+	}
 }
 
 // Connect creates the connection within --connect-timeout and announces
@@ -78,7 +104,14 @@ func (c *Common) ParamOrFail(tool string, typ mcmdp.TransferType) (*mcmdp.ConnPa
 // Report prints the summary (and the failure line, if any) and returns
 // the exit code.
 func Report(tool string, c *Common, sum *Summary, stdout io.Writer) int {
-	sum.Tool, sum.Role, sum.Socket = tool, c.Role, c.Socket
+	sum.Schema, sum.Tool, sum.Role, sum.Socket = SchemaVersion, tool, c.Role, c.Socket
+	sum.Start = startedAt.Format(time.RFC3339Nano)
+	frame := 0
+	if sum.Media != nil {
+		frame = sum.Media.FrameBytes
+	}
+	sum.Media = c.media()
+	sum.Media.FrameBytes = frame
 	sum.Print(stdout, c.JSON)
 	if sum.Error != "" {
 		fmt.Fprintf(os.Stderr, "%s: %s\n", tool, sum.Error)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 )
 
@@ -18,47 +17,12 @@ const (
 	ExitPeerLost  = 5 // the peer vanished without ending the stream
 )
 
-// Latency holds one-way latencies, sender timestamp to receipt.
-type Latency struct{ samples []time.Duration }
-
-const maxLatencySamples = 1 << 20
-
-// NewLatency preallocates the sample store.
-func NewLatency() *Latency { return &Latency{samples: make([]time.Duration, 0, 4096)} }
-
-// Add records one latency; past a million samples it keeps every other.
-func (l *Latency) Add(d time.Duration) {
-	if len(l.samples) == maxLatencySamples {
-		for i := 0; i < len(l.samples)/2; i++ {
-			l.samples[i] = l.samples[2*i]
-		}
-		l.samples = l.samples[:len(l.samples)/2]
-	}
-	l.samples = append(l.samples, d)
-}
-
-// LatencySummary is in microseconds.
-type LatencySummary struct {
-	P50 float64 `json:"p50"`
-	P90 float64 `json:"p90"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
-}
-
-// Summary returns nil when nothing was measured.
-func (l *Latency) Summary() *LatencySummary {
-	if l == nil || len(l.samples) == 0 {
-		return nil
-	}
-	s := slices.Clone(l.samples)
-	slices.Sort(s)
-	at := func(q float64) float64 { return float64(s[int(q*float64(len(s)-1))]) / 1e3 }
-	return &LatencySummary{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: float64(s[len(s)-1]) / 1e3}
-}
-
 // Summary is what a run reports at its end.
 type Summary struct {
+	Schema          int             `json:"schema"` // SchemaVersion
 	Tool            string          `json:"tool"`
+	Start           string          `json:"start"` // RFC 3339, when the tool started
+	Media           *Media          `json:"media,omitempty"`
 	Role            string          `json:"role"`
 	Socket          string          `json:"socket"`
 	Frames          uint64          `json:"frames"`
@@ -76,9 +40,41 @@ type Summary struct {
 	PlainFrames     uint64          `json:"plain_frames"`
 	Undelivered     uint64          `json:"undelivered,omitempty"`
 	CRC32C          string          `json:"crc32c,omitempty"`
-	End             string          `json:"end"`
-	ExitCode        int             `json:"exit_code"`
-	Error           string          `json:"error,omitempty"`
+	// End is why the run ended, one of: frames, duration, signal, input,
+	// end-of-stream, receiver-closed, peer-lost, no-peer, usage, error.
+	End       string `json:"end"`
+	EndDetail string `json:"end_detail,omitempty"`
+	ExitCode  int    `json:"exit_code"`
+	Error     string `json:"error,omitempty"`
+}
+
+// SchemaVersion numbers the JSON the tools print (summary, interval and
+// error objects); it changes when a field changes meaning or goes away.
+const SchemaVersion = 1
+
+// Media is what the stream carries, as the flags asked.
+type Media struct {
+	Payload    string `json:"payload"`
+	Width      uint   `json:"width,omitempty"`
+	Height     uint   `json:"height,omitempty"`
+	PixFmt     string `json:"pix_fmt,omitempty"`
+	Audio      string `json:"audio,omitempty"` // format/sampling/ptime/channels
+	FrameBytes int    `json:"frame_bytes,omitempty"`
+	Raw        bool   `json:"raw,omitempty"`
+}
+
+// startedAt is when the tool started, for the JSON's start.
+var startedAt = time.Now()
+
+func (c *Common) media() *Media {
+	m := &Media{Payload: c.Payload, Raw: c.Raw}
+	switch c.Payload {
+	case "video":
+		m.Width, m.Height, m.PixFmt = c.Width, c.Height, c.PixFmt
+	case "audio":
+		m.Audio = fmt.Sprintf("%s/%s/%s/%dch", c.AudioFormat, c.Sampling, c.PTime, c.Channels)
+	}
+	return m
 }
 
 // Finish fills the rates from the totals.
@@ -126,7 +122,11 @@ func (s *Summary) Print(w io.Writer, asJSON bool) {
 	if s.PeerFaults > 0 {
 		fmt.Fprintf(w, "  peer faults %d (sessions ended: frames larger than agreed)\n", s.PeerFaults)
 	}
-	fmt.Fprintf(w, "  end        %s\n", s.End)
+	if s.EndDetail != "" {
+		fmt.Fprintf(w, "  end        %s (%s)\n", s.End, s.EndDetail)
+	} else {
+		fmt.Fprintf(w, "  end        %s\n", s.End)
+	}
 }
 
 func humanBytes(n uint64) string {

@@ -225,7 +225,8 @@ func TestSendRecv(t *testing.T) {
 	assert.Zero(t, rs.IntegrityErrors)
 	assert.Zero(t, rs.SeqGaps)
 	assert.Equal(t, "frames", ss.End)
-	assert.Equal(t, fmt.Sprintf("sender finished (end of stream: %d frames)", frames), rs.End, "a clean end of stream")
+	assert.Equal(t, "end-of-stream", rs.End, "a clean end of stream")
+	assert.Equal(t, fmt.Sprintf("the sender sent %d frames in its last session", frames), rs.EndDetail)
 	assert.Equal(t, "master", ss.Role)
 	assert.Equal(t, "slave", rs.Role)
 }

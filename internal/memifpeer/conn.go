@@ -141,3 +141,36 @@ func (c *Conn) WaitDisconnect(timeout time.Duration) (*DisconnectError, error) {
 	code, reason := DisconnectReason(m)
 	return &DisconnectError{Code: code, Reason: reason}, nil
 }
+
+// Fd is the connection's socket, for tests that act on it directly.
+func (c *Conn) Fd() int { return c.fd }
+
+// CloseWrite shuts the sending side down: the other end reads the end of
+// the connection while this one can still read.
+func (c *Conn) CloseWrite() error { return unix.Shutdown(c.fd, unix.SHUT_WR) }
+
+// ExpectEOF reads the end of the connection; a message instead is an error.
+func (c *Conn) ExpectEOF(timeout time.Duration) error {
+	m, err := c.Recv(timeout)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("a message of %d bytes where the connection should end", len(m))
+}
+
+// Refusal reads a refusal: the peer's DISCONNECT, then the end of the
+// connection.
+func (c *Conn) Refusal(timeout time.Duration) (*DisconnectError, error) {
+	m, err := c.Expect(MsgDisconnect, timeout)
+	if err != nil {
+		return nil, err
+	}
+	code, reason := DisconnectReason(m)
+	if err := c.ExpectEOF(timeout); err != nil {
+		return nil, fmt.Errorf("after DISCONNECT %d %q: %w", code, reason, err)
+	}
+	return &DisconnectError{Code: code, Reason: reason}, nil
+}

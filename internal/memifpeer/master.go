@@ -45,6 +45,7 @@ func (l *Listener) Close() {
 // does what its test says.
 type Master struct {
 	*Conn
+	Init     InitFields // what the slave's INIT said
 	regions  map[uint16][]byte
 	fds      []int
 	S2M, M2S Ring
@@ -55,6 +56,16 @@ type Master struct {
 
 // Accept waits for a slave and runs the handshake up to CONNECTED.
 func (l *Listener) Accept(timeout time.Duration) (*Master, error) {
+	c, err := l.AcceptConn(timeout)
+	if err != nil {
+		return nil, err
+	}
+	return Serve(c, timeout)
+}
+
+// AcceptConn waits for a slave and returns its connection, with nothing
+// sent: what the master says is the test's.
+func (l *Listener) AcceptConn(timeout time.Duration) (*Conn, error) {
 	pfd := []unix.PollFd{{Fd: int32(l.fd), Events: unix.POLLIN}}
 	for deadline := time.Now().Add(timeout); ; {
 		left := time.Until(deadline)
@@ -71,7 +82,14 @@ func (l *Listener) Accept(timeout time.Duration) (*Master, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Master{Conn: &Conn{fd: fd}, regions: map[uint16][]byte{}, m2sEfd: -1}
+	return &Conn{fd: fd}, nil
+}
+
+// Serve runs a master's handshake by the book on an accepted connection,
+// from HELLO up to CONNECTED, mapping the regions the slave shares. On
+// failure c is closed.
+func Serve(c *Conn, timeout time.Duration) (*Master, error) {
+	m := &Master{Conn: c, regions: map[uint16][]byte{}, m2sEfd: -1}
 	if err := m.handshake(timeout); err != nil {
 		m.Close()
 		return nil, err
@@ -83,9 +101,11 @@ func (m *Master) handshake(timeout time.Duration) error {
 	if err := m.Send(Hello("memifpeer")); err != nil {
 		return err
 	}
-	if _, err := m.Expect(MsgInit, timeout); err != nil {
+	init, err := m.Expect(MsgInit, timeout)
+	if err != nil {
 		return fmt.Errorf("INIT: %w", err)
 	}
+	m.Init = ParseInit(init)
 	if err := m.Send(Ack()); err != nil {
 		return err
 	}
@@ -131,6 +151,12 @@ func (m *Master) handshake(timeout time.Duration) error {
 		}
 	}
 }
+
+// Region is the slave's region index as the master mapped it (nil if none).
+func (m *Master) Region(index uint16) []byte { return m.regions[index] }
+
+// M2SInterruptFd is the slave's M2S interrupt eventfd, as passed.
+func (m *Master) M2SInterruptFd() int { return m.m2sEfd }
 
 // RingSize is the M2S ring's slot count.
 func (m *Master) RingSize() int { return 1 << m.m2sLog2 }

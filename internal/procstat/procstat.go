@@ -30,6 +30,16 @@ func (u Usage) String() string {
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
+// Fds is the number of open fds of pid (0: this process).
+func Fds(pid int) (int, error) {
+	dir := "/proc/self"
+	if pid != 0 {
+		dir = "/proc/" + strconv.Itoa(pid)
+	}
+	ents, err := os.ReadDir(dir + "/fd")
+	return len(ents), err
+}
+
 // Read takes a reading of pid (0: this process).
 func Read(pid int) (Usage, error) {
 	dir := "/proc/self"
@@ -37,11 +47,10 @@ func Read(pid int) (Usage, error) {
 		dir = "/proc/" + strconv.Itoa(pid)
 	}
 	var u Usage
-	fds, err := os.ReadDir(dir + "/fd")
-	if err != nil {
+	var err error
+	if u.Fds, err = Fds(pid); err != nil {
 		return u, err
 	}
-	u.Fds = len(fds)
 	status, err := os.ReadFile(dir + "/status")
 	if err != nil {
 		return u, err

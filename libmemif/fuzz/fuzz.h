@@ -166,6 +166,7 @@ loop_pump (void)
 typedef struct
 {
   int up, down;
+  int down_up;			/* on_disconnect of a session that was up */
   int errors;			/* error callbacks */
   int last_err;
   char reason[MW_REASON_LEN + 1];	/* last error callback's reason */
@@ -182,12 +183,16 @@ ev_on_up (memif_conn_handle_t c, void *ctx)
   return 0;
 }
 
+/* As upstream libmemif does, the engine also calls on_disconnect for a
+ * handshake that reached the interface and never came up; memif_is_up
+ * tells the two apart inside the callback. */
 static inline int
 ev_on_down (memif_conn_handle_t c, void *ctx)
 {
-  (void) c;
   (void) ctx;
   ev_seen.down++;
+  if (memif_is_up (c))
+    ev_seen.down_up++;
   return 0;
 }
 
