@@ -216,6 +216,9 @@ func (i *Interface) Details() (Details, error) {
 	if md.rx_queues_num > 0 && md.rx_queues != nil {
 		d.RingSize = int(md.rx_queues.ring_size)
 		d.BufferSize = int(md.rx_queues.buffer_size)
+		if cfg := int(i.cfg.BufferSize); cfg > 0xFFFF && d.BufferSize == cfg&0xFFFF {
+			d.BufferSize = cfg // the details struct holds 16 bits: the engine reports its own size
+		}
 	}
 	return d, nil
 }

@@ -124,7 +124,9 @@ type Details struct {
 	Regions                                  int
 	RxQueues, TxQueues                       int
 	RingSize                                 int
-	BufferSize                               int
+	// BufferSize is this side's configured buffer size (a master sends
+	// into its slave's buffers, whatever their size).
+	BufferSize int
 }
 
 // log2Ring is the ring size the engine uses (0 means its default, 2^10).

@@ -317,8 +317,9 @@ func fileKind(m os.FileMode) string {
 	return "special file"
 }
 
-// Details is what the current session was set up with: what this side
-// asked for may differ (a master takes its slave's ring and buffer sizes).
+// Details is what the current session was set up with: a master takes its
+// slave's ring size; BufferSize is this side's own (a master sends into its
+// slave's buffers, whatever their size).
 type Details struct {
 	Up                   bool
 	IsMaster             bool
