@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: bebbcec15216f209cbabdfd63c9954c4be50a246d86c5b2ade3416eb73f0d1e8 */
+ * sources sha256: 0978d6377967343f3ce116b0a49cbd480862dc68b685261b27693f6d320cb8b4 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

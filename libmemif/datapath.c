@@ -166,13 +166,15 @@ alloc_common (memif_conn_t *c, uint16_t qid, memif_buffer_t *bufs,
       uint32_t left = size, k = 0;
       do
 	{
-	  int full = n + k >= (uint32_t) room;
-	  if (full || n + k >= max_entries)
+	  /* Out of entries first: a packet longer than the caller's array
+	   * (a ring's worth, say) will never fit, whatever frees up. */
+	  bool out = n + k >= max_entries;
+	  if (out || n + k >= (uint32_t) room)
 	    {
 	      memset (&bufs[n], 0, k * sizeof (*bufs));
-	      if (full)
-		return MEMIF_ERR_NOBUF_RING;
-	      return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
+	      if (out)
+		return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
+	      return MEMIF_ERR_NOBUF_RING;
 	    }
 	  memif_buffer_t *b = &bufs[n + k];
 	  uint32_t cap;

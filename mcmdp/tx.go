@@ -144,13 +144,12 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 		// split between two descriptors (see scatter).
 		size += trailerSize - 1
 	}
-	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:], size)
+	// At most a ring's worth of entries: a frame needing more can never
+	// go, and the engine says so (ErrNoBuf) instead of "ring full".
+	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:min(len(c.scratch), len(q.entries))], size)
 	if err == memif.ErrNoBufRing {
 		if q.heldBlocks() {
 			return nil, 0, ErrHeldBuffer
-		}
-		if q.head == q.tail && c.nothingInFlight(q.id) {
-			return nil, 0, c.frameTooLarge() // an empty ring cannot take it: it never will
 		}
 		return nil, q.id, nil
 	}
@@ -500,10 +499,4 @@ func (c *Conn) frameTooLarge() error {
 	}
 	return fmt.Errorf("%w: %d buffers of %d bytes cannot carry a %d-byte frame; raise BufferSize or Log2RingSize",
 		ErrFrameTooLarge, ring, c.layout.buffer, c.layout.wire)
-}
-
-// nothingInFlight, under mu: the peer holds none of queue q's buffers.
-func (c *Conn) nothingInFlight(q uint16) bool {
-	n, err := c.iface.TxInFlight(c.session, q)
-	return err == nil && n == 0
 }
