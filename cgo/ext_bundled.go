@@ -198,14 +198,10 @@ const exactDownReason = false
 // peekBye: the engine's details give the peer's reason.
 func (s *Socket) peekBye(ev uint32) {}
 
-// downReason is the reason on_disconnect read from the details.
-func (i *Interface) downReason(detail *C.char) *string {
-	if detail == nil {
-		return nil
-	}
-	r := C.GoString(detail)
-	return &r
-}
+// downReason: the bundled engine's error callback already recorded why
+// the session ended, with its exact code (the peer's DISCONNECT, or a peer
+// that vanished), so the details' text adds nothing.
+func (i *Interface) downReason(detail *C.char) *string { return nil }
 
 // Fault ends session s because the caller found the peer breaking a rule
 // the engine cannot check (a frame longer than agreed): the peer gets a

@@ -11,7 +11,7 @@ import (
 // offending line instead of silently touching memory the peer now owns.
 
 func (c *Conn) mapGuard() error {
-	size := (int(c.layout.payload) + 4095) &^ 4095
+	size := (int(c.layout.wire) + 4095) &^ 4095 // a plain peer's frame may fill the wire size
 	g, err := unix.Mmap(-1, 0, max(size, 4096), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
 	if err != nil {
 		return fmt.Errorf("mcmdp: debug guard: %w", err)

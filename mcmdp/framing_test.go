@@ -123,3 +123,28 @@ func waitPlainUp(t *testing.T, i *memif.Interface) {
 		}
 	}
 }
+
+// A master's bursts meet a slave whose buffers are smaller than a frame:
+// the frames go as chains, one at a time, instead of a frame per buffer.
+func TestBurstsIntoSmallerSlaveBuffers(t *testing.T) {
+	path := testsupport.SockPath(t)
+	txp, rxp := videoParam(path, Tx), videoParam(path, Rx) // 8,192-byte frames
+	rxp.BufferSize = 2048                                  // the slave sets the size
+	tx, rx := connect(t, txp, rxp)
+	out := make([]*Buffer, 4)
+	n, err := tx.DequeueBuffers(out, waitTimeout)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	for k := 0; k < n; k++ {
+		require.Len(t, out[k].Data, tx.FrameSize())
+		testsupport.Fill(out[k].Data, k)
+	}
+	require.NoError(t, tx.EnqueueBuffers(out[:n]))
+	for k := 0; k < n; k++ {
+		b := recvFrame(t, rx)
+		assert.Len(t, b.Data, tx.FrameSize())
+		assert.True(t, testsupport.Check(b.Data, k), "frame %d", k)
+		assert.True(t, b.Framed, "frame %d carries its trailer", k)
+		require.NoError(t, rx.EnqueueBuffer(b))
+	}
+}

@@ -28,6 +28,7 @@ func (c *Conn) dequeueRx(ctx context.Context, timeout time.Duration, deadline ti
 			return nil, err
 		}
 		wait, ok := remaining(timeout, deadline)
+		wait = ctxSlice(ctx, wait)
 		if !ok {
 			return nil, ErrTimeout
 		}
@@ -35,7 +36,7 @@ func (c *Conn) dequeueRx(ctx context.Context, timeout time.Duration, deadline ti
 			runtime.Gosched() // polling mode: spin, as asked
 			continue
 		}
-		if err := c.iface.WaitRxAny(c.current(), c.p.queues(), wait); err != nil && !errors.Is(err, memif.ErrNoConn) {
+		if err := c.iface.WaitRxAny(c.current(), c.p.queues(), wait); err != nil && !errors.Is(err, memif.ErrNoConn) && !errors.Is(err, memif.ErrTimeout) {
 			return nil, c.mapErr(err)
 		} // a session that ended is reported by takeFrame
 	}

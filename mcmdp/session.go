@@ -211,3 +211,15 @@ func (c *Conn) unpin(b *Buffer) {
 		c.iface.ReleaseStale(s)
 	}
 }
+
+// ctxSlice bounds a wait made for a context: its end interrupts the wait at
+// once (Interrupt), but an interrupt landing between the loop's check of
+// the context and the seam's start of the wait is not kept, so the wait
+// looks again at least this often.
+func ctxSlice(ctx context.Context, wait time.Duration) time.Duration {
+	const slice = 250 * time.Millisecond
+	if ctx == nil || ctx.Done() == nil || (wait >= 0 && wait <= slice) {
+		return wait
+	}
+	return slice
+}

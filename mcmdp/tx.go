@@ -97,16 +97,17 @@ func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline ti
 			c.st.ringFull.Add(1)
 			counted = true
 		} else {
-			need++ // room for need was not enough: the peer's buffers are smaller
+			need = min(need+1, len(c.queues[0].entries)) // the peer's buffers are smaller; never more than a ring
 		}
 		if err := ctxErr(ctx); err != nil {
 			return nil, err
 		}
 		wait, ok := remaining(timeout, deadline)
+		wait = ctxSlice(ctx, wait)
 		if !ok {
 			return nil, ErrTimeout
 		}
-		if err := c.iface.WaitTx(c.current(), q, wait, need); err != nil && !errors.Is(err, memif.ErrNoConn) {
+		if err := c.iface.WaitTx(c.current(), q, wait, need); err != nil && !errors.Is(err, memif.ErrNoConn) && !errors.Is(err, memif.ErrTimeout) {
 			return nil, c.mapErr(err)
 		} // a session that ended is reported by allocFrame
 	}
@@ -268,7 +269,9 @@ func (c *Conn) markDone(b *Buffer) error {
 		for k := range b.segs {
 			b.segs[k].Len, b.segs[k].Metadata = 0, 0
 		}
-		putTrailer(b.segs[0].Data, b.SeqNum, 0) // a buffer holds at least 64 bytes
+		if len(b.segs[0].Data) >= trailerSize { // raw packets may be smaller
+			putTrailer(b.segs[0].Data, b.SeqNum, 0)
+		}
 		b.segs[0].Metadata = discardMark
 		b.state = bufDone
 		c.retire(b)
@@ -393,6 +396,7 @@ func (c *Conn) dequeueBurst(ctx context.Context, bufs []*Buffer, timeout time.Du
 			return 0, err
 		}
 		wait, ok := remaining(timeout, deadline)
+		wait = ctxSlice(ctx, wait)
 		if !ok {
 			return 0, ErrTimeout
 		}
@@ -405,7 +409,7 @@ func (c *Conn) dequeueBurst(ctx context.Context, bufs []*Buffer, timeout time.Du
 		} else {
 			err = c.iface.WaitRxAny(c.current(), c.p.queues(), wait)
 		}
-		if err != nil && !errors.Is(err, memif.ErrNoConn) {
+		if err != nil && !errors.Is(err, memif.ErrNoConn) && !errors.Is(err, memif.ErrTimeout) {
 			return 0, c.mapErr(err)
 		}
 	}
@@ -445,7 +449,7 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 		return n, 0, nil
 	}
 	q := c.queues[c.rr%len(c.queues)]
-	if c.layout.wire > c.layout.buffer { // chains: one frame at a time
+	if c.layout.wire > c.layout.buffer || c.chains { // chains: one frame at a time
 		b, _, err := c.allocFrameLocked(q)
 		if b == nil {
 			return 0, q.id, err
@@ -454,8 +458,21 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 		return 1, q.id, nil
 	}
 	n, err := c.iface.Alloc(c.session, q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
+	if err == memif.ErrNoBuf { // one frame takes more entries than asked: chains
+		c.chains = true
+		return c.takeBurstLocked(bufs)
+	}
 	if err != nil && err != memif.ErrNoBufRing {
 		return 0, 0, c.mapErr(err)
+	}
+	if n > 0 && c.scratch[0].Next {
+		// The slave's buffers are smaller than a frame: give these back
+		// and go one chained frame at a time from now on.
+		if err := c.iface.Rewind(c.session, q.id, c.scratch[0]); err != nil {
+			return 0, 0, c.mapErr(err)
+		}
+		c.chains = true
+		return c.takeBurstLocked(bufs)
 	}
 	if n == 0 && q.heldBlocks() {
 		return 0, 0, ErrHeldBuffer

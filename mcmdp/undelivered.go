@@ -83,7 +83,13 @@ func (c *Conn) drainQueue(s memif.Session, q uint16, deadline time.Time) int {
 		n, err := c.iface.TxInFlight(s, q)
 		switch {
 		case errors.Is(err, memif.ErrNotSupported):
-			c.iface.WaitTx(s, q, max(time.Until(deadline), 0), 0)
+			// Over upstream a wait returns after each short sleep: wait out
+			// the drain time (or the context), not just one sleep.
+			for time.Now().Before(deadline) && ctxErr(c.drainCtx) == nil {
+				if c.iface.WaitTx(s, q, time.Until(deadline), 0) == nil {
+					break // drained
+				}
+			}
 			return 0
 		case err != nil:
 			return last

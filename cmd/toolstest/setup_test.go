@@ -253,3 +253,17 @@ func TestFrameTooLargeAdvisesTheSlave(t *testing.T) {
 	assert.Equal(t, 1, send.wait(t), "%s", send.stderr.String())
 	assert.Contains(t, send.stderr.String(), "the slave's ring of 8 buffers cannot carry a 307216-byte frame; the slave sets the buffer and ring sizes")
 }
+
+// A receiver killed with SIGKILL is a lost peer for the sender, not one
+// that closed on purpose.
+func TestKilledReceiverIsLostNotClosed(t *testing.T) {
+	dir := runDir(t)
+	send := start(t, dir, "mcm-send", args(small, []string{"--fps", "100", "--json"})...)
+	recv := start(t, dir, "mcm-recv", small...)
+	recv.waitConnected(t)
+	send.waitConnected(t)
+	require.NoError(t, recv.cmd.Process.Kill())
+	recv.wait(t)
+	assert.Equal(t, 5, send.wait(t), "%s", send.stderr.String())
+	assert.Equal(t, "peer-lost", send.summary(t).End)
+}

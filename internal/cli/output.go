@@ -38,14 +38,16 @@ func OpenOutput(path string, stdout io.Writer) (*Output, error) {
 }
 
 // writable checks that path could be written, changing nothing: an
-// existing file is opened for writing without truncation, a new one needs
-// a directory this process may write.
+// existing file (or FIFO) must be writable by this user, a new one needs a
+// directory this process may write.
 func writable(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err == nil {
-		return f.Close()
-	}
-	if !os.IsNotExist(err) {
+	if _, err := os.Stat(path); err == nil {
+		// Asked, not opened: opening a FIFO would block, or end its reader.
+		if err := unix.Access(path, unix.W_OK); err != nil {
+			return &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return nil
+	} else if !os.IsNotExist(err) {
 		return err
 	}
 	dir := filepath.Dir(path)
