@@ -239,6 +239,33 @@ loop_addr (const char *tag, socklen_t *len)
 
 /* ---- the peer's end of the control channel ---- */
 
+/* Playing master, the harness listens before the engine (a slave)
+ * connects; playing slave it has nothing to listen on (-1). */
+static inline int
+peer_listen (bool master, const struct sockaddr_un *addr, socklen_t alen)
+{
+  if (!master)
+    return -1;
+  int lsk = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (bind (lsk, (const struct sockaddr *) addr, alen) < 0
+      || listen (lsk, 4) < 0)
+    abort ();
+  return lsk;
+}
+
+/* The harness's connection to the engine: accepted from its listener, or
+ * made to the engine's (a master's) socket. */
+static inline int
+peer_join (int lsk, const struct sockaddr_un *addr, socklen_t alen)
+{
+  if (lsk >= 0)
+    return accept4 (lsk, NULL, NULL, SOCK_CLOEXEC);
+  int sk = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (connect (sk, (const struct sockaddr *) addr, alen) < 0)
+    abort ();
+  return sk;
+}
+
 /* Sends one datagram with up to two fds; our copies of the fds are closed
  * (the engine got its own). Returns false when the engine is gone. */
 static inline bool

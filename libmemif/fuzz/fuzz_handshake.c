@@ -213,15 +213,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   socklen_t alen;
   struct sockaddr_un addr = loop_addr ("hs", &alen);
-  int lsk = -1;
-  if (pr.slave)
-    {
-      /* We are the master: listen before the engine connects. */
-      lsk = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-      if (bind (lsk, (struct sockaddr *) &addr, alen) < 0
-	  || listen (lsk, 4) < 0)
-	abort ();
-    }
+  int lsk = peer_listen (pr.slave, &addr, alen);
   memif_socket_handle_t s = loop_socket ("hs");
   memif_conn_args_t a;
   memset (&a, 0, sizeof (a));
@@ -237,14 +229,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   memif_conn_handle_t c = NULL;
   if (memif_create (&c, &a, ev_on_up, ev_on_down, NULL, NULL))
     abort ();
-  if (pr.slave)
-    pr.sk = accept4 (lsk, NULL, NULL, SOCK_CLOEXEC);
-  else
-    {
-      pr.sk = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-      if (connect (pr.sk, (struct sockaddr *) &addr, alen) < 0)
-	abort ();
-    }
+  pr.sk = peer_join (lsk, &addr, alen);
   PROP (pr.sk >= 0, "no connection");
   loop_pump ();
   drain (&pr);

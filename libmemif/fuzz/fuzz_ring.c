@@ -375,14 +375,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   socklen_t alen;
   struct sockaddr_un addr = loop_addr ("ring", &alen);
-  int lsk = -1;
-  if (ss.slave)
-    {
-      lsk = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-      if (bind (lsk, (struct sockaddr *) &addr, alen) < 0
-	  || listen (lsk, 4) < 0)
-	abort ();
-    }
+  int lsk = peer_listen (ss.slave, &addr, alen);
   memif_socket_handle_t s = loop_socket ("ring");
   memif_conn_args_t a;
   memset (&a, 0, sizeof (a));
@@ -395,14 +388,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     abort ();
   if (cfg & 8)			/* polling: rx reads no interrupt */
     memif_set_rx_mode (ss.c, MEMIF_RX_MODE_POLLING, 0);
-  if (ss.slave)
-    ss.sk = accept4 (lsk, NULL, NULL, SOCK_CLOEXEC);
-  else
-    {
-      ss.sk = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-      if (connect (ss.sk, (struct sockaddr *) &addr, alen) < 0)
-	abort ();
-    }
+  ss.sk = peer_join (lsk, &addr, alen);
   PROP (ss.sk >= 0, "no connection");
   if (ss.slave)
     handshake_as_master (&ss);
