@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
-
-	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
 // threadCPU is the CPU time the calling thread has used.
@@ -27,12 +25,7 @@ func threadCPU(t *testing.T) time.Duration {
 // not cost the receiver a core; a real frame sent during the flood still
 // arrives promptly.
 func TestInterruptFloodCostsFramesNotSignals(t *testing.T) {
-	path := testsupport.SockPath(t)
-	lfd := listenHostile(t, path)
-	ss := newSocket(t, path)
-	s := newIface(t, ss, Config{InterfaceID: hmID, Log2RingSize: hmLog2, BufferSize: hmBufSize})
-	h := acceptHostile(t, lfd)
-	h.up(s)
+	s, h := upUnderHostileMaster(t)
 
 	var flooding atomic.Bool
 	flooding.Store(true)

@@ -47,6 +47,18 @@ func acceptHostile(t *testing.T, l *memifpeer.Listener) *hostileMaster {
 	return &hostileMaster{wire: wire{c, t}, t: t}
 }
 
+// upUnderHostileMaster is our slave, connected to a hostile master that
+// completed an honest handshake: the starting point of the attacks made
+// after it.
+func upUnderHostileMaster(t *testing.T) (*Interface, *hostileMaster) {
+	path := testsupport.SockPath(t)
+	l := listenHostile(t, path)
+	s := newIface(t, newSocket(t, path), Config{InterfaceID: hmID, Log2RingSize: hmLog2, BufferSize: hmBufSize})
+	h := acceptHostile(t, l)
+	h.up(s)
+	return s, h
+}
+
 func goodHello() []byte { return memifpeer.Hello("hostile-master") }
 
 func (h *hostileMaster) init() {
@@ -229,12 +241,7 @@ func TestHostileMaster(t *testing.T) {
 // with the master, and O_NONBLOCK lives in the shared open file
 // description, so the master can clear it; Rx must not block anyway.
 func TestHostileMasterClearsNonblock(t *testing.T) {
-	path := testsupport.SockPath(t)
-	lfd := listenHostile(t, path)
-	ss := newSocket(t, path)
-	s := newIface(t, ss, Config{InterfaceID: hmID, Log2RingSize: hmLog2, BufferSize: hmBufSize})
-	h := acceptHostile(t, lfd)
-	h.up(s)
+	s, h := upUnderHostileMaster(t)
 	fl, err := unix.FcntlInt(uintptr(h.M2SInterruptFd()), unix.F_GETFL, 0)
 	require.NoError(t, err)
 	_, err = unix.FcntlInt(uintptr(h.M2SInterruptFd()), unix.F_SETFL, fl&^unix.O_NONBLOCK)

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcmgo/mcm/internal/sigstorm"
 	"github.com/mcmgo/mcm/internal/testsupport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,31 +17,14 @@ func TestWaitsLastTheirTimeoutUnderSignals(t *testing.T) {
 	m, _ := pair(t, Config{InterfaceID: 21, Log2RingSize: 3}, Config{InterfaceID: 21, Log2RingSize: 3})
 	fillRing(t, m) // m's transmit ring is full and the slave never reads
 	const timeout = 5 * time.Millisecond
-	waits := []struct {
-		name string
-		wait func() error
-	}{
-		{"WaitRx", func() error { return m.WaitRx(m.Session(), 0, timeout) }},
-		{"WaitRxAny", func() error { return m.WaitRxAny(m.Session(), 1, timeout) }},
+	waits := []testsupport.TimedWait{
+		{Name: "WaitRx", Wait: func() error { return m.WaitRx(m.Session(), 0, timeout) }},
+		{Name: "WaitRxAny", Wait: func() error { return m.WaitRxAny(m.Session(), 1, timeout) }},
 	}
 	if EngineCapabilities().TxWait {
-		waits = append(waits, struct {
-			name string
-			wait func() error
-		}{"WaitTx", func() error { return m.WaitTx(m.Session(), 0, timeout, 1) }})
+		waits = append(waits, testsupport.TimedWait{Name: "WaitTx", Wait: func() error { return m.WaitTx(m.Session(), 0, timeout, 1) }})
 	}
-	stop := sigstorm.Start(100 * time.Microsecond)
-	defer stop()
-	for round := 0; round < 4; round++ {
-		for _, w := range waits {
-			start := time.Now()
-			err := w.wait()
-			took := time.Since(start)
-			assert.ErrorIs(t, err, ErrTimeout, "%s round %d", w.name, round)
-			assert.GreaterOrEqual(t, took, timeout, "%s round %d ended early", w.name, round)
-		}
-	}
-	require.NotZero(t, stop(), "no signal was sent")
+	testsupport.WaitsLastUnderSignals(t, timeout, 4, ErrTimeout, waits)
 }
 
 // TestWaitSpanningReconnectWakes: the session a wait began in ends and a

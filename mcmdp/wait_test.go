@@ -4,8 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcmgo/mcm/internal/sigstorm"
-	"github.com/stretchr/testify/assert"
+	"github.com/mcmgo/mcm/internal/testsupport"
 	"github.com/stretchr/testify/require"
 )
 
@@ -39,25 +38,11 @@ func TestTimedWaitsLastUnderSignals(t *testing.T) {
 
 	const timeout = 5 * time.Millisecond
 	bufs := make([]*Buffer, 4)
-	waits := []struct {
-		name string
-		wait func() error
-	}{
-		{"rx DequeueBuffer", func() error { _, err := rx.DequeueBuffer(timeout); return err }},
-		{"rx DequeueBuffers", func() error { _, err := rx.DequeueBuffers(bufs, timeout); return err }},
-		{"tx DequeueBuffer", func() error { _, err := tx.DequeueBuffer(timeout); return err }},
-		{"tx DequeueBuffers", func() error { _, err := tx.DequeueBuffers(bufs, timeout); return err }},
+	waits := []testsupport.TimedWait{
+		{Name: "rx DequeueBuffer", Wait: func() error { _, err := rx.DequeueBuffer(timeout); return err }},
+		{Name: "rx DequeueBuffers", Wait: func() error { _, err := rx.DequeueBuffers(bufs, timeout); return err }},
+		{Name: "tx DequeueBuffer", Wait: func() error { _, err := tx.DequeueBuffer(timeout); return err }},
+		{Name: "tx DequeueBuffers", Wait: func() error { _, err := tx.DequeueBuffers(bufs, timeout); return err }},
 	}
-	stop := sigstorm.Start(100 * time.Microsecond)
-	defer stop()
-	for round := 0; round < 3; round++ {
-		for _, w := range waits {
-			start := time.Now()
-			err := w.wait()
-			took := time.Since(start)
-			assert.ErrorIs(t, err, ErrTimeout, "%s round %d", w.name, round)
-			assert.GreaterOrEqual(t, took, timeout, "%s round %d ended early", w.name, round)
-		}
-	}
-	require.NotZero(t, stop(), "no signal was sent")
+	testsupport.WaitsLastUnderSignals(t, timeout, 3, ErrTimeout, waits)
 }
