@@ -5,15 +5,20 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 0978d6377967343f3ce116b0a49cbd480862dc68b685261b27693f6d320cb8b4 */
+ * sources sha256: 10a7ae56cadda2315cd8bdf9dd0a1da0ae39831ad3078e5daae5d848f6c63f85 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"
 #include "../libmemif/compat.c"
 #include "../libmemif/datapath.c"
 #include "../libmemif/details.c"
+#include "../libmemif/fdreg.c"
 #include "../libmemif/handshake.c"
+#include "../libmemif/iface.c"
+#include "../libmemif/ring.c"
+#include "../libmemif/session.c"
 #include "../libmemif/shm.c"
 #include "../libmemif/sock.c"
+#include "../libmemif/stale.c"
 #include "../libmemif/txwait.c"
 #include "../libmemif/wire.c"

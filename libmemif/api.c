@@ -2,9 +2,10 @@
 
 /* api.c - interface lifecycle, details and error strings. */
 #include <stdio.h>
-#include <string.h>
 
-#include "private.h"
+#include "handshake.h"
+#include "sock.h"
+#include "stale.h"
 
 uint16_t
 memif_get_version (void)
@@ -75,16 +76,6 @@ memif_get_socket_handle (memif_conn_handle_t conn)
   return conn ? ((memif_conn_t *) conn)->sock : NULL;
 }
 
-/* Whether the socket has an interface of that role. */
-bool
-socket_serves (const memif_socket_t *s, bool master)
-{
-  for (const memif_conn_t * o = s->conns; o; o = o->next)
-    if ((bool) o->args.is_master == master)
-      return true;
-  return false;
-}
-
 /* As upstream: one socket may serve masters and slaves at once. Ours is
  * stricter on ids: an id used twice in one role is refused (upstream binds
  * a slave to the last match and leaves the others inconsistent). */
@@ -109,7 +100,7 @@ memif_create (memif_conn_handle_t *conn, memif_conn_args_t *args,
 	&& (bool) o->args.is_master == master)
       return MEMIF_ERR_INVAL_ARG;	/* ids tell slaves apart */
 
-  memif_conn_t *c = mem_alloc (s, sizeof (*c));
+  memif_conn_t *c = mem_alloc (&s->mem, sizeof (*c));
   if (!c)
     return MEMIF_ERR_NOMEM;
   c->sock = s;
@@ -125,13 +116,13 @@ memif_create (memif_conn_handle_t *conn, memif_conn_args_t *args,
     : !socket_serves (s, false) ? timer_arm (s) : 0;
   if (err)
     {
-      mem_free (s, c);
+      mem_free (&s->mem, c);
       return err;
     }
   c->next = s->conns;
   s->conns = c;
   if (!master)
-    channel_connect (c);	/* no master yet is fine: the timer retries */
+    sock_connect (c);		/* no master yet is fine: the timer retries */
   *conn = c;
   return MEMIF_ERR_SUCCESS;
 }
@@ -161,7 +152,7 @@ memif_request_connection (memif_conn_handle_t conn)
     return MEMIF_ERR_SUCCESS;
   if (c->ch)
     return MEMIF_ERR_ALRCONN;
-  return channel_connect (c);
+  return sock_connect (c);
 }
 
 int
@@ -172,14 +163,8 @@ memif_delete (memif_conn_handle_t *conn)
   memif_conn_t *c = *conn;
   memif_socket_t *s = c->sock;
   if (c->ch)
-    {
-      mw_msg_t m = {.type = MW_MSG_DISCONNECT };
-      m.disconnect.code = MEMIF_ERR_SUCCESS;
-      strcpy (m.disconnect.reason, c->delete_reason[0] ? c->delete_reason
-	      : "interface deleted");
-      channel_send (c->ch, &m, -1);
-      channel_close (c->ch);
-    }
+    channel_hang_up (&c->ch->link, c->delete_reason[0] ? c->delete_reason
+		     : "interface deleted");
   stale_free (c);
   for (memif_conn_t ** p = &s->conns; *p; p = &(*p)->next)
     if (*p == c)
@@ -190,12 +175,9 @@ memif_delete (memif_conn_handle_t *conn)
   /* A role with no interface left gives back its listener or timer. */
   if (!socket_serves (s, true))
     listener_close (s);
-  if (!socket_serves (s, false) && s->timer)
-    {
-      fd_unwatch (s, s->timer);
-      s->timer = NULL;
-    }
-  mem_free (s, c);
+  if (!socket_serves (s, false))
+    timer_close (s);
+  mem_free (&s->mem, c);
   *conn = NULL;
   return MEMIF_ERR_SUCCESS;
 }

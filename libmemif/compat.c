@@ -10,7 +10,9 @@
  * the application the same result. */
 #include <string.h>
 
-#include "private.h"
+#include "datapath.h"
+#include "session.h"
+#include "sock.h"
 
 int
 memif_buffer_enq_tx (memif_conn_handle_t conn, uint16_t qid,
@@ -122,11 +124,8 @@ memif_set_listener_fd (memif_socket_handle_t sock, int fd)
   memif_socket_t *s = sock;
   if (!s || fd < 0)
     return MEMIF_ERR_INVAL_ARG;
-  if (s->listener)
-    return MEMIF_ERR_ALREADY;
   /* Owned from here: closed with the socket like a listener we made. */
-  s->listener = fd_watch (s, fd, FD_LISTENER, s, 0);
-  return s->listener ? MEMIF_ERR_SUCCESS : MEMIF_ERR_CB_FDUPDATE;
+  return listener_adopt (s, fd);
 }
 
 void

@@ -1,14 +1,10 @@
 //go:build !libmemif_system
 
 /* datapath.c - buffers on the rings: alloc, tx, rx, refill, with upstream
- * libmemif 4.0's counting and return codes.
- *
- * Ownership of the indices (memif 2.0): the slave writes head, the master
- * writes tail, on both rings. On S2M the slave produces at head and the
- * master releases at tail; on M2S the slave posts empty buffers at head and
- * the master fills them and publishes at tail. Every index or descriptor
- * read from shared memory is checked before use; a peer caught lying is
- * disconnected from the control path (conn_fault). */
+ * libmemif 4.0's counting and return codes. Who writes which index is in
+ * ring.c. Every index or descriptor read from shared memory is checked
+ * before use; a peer caught lying is disconnected from the control path
+ * (conn_fault). */
 #include <errno.h>
 #include <poll.h>
 #include <sys/uio.h>
@@ -16,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "private.h"
+#include "datapath.h"
+#include "session.h"
 
 void
 conn_fault (memif_conn_t *c, int err, const char *why)
@@ -63,8 +60,6 @@ memif_is_up (memif_conn_handle_t conn)
   return usable (conn) == 0;
 }
 
-/* The preamble of every data-path call: a connected interface, an
- * existing queue. */
 int
 queue_of (memif_conn_t *c, uint16_t qid, bool tx, queue_t **q)
 {
@@ -82,51 +77,21 @@ lying (memif_conn_t *c, const char *why)
   return MEMIF_ERR_DISCONNECTED;
 }
 
-/* Reads a descriptor once, field by field: the peer may change it at any
- * moment, so only this private copy is checked and used. */
-mw_desc_t
-desc_read (const queue_t *q, uint16_t slot)
-{
-  const volatile mw_desc_t *v = &q->ring->desc[slot & (q->size - 1)];
-  mw_desc_t d;
-  d.flags = v->flags;
-  d.region = v->region;
-  d.length = v->length;
-  d.offset = v->offset;
-  d.metadata = v->metadata;
-  return d;
-}
-
-/* Free slots this side may fill on a tx ring, or -1 if the peer lied. */
 int
 tx_room (memif_conn_t *c, queue_t *q)
 {
-  uint16_t room;
-  if (c->args.is_master)
-    room = mw_dist (q->own, mw_load_acquire (&q->ring->head));
-  else
-    {
-      uint16_t used = mw_dist (mw_load_acquire (&q->ring->tail), q->own);
-      if (used > q->size)
-	return -1;
-      room = (uint16_t) (q->size - used);
-    }
-  if (room > q->size)
-    return -1;
-  return room > q->alloc ? room - q->alloc : 0;
+  return ring_tx_room (q, c->args.is_master);
 }
 
-/* Hands out the next free slot as a buffer of up to len bytes; 0, or -1 if
- * the peer posted something unusable (master side). */
 int
 take_slot (memif_conn_t *c, queue_t *q, uint16_t slot, memif_buffer_t *b,
 	   uint32_t *cap)
 {
   if (!c->args.is_master)
     slave_desc_reset (c, q, slot, 0);
-  mw_desc_t d = desc_read (q, slot);
+  mw_desc_t d = ring_desc_read (q, slot);
   *cap = c->args.is_master ? d.length : c->buffer_size;
-  void *p = region_ptr (c, d.region, d.offset, *cap);
+  void *p = session_ptr (c, d.region, d.offset, *cap);
   if (!p || *cap == 0)
     return -1;
   q->spans[slot & (q->size - 1)] = (span_t)
@@ -136,6 +101,39 @@ take_slot (memif_conn_t *c, queue_t *q, uint16_t slot, memif_buffer_t *b,
   b->queue = q;
   b->data = p;
   b->flags = 0;
+  return 0;
+}
+
+/* Takes the entries of one packet of size bytes (0: one whole buffer) at
+ * bufs[n], *k of them. On NOBUF (out of entries) or NOBUF_RING (out of
+ * room) the packet's entries are zeroed. */
+static int
+alloc_packet (memif_conn_t *c, queue_t *q, memif_buffer_t *bufs, uint32_t n,
+	      uint32_t max_entries, uint32_t room, uint32_t size, uint32_t *k)
+{
+  uint32_t left = size;
+  *k = 0;
+  do
+    {
+      /* Out of entries first: a packet longer than the caller's array (a
+       * ring's worth, say) will never fit, whatever frees up. */
+      bool out = n + *k >= max_entries;
+      if (out || n + *k >= room)
+	{
+	  memset (&bufs[n], 0, *k * sizeof (*bufs));
+	  return out ? MEMIF_ERR_NOBUF : MEMIF_ERR_NOBUF_RING;
+	}
+      memif_buffer_t *b = &bufs[n + *k];
+      uint32_t cap;
+      if (take_slot (c, q, (uint16_t) (q->own + q->alloc + *k), b, &cap))
+	return lying (c, "peer posted a buffer outside its region");
+      b->len = size && left < cap ? left : cap;
+      left = size ? left - b->len : 0;
+      if (left)
+	b->flags = MEMIF_BUFFER_FLAG_NEXT;
+      (*k)++;
+    }
+  while (left);
   return 0;
 }
 
@@ -163,30 +161,13 @@ alloc_common (memif_conn_t *c, uint16_t qid, memif_buffer_t *bufs,
   uint32_t n = 0;
   for (uint32_t pkt = 0; pkt < max_packets; pkt++)
     {
-      uint32_t left = size, k = 0;
-      do
-	{
-	  /* Out of entries first: a packet longer than the caller's array
-	   * (a ring's worth, say) will never fit, whatever frees up. */
-	  bool out = n + k >= max_entries;
-	  if (out || n + k >= (uint32_t) room)
-	    {
-	      memset (&bufs[n], 0, k * sizeof (*bufs));
-	      if (out)
-		return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
-	      return MEMIF_ERR_NOBUF_RING;
-	    }
-	  memif_buffer_t *b = &bufs[n + k];
-	  uint32_t cap;
-	  if (take_slot (c, q, (uint16_t) (q->own + q->alloc + k), b, &cap))
-	    return lying (c, "peer posted a buffer outside its region");
-	  b->len = size && left < cap ? left : cap;
-	  left = size ? left - b->len : 0;
-	  if (left)
-	    b->flags = MEMIF_BUFFER_FLAG_NEXT;
-	  k++;
-	}
-      while (left);
+      uint32_t k;
+      err = alloc_packet (c, q, bufs, n, max_entries, (uint32_t) room, size,
+			  &k);
+      if (err == MEMIF_ERR_NOBUF)
+	return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
+      if (err)
+	return err;
       q->alloc += k;
       n += k;
       *count_out = (uint16_t) n;
@@ -271,7 +252,7 @@ tx_check (memif_conn_t *c, queue_t *q, const memif_buffer_t *b,
     return MEMIF_ERR_INVAL_ARG;	/* the application overran its buffer */
   /* Within what alloc handed out, but above what the slave posts now: the
    * slave shrank a buffer the master owns. */
-  if (c->args.is_master && b->len > desc_read (q, slot).length)
+  if (c->args.is_master && b->len > ring_desc_read (q, slot).length)
     return lying (c, "peer shrank a posted buffer");
   return 0;
 }
@@ -331,24 +312,6 @@ memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
   return memif_tx_burst_meta (conn, qid, bufs, NULL, count, tx);
 }
 
-/* Received slots waiting on q, or -1 if the peer moved an index too far. */
-static int
-rx_avail (memif_conn_t *c, queue_t *q)
-{
-  uint16_t avail, limit;
-  if (c->args.is_master)
-    {
-      avail = mw_dist (q->last, mw_load_acquire (&q->ring->head));
-      limit = (uint16_t) (q->size - q->held);	/* slots not yet released */
-    }
-  else
-    {
-      avail = mw_dist (q->last, mw_load_acquire (&q->ring->tail));
-      limit = mw_dist (q->last, q->own);	/* posted, not yet returned */
-    }
-  return avail > limit ? -1 : avail;
-}
-
 int
 memif_rx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 		     memif_buffer_t *bufs, uint32_t *meta, uint16_t count,
@@ -370,15 +333,15 @@ memif_rx_burst_room (memif_conn_handle_t conn, uint16_t qid,
   if (!rx || (count && !bufs))
     return MEMIF_ERR_INVAL_ARG;
   *rx = 0;
-  int avail = rx_avail (c, q);
+  int avail = ring_rx_avail (q, c->args.is_master);
   if (avail < 0)
     return lying (c, "peer moved a ring index too far");
   uint16_t n = avail < count ? (uint16_t) avail : count;
   for (uint16_t i = 0; i < n; i++)
     {
       uint16_t slot = (uint16_t) (q->last + i);
-      mw_desc_t d = desc_read (q, slot);
-      void *p = region_ptr (c, d.region, d.offset, d.length);
+      mw_desc_t d = ring_desc_read (q, slot);
+      void *p = session_ptr (c, d.region, d.offset, d.length);
       if (!p || (!c->args.is_master && d.length > c->buffer_size))
 	return lying (c, "peer sent a descriptor outside its region");
       memif_buffer_t *b = &bufs[i];
@@ -410,7 +373,7 @@ memif_rx_burst_room (memif_conn_handle_t conn, uint16_t qid,
       drain_interrupt (q->efd);
       /* A burst published between the read and the drain lost its kick:
        * give it back, so the caller's loop is woken again. */
-      int more = rx_avail (c, q);
+      int more = ring_rx_avail (q, c->args.is_master);
       if (more > 0)
 	{
 	  uint64_t one = 1;
@@ -444,7 +407,7 @@ memif_refill_queue (memif_conn_handle_t conn, uint16_t qid, uint16_t count,
       q->own += count;
       q->held -= count;
       mw_store_release (&q->ring->tail, q->own);
-      wake_waiters (q->ring, false);
+      ring_wake_waiters (q->ring, false);
       return MEMIF_ERR_SUCCESS;
     }
   if (headroom >= c->buffer_size)
@@ -457,7 +420,7 @@ memif_refill_queue (memif_conn_handle_t conn, uint16_t qid, uint16_t count,
   q->own += count;
   q->held -= count < q->held ? count : q->held;
   mw_store_release (&q->ring->head, q->own);
-  wake_waiters (q->ring, true);
+  ring_wake_waiters (q->ring, true);
   return MEMIF_ERR_SUCCESS;
 }
 

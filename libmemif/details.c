@@ -4,7 +4,7 @@
  * arrays are laid out in the caller's buffer. */
 #include <string.h>
 
-#include "private.h"
+#include "iface.h"
 
 typedef struct
 {

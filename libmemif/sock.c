@@ -1,121 +1,17 @@
 //go:build !libmemif_system
 
-/* sock.c - memif sockets: fd registry, event loop, listener, retry and
- * deadline timers. */
-#include <errno.h>
+/* sock.c - memif sockets: create and delete, listener, connect timer,
+ * handshake deadlines, deferred faults, the engine's own event loop. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "private.h"
-
-void *
-mem_alloc (memif_socket_t *s, size_t n)
-{
-  void *p = s && s->alloc ? s->alloc (n) : malloc (n);
-  if (p)
-    memset (p, 0, n);
-  return p;
-}
-
-void
-mem_free (memif_socket_t *s, void *p)
-{
-  if (!p)
-    return;
-  if (s && s->free)
-    s->free (p);
-  else
-    free (p);
-}
-
-int
-err_from_errno (int e)
-{
-  switch (e)
-    {
-    case 0:
-      return MEMIF_ERR_SUCCESS;
-    case EACCES:
-    case EPERM:
-      return MEMIF_ERR_ACCES;
-    case ENOENT:
-      return MEMIF_ERR_NO_FILE;
-    case ECONNREFUSED:
-      return MEMIF_ERR_CONNREFUSED;
-    case ENFILE:
-      return MEMIF_ERR_FILE_LIMIT;
-    case EMFILE:
-      return MEMIF_ERR_PROC_FILE_LIMIT;
-    case ENOMEM:
-      return MEMIF_ERR_NOMEM;
-    case EALREADY:
-    case EADDRINUSE:
-      return MEMIF_ERR_ALREADY;
-    case EAGAIN:
-      return MEMIF_ERR_AGAIN;
-    case EBADF:
-      return MEMIF_ERR_BAD_FD;
-    case ENOTSOCK:
-      return MEMIF_ERR_FILE_NOT_SOCK;
-    default:
-      return MEMIF_ERR_SYSCALL;
-    }
-}
-
-/* Starts (add) or stops telling whoever runs the event loop about e's fd.
- * The entry is the private_ctx handed back to memif_control_fd_handler. */
-static int
-fd_ctl (memif_socket_t *s, fd_entry_t *e, bool add)
-{
-  if (s->on_fd_update)
-    {
-      memif_fd_event_t fde = {.fd = e->fd,
-	.type = add ? MEMIF_FD_EVENT_READ : MEMIF_FD_EVENT_DEL,
-	.private_ctx = e
-      };
-      return s->on_fd_update (fde, s->private_ctx) < 0 ? -1 : 0;
-    }
-  struct epoll_event ev = {.events = EPOLLIN,.data.ptr = e };
-  return epoll_ctl (s->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, e->fd,
-		    add ? &ev : NULL);
-}
-
-/* Tells whoever runs the event loop to watch fd. */
-fd_entry_t *
-fd_watch (memif_socket_t *s, int fd, int kind, void *owner, uint16_t qid)
-{
-  fd_entry_t *e = mem_alloc (s, sizeof (*e));
-  if (!e)
-    return NULL;
-  e->fd = fd;
-  e->kind = kind;
-  e->owner = owner;
-  e->qid = qid;
-  if (fd_ctl (s, e, true) < 0)
-    {
-      mem_free (s, e);
-      return NULL;
-    }
-  return e;
-}
-
-/* Stops watching and closes the fd, then frees the entry. */
-void
-fd_unwatch (memif_socket_t *s, fd_entry_t *e)
-{
-  if (!e)
-    return;
-  fd_ctl (s, e, false);
-  if (e->kind != FD_INTERRUPT)	/* interrupt fds belong to their queue */
-    close (e->fd);
-  mem_free (s, e);
-}
+#include "sock.h"
+#include "handshake.h"
 
 static int
 parse_path (memif_socket_t *s, const char *path)
@@ -147,80 +43,87 @@ parse_path (memif_socket_t *s, const char *path)
   return 0;
 }
 
+/* The path and the application's name. */
+static int
+socket_names (memif_socket_t *s, const memif_socket_args_t *args)
+{
+  memcpy (s->path, args->path, sizeof (s->path));
+  s->path[sizeof (s->path) - 1] = 0;
+  int err = parse_path (s, args->path);
+  if (err)
+    return err;
+  size_t an = strnlen (args->app_name, sizeof (args->app_name));
+  memcpy (s->app_name, an ? args->app_name : MEMIF_DEFAULT_APP_NAME,
+	  an ? an : strlen (MEMIF_DEFAULT_APP_NAME));
+  return 0;
+}
+
+/* Watches fd, just made (or -1 with errno set), for h; closes it when it
+ * cannot be watched. */
+static fd_entry_t *
+watch_new (memif_socket_t *s, int fd, fd_handler_t *h)
+{
+  if (fd < 0)
+    return NULL;
+  fd_entry_t *e = fd_watch (&s->reg, fd, false, h, s, 0);
+  if (!e)
+    close (fd);
+  return e;
+}
+
+static int on_work (fd_entry_t *e, uint32_t events);
+static int on_deadline (fd_entry_t *e, uint32_t events);
+static void listener_resume (memif_socket_t *s);
+
+/* The fds every socket has: its event loop, the work eventfd and the
+ * deadline timerfd. The timerfd is made now, not when first needed: the
+ * accept back-off needs it exactly when no fd can be had. */
+static int
+socket_fds (memif_socket_t *s, memif_control_fd_update_t *on_fd_update)
+{
+  int err = fdreg_open (&s->reg, &s->mem, on_fd_update, s->private_ctx);
+  if (err)
+    return err;
+  s->work = watch_new (s, eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC), on_work);
+  if (s->work)
+    s->deadline = watch_new (s, timerfd_create (CLOCK_MONOTONIC,
+						TFD_NONBLOCK | TFD_CLOEXEC),
+			     on_deadline);
+  if (s->deadline)
+    return 0;
+  err = err_from_errno (errno);
+  fd_unwatch (&s->reg, s->work);
+  fdreg_close (&s->reg);
+  return err ? err : MEMIF_ERR_SYSCALL;
+}
+
 int
 memif_create_socket (memif_socket_handle_t *sock, memif_socket_args_t *args,
 		     void *private_ctx)
 {
   if (!sock || !args)
     return MEMIF_ERR_INVAL_ARG;
-  memif_socket_t tmp = {.alloc = args->alloc,.free = args->free };
-  memif_socket_t *s = mem_alloc (&tmp, sizeof (*s));
+  mem_t mem = {.alloc = args->alloc,.realloc = args->realloc,.free =
+      args->free
+  };
+  memif_socket_t *s = mem_alloc (&mem, sizeof (*s));
   if (!s)
     return MEMIF_ERR_NOMEM;
-  s->alloc = args->alloc;
-  s->realloc = args->realloc;
-  s->free = args->free;
-  memcpy (s->path, args->path, sizeof (s->path));
-  s->path[sizeof (s->path) - 1] = 0;
-  int err = parse_path (s, args->path);
+  s->mem = mem;
+  s->private_ctx = private_ctx;
+  int err = socket_names (s, args);
+  if (!err)
+    err = socket_fds (s, args->on_control_fd_update);
   if (err)
     {
-      mem_free (&tmp, s);
+      mem_free (&mem, s);
       return err;
     }
-  size_t an = strnlen (args->app_name, sizeof (args->app_name));
-  memcpy (s->app_name, an ? args->app_name : MEMIF_DEFAULT_APP_NAME,
-	  an ? an : strlen (MEMIF_DEFAULT_APP_NAME));
   s->timer_spec = args->connection_request_timer;
-  s->on_fd_update = args->on_control_fd_update;
-  s->private_ctx = private_ctx;
-  s->epfd = -1;
-  s->cancel_fd = -1;
-
-  if (!s->on_fd_update)
-    {
-      s->epfd = epoll_create1 (EPOLL_CLOEXEC);
-      s->cancel_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-      struct epoll_event ev = {.events = EPOLLIN,.data.ptr = NULL };
-      if (s->epfd < 0 || s->cancel_fd < 0
-	  || epoll_ctl (s->epfd, EPOLL_CTL_ADD, s->cancel_fd, &ev) < 0)
-	goto fail;
-    }
-  int wfd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wfd < 0)
-    goto fail;
-  s->work = fd_watch (s, wfd, FD_WORK, s, 0);
-  if (!s->work)
-    {
-      close (wfd);
-      goto fail;
-    }
-  /* Made now, not when first needed: the accept back-off needs it exactly
-   * when no fd can be had. */
-  int dfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (dfd < 0)
-    goto fail;
-  s->deadline = fd_watch (s, dfd, FD_DEADLINE, s, 0);
-  if (!s->deadline)
-    {
-      close (dfd);
-      goto fail;
-    }
   s->handshake_ms = HANDSHAKE_TIMEOUT_MS;
+  s->on_channel_closed = listener_resume;
   *sock = s;
   return MEMIF_ERR_SUCCESS;
-
-fail:
-  err = err_from_errno (errno);
-  if (s->work)
-    fd_unwatch (s, s->work);
-  fd_unwatch (s, s->deadline);
-  if (s->epfd >= 0)
-    close (s->epfd);
-  if (s->cancel_fd >= 0)
-    close (s->cancel_fd);
-  mem_free (&tmp, s);
-  return err ? err : MEMIF_ERR_SYSCALL;
 }
 
 int
@@ -232,17 +135,14 @@ memif_delete_socket (memif_socket_handle_t *sock)
   if (s->conns)
     return MEMIF_ERR_INVAL_ARG;	/* interfaces still use it */
   while (s->pending)
-    channel_close (s->pending);
+    channel_close (&s->pending->link);
   listener_close (s);
-  if (s->timer)
-    fd_unwatch (s, s->timer);
-  fd_unwatch (s, s->work);
-  fd_unwatch (s, s->deadline);
-  if (s->epfd >= 0)
-    close (s->epfd);
-  if (s->cancel_fd >= 0)
-    close (s->cancel_fd);
-  mem_free (s, s);
+  timer_close (s);
+  fd_unwatch (&s->reg, s->work);
+  fd_unwatch (&s->reg, s->deadline);
+  fdreg_close (&s->reg);
+  mem_t mem = s->mem;
+  mem_free (&mem, s);
   *sock = NULL;
   return MEMIF_ERR_SUCCESS;
 }
@@ -270,6 +170,8 @@ memif_set_error_callback (memif_socket_handle_t sock,
   return MEMIF_ERR_SUCCESS;
 }
 
+/* ---- listener ---- */
+
 /* A socket file left by a dead master is removed; a live one, or a file that
  * is not a socket, is an error. */
 static int
@@ -293,6 +195,8 @@ clear_stale_path (memif_socket_t *s)
   return 0;
 }
 
+static int on_listener (fd_entry_t *e, uint32_t events);
+
 int
 listener_open (memif_socket_t *s)
 {
@@ -313,10 +217,9 @@ listener_open (memif_socket_t *s)
       close (fd);
       return err;
     }
-  s->listener = fd_watch (s, fd, FD_LISTENER, s, 0);
+  s->listener = watch_new (s, fd, on_listener);
   if (!s->listener)
     {
-      close (fd);
       if (!s->abstract)
 	unlink (s->path);
       return MEMIF_ERR_CB_FDUPDATE;
@@ -324,58 +227,87 @@ listener_open (memif_socket_t *s)
   return 0;
 }
 
+int
+listener_adopt (memif_socket_t *s, int fd)
+{
+  if (s->listener)
+    return MEMIF_ERR_ALREADY;
+  s->listener = fd_watch (&s->reg, fd, false, on_listener, s, 0);
+  return s->listener ? MEMIF_ERR_SUCCESS : MEMIF_ERR_CB_FDUPDATE;
+}
+
 void
 listener_close (memif_socket_t *s)
 {
   if (!s->listener)
     return;
-  if (s->listener_paused)	/* not watched: only closed */
-    {
-      close (s->listener->fd);
-      mem_free (s, s->listener);
-    }
-  else
-    fd_unwatch (s, s->listener);
+  fd_unwatch (&s->reg, s->listener);
   s->listener = NULL;
-  s->listener_paused = false;
   if (!s->abstract)
     unlink (s->path);
+}
+
+static void deadline_arm (memif_socket_t *s, uint64_t at);
+
+static bool
+listener_paused (const memif_socket_t *s)
+{
+  return s->listener && s->listener->paused;
 }
 
 /* At the fd limit accept fails while the listener stays readable: rather
  * than spin on it, stop watching it until ACCEPT_BACKOFF_MS pass or a
  * channel closes, whichever comes first. */
-void
+static void
 listener_pause (memif_socket_t *s, int err)
 {
-  if (!s->listener || s->listener_paused)
+  if (!s->listener || s->listener->paused)
     return;
-  fd_ctl (s, s->listener, false);
-  s->listener_paused = true;
+  fd_pause (&s->reg, s->listener);
   s->listener_resume_at = mono_ms () + ACCEPT_BACKOFF_MS;
   deadline_arm (s, s->listener_resume_at);
   report_error (s, NULL, err, "cannot accept: out of file descriptors");
 }
 
-void
+/* Also the socket's on_channel_closed: an fd comes free. */
+static void
 listener_resume (memif_socket_t *s)
 {
-  if (!s->listener || !s->listener_paused)
+  if (!listener_paused (s))
     return;
-  if (fd_ctl (s, s->listener, true) < 0)
+  if (fd_resume (&s->reg, s->listener) < 0)
     {
       /* Try again later rather than lose the listener. */
       s->listener_resume_at = mono_ms () + ACCEPT_BACKOFF_MS;
       deadline_arm (s, s->listener_resume_at);
-      return;
     }
-  s->listener_paused = false;
 }
+
+static int
+on_listener (fd_entry_t *e, uint32_t events)
+{
+  (void) events;
+  memif_socket_t *s = e->data;
+  int fd = accept4 (e->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+	  || errno == ENOMEM)
+	listener_pause (s, err_from_errno (errno));
+      return MEMIF_ERR_SUCCESS;
+    }
+  memif_channel_t *ch = handshake_accept (s, fd);
+  if (ch)
+    deadline_arm (s, ch->started + s->handshake_ms);
+  return MEMIF_ERR_SUCCESS;
+}
+
+/* ---- deadlines ---- */
 
 /* Arms the deadline timer for at (ms on CLOCK_MONOTONIC) unless it is
  * already due earlier. Deadlines are never withdrawn: a handshake that
  * finishes in time leaves a wake-up that finds nothing to do. */
-void
+static void
 deadline_arm (memif_socket_t *s, uint64_t at)
 {
   if (!s->deadline || (s->deadline_at && s->deadline_at <= at))
@@ -389,21 +321,24 @@ deadline_arm (memif_socket_t *s, uint64_t at)
     s->deadline_at = at;
 }
 
-static void
-on_deadline (memif_socket_t *s)
+static int
+on_deadline (fd_entry_t *e, uint32_t events)
 {
+  (void) events;
+  memif_socket_t *s = e->data;
   uint64_t n;
-  if (read (s->deadline->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
-    return;
+  if (read (e->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
+    return MEMIF_ERR_SUCCESS;
   s->deadline_at = 0;
   uint64_t now = mono_ms ();
-  if (s->listener_paused && now >= s->listener_resume_at)
+  if (listener_paused (s) && now >= s->listener_resume_at)
     listener_resume (s);
-  uint64_t next = channel_expire (s, now);
-  if (s->listener_paused && (!next || s->listener_resume_at < next))
+  uint64_t next = handshake_expire (s, now);
+  if (listener_paused (s) && (!next || s->listener_resume_at < next))
     next = s->listener_resume_at;
   if (next)
     deadline_arm (s, next);
+  return MEMIF_ERR_SUCCESS;
 }
 
 int
@@ -414,22 +349,32 @@ memif_set_handshake_timeout (memif_socket_handle_t sock, uint32_t ms)
     return MEMIF_ERR_INVAL_ARG;
   s->handshake_ms = ms ? ms : HANDSHAKE_TIMEOUT_MS;
   /* Handshakes already under way are held to the new value. */
-  uint64_t next = channel_expire (s, mono_ms ());
+  uint64_t next = handshake_expire (s, mono_ms ());
   if (next)
     deadline_arm (s, next);
   return MEMIF_ERR_SUCCESS;
 }
 
 int
+sock_connect (memif_conn_t *c)
+{
+  int err = handshake_connect (c);
+  if (!err)
+    deadline_arm (c->sock, c->ch->started + c->sock->handshake_ms);
+  return err;
+}
+
+/* ---- slaves' connect timer ---- */
+
+static int on_timer (fd_entry_t *e, uint32_t events);
+
+int
 timer_arm (memif_socket_t *s)
 {
   const struct itimerspec *t = &s->timer_spec;
-  bool off = !t->it_value.tv_sec && !t->it_value.tv_nsec;
-  if (off)
+  if (!t->it_value.tv_sec && !t->it_value.tv_nsec)
     {
-      if (s->timer)
-	fd_unwatch (s, s->timer);
-      s->timer = NULL;
+      timer_close (s);
       return 0;
     }
   if (!s->timer)
@@ -437,16 +382,20 @@ timer_arm (memif_socket_t *s)
       int fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
       if (fd < 0)
 	return err_from_errno (errno);
-      s->timer = fd_watch (s, fd, FD_TIMER, s, 0);
+      s->timer = watch_new (s, fd, on_timer);
       if (!s->timer)
-	{
-	  close (fd);
-	  return MEMIF_ERR_CB_FDUPDATE;
-	}
+	return MEMIF_ERR_CB_FDUPDATE;
     }
   if (timerfd_settime (s->timer->fd, 0, t, NULL) < 0)
     return err_from_errno (errno);
   return 0;
+}
+
+void
+timer_close (memif_socket_t *s)
+{
+  fd_unwatch (&s->reg, s->timer);
+  s->timer = NULL;
 }
 
 int
@@ -460,104 +409,49 @@ memif_set_connection_request_timer (memif_socket_handle_t sock,
   return socket_serves (s, false) ? timer_arm (s) : 0;
 }
 
-static void
-on_timer (memif_socket_t *s)
+static int
+on_timer (fd_entry_t *e, uint32_t events)
 {
+  (void) events;
+  memif_socket_t *s = e->data;
   uint64_t n;
-  if (read (s->timer->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
-    return;
+  if (read (e->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
+    return MEMIF_ERR_SUCCESS;
   /* Handshakes that stall are ended by the deadline timer. */
   for (memif_conn_t * c = s->conns; c; c = c->next)
     if (!c->args.is_master && c->state == CONN_DOWN && !c->ch)
-      channel_connect (c);
+      sock_connect (c);
+  return MEMIF_ERR_SUCCESS;
 }
 
 /* Faults found by the data path are turned into disconnects here, on the
  * control path, so a data-path call never tears down what it is using. */
-static void
-on_work (memif_socket_t *s)
+static int
+on_work (fd_entry_t *e, uint32_t events)
 {
+  (void) events;
+  memif_socket_t *s = e->data;
   uint64_t n;
-  if (read (s->work->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
-    return;
+  if (read (e->fd, &n, sizeof (n)) < 0 && errno == EAGAIN)
+    return MEMIF_ERR_SUCCESS;
   for (memif_conn_t * c = s->conns; c; c = c->next)
     if (c->fault && c->ch)
-      channel_fail (c->ch, c->fault_err, "%s", c->fault_reason);
-}
-
-int
-memif_control_fd_handler (void *ptr, memif_fd_event_type_t events)
-{
-  fd_entry_t *e = ptr;
-  if (!e)
-    return MEMIF_ERR_INVAL_ARG;
-  switch (e->kind)
-    {
-    case FD_LISTENER:
-      channel_accept (e->owner);
-      break;
-    case FD_CONTROL:
-      channel_on_event (e->owner, events);
-      break;
-    case FD_TIMER:
-      on_timer (e->owner);
-      break;
-    case FD_WORK:
-      on_work (e->owner);
-      break;
-    case FD_DEADLINE:
-      on_deadline (e->owner);
-      break;
-    case FD_INTERRUPT:
-      {
-	/* Upstream hands the application's return back to its loop. */
-	memif_conn_t *c = e->owner;
-	return c->on_interrupt ? c->on_interrupt (c, c->private_ctx, e->qid)
-	  : MEMIF_ERR_SUCCESS;
-      }
-    default:
-      return MEMIF_ERR_INVAL_ARG;
-    }
+      channel_fail (&c->ch->link, c->fault_err, "%s", c->fault_reason);
   return MEMIF_ERR_SUCCESS;
 }
+
+/* ---- the engine's own event loop ---- */
 
 int
 memif_poll_event (memif_socket_handle_t sock, int timeout)
 {
   memif_socket_t *s = sock;
-  if (!s || s->epfd < 0)
-    return MEMIF_ERR_INVAL_ARG;
-  struct epoll_event ev;
-  int n = epoll_wait (s->epfd, &ev, 1, timeout);
-  if (n < 0)
-    return errno == EINTR ? MEMIF_ERR_SUCCESS : err_from_errno (errno);
-  if (n == 0)
-    return MEMIF_ERR_SUCCESS;
-  if (!ev.data.ptr)
-    {
-      uint64_t v;
-      if (read (s->cancel_fd, &v, sizeof (v)) < 0)
-	(void) 0;
-      return MEMIF_ERR_POLL_CANCEL;
-    }
-  uint32_t events = 0;
-  if (ev.events & EPOLLIN)
-    events |= MEMIF_FD_EVENT_READ;
-  if (ev.events & EPOLLOUT)
-    events |= MEMIF_FD_EVENT_WRITE;
-  if (ev.events & (EPOLLERR | EPOLLHUP))
-    events |= MEMIF_FD_EVENT_ERROR;
-  return memif_control_fd_handler (ev.data.ptr, events);
+  return s ? fdreg_poll (&s->reg, timeout) : MEMIF_ERR_INVAL_ARG;
 }
 
 int
 memif_cancel_poll_event (memif_socket_handle_t sock)
 {
   memif_socket_t *s = sock;
-  uint64_t one = 1;
-  if (!s || s->cancel_fd < 0)
-    return MEMIF_ERR_INVAL_ARG;
-  if (write (s->cancel_fd, &one, sizeof (one)) != sizeof (one))
-    return err_from_errno (errno);
-  return MEMIF_ERR_SUCCESS;
+  return s ? fdreg_cancel (&s->reg) : MEMIF_ERR_INVAL_ARG;
 }

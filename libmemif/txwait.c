@@ -1,47 +1,9 @@
 //go:build !libmemif_system
 
 /* txwait.c - EXTENSION: transmit flow control across processes. */
-#include <limits.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include "datapath.h"
 
-#include "private.h"
-
-/* ---- Cross-process wakeup for a sender waiting on a full ring ----
- *
- * memif 2.0 signals only "data arrived"; a sender whose ring is full has no
- * event for "the peer released buffers". This engine adds one in the ring's
- * unused padding: the waiter sets a flag word and futex-waits on the 32-bit
- * word holding the index the peer writes; after moving that index the peer
- * checks the flag and FUTEX_WAKEs. A peer advertises that it does this with
- * MW_EXT_WAKES; with other peers the waiter must poll. */
-
-static uint32_t *
-index_word (mw_ring_t *r, bool head)
-{
-  return (uint32_t *) ((uint8_t *) r + (head ? 4 : 64));
-}
-
-void
-wake_waiters (mw_ring_t *r, bool head)
-{
-  uint32_t *flag = head ? &r->ext_head_waiters : &r->ext_tail_waiters;
-  __atomic_thread_fence (__ATOMIC_SEQ_CST);
-  if (__atomic_load_n (flag, __ATOMIC_RELAXED))
-    syscall (SYS_futex, index_word (r, head), FUTEX_WAKE, INT_MAX, NULL,
-	     NULL, 0);
-}
-
-/* Wakes this process's own waiters on a ring about to go away. */
-void
-wake_local_waiters (mw_ring_t *r)
-{
-  syscall (SYS_futex, index_word (r, true), FUTEX_WAKE, INT_MAX, NULL, NULL,
-	   0);
-  syscall (SYS_futex, index_word (r, false), FUTEX_WAKE, INT_MAX, NULL, NULL,
-	   0);
-}
+/* The cross-process wakeup itself is ring.c's. */
 
 int
 memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
@@ -61,7 +23,7 @@ memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
   mw_ring_t *r = q->ring;
   __atomic_store_n (head ? &r->ext_head_waiters : &r->ext_tail_waiters, 1,
 		    __ATOMIC_SEQ_CST);
-  *word = index_word (r, head);
+  *word = ring_index_word (r, head);
   *value = __atomic_load_n (*word, __ATOMIC_SEQ_CST);
   *peer_wakes = __atomic_load_n (head ? &r->ext_head_wakes
 				 : &r->ext_tail_wakes,
@@ -100,7 +62,6 @@ memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid)
   int err = queue_of (c, qid, true, &q);
   if (err)
     return err;
-  syscall (SYS_futex, index_word (q->ring, c->args.is_master), FUTEX_WAKE,
-	   INT_MAX, NULL, NULL, 0);
+  ring_wake (q->ring, c->args.is_master);
   return MEMIF_ERR_SUCCESS;
 }
