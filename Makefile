@@ -36,7 +36,10 @@ $(BUILD)/test_%: libmemif/tests/test_%.c $(ENGINE) $(HEADERS) libmemif/tests/che
 	@mkdir -p $(BUILD)
 	$(CC) $(CTEST_FLAGS) $< $(ENGINE) -o $@
 
+# The engine's C tests, and its layers: includes only point down
+# (internal/enginesrc/layers.go).
 c-test: $(BUILD)/test_wire $(BUILD)/test_loop $(BUILD)/test_api $(BUILD)/test_upstream
+	$(GO) test -count=1 -run 'Layers' ./internal/enginesrc/
 	$(BUILD)/test_wire
 	$(BUILD)/test_loop
 	$(BUILD)/test_api
