@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 10a7ae56cadda2315cd8bdf9dd0a1da0ae39831ad3078e5daae5d848f6c63f85 */
+ * sources sha256: 7f1b1165a969792d5abcc337901bdeae55357cb36c02d5d8c7a046bd2e34cfc4 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -88,13 +88,18 @@ region_release (region_t *r, bool unmap)
   memset (r, 0, sizeof (*r));
 }
 
+/* Sockets may live on different threads: the first of any sets it. */
 static uintptr_t
 page_mask (void)
 {
   static uintptr_t mask;
-  if (!mask)
-    mask = (uintptr_t) sysconf (_SC_PAGESIZE) - 1;
-  return mask;
+  uintptr_t m = __atomic_load_n (&mask, __ATOMIC_RELAXED);
+  if (!m)
+    {
+      m = (uintptr_t) sysconf (_SC_PAGESIZE) - 1;
+      __atomic_store_n (&mask, m, __ATOMIC_RELAXED);
+    }
+  return m;
 }
 
 static uint8_t *

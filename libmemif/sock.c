@@ -2,8 +2,6 @@
 
 /* sock.c - memif sockets: create and delete, listener, connect timer,
  * handshake deadlines, deferred faults, the engine's own event loop. */
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
