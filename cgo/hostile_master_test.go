@@ -151,6 +151,16 @@ func masterAttacks() []masterAttack {
 		}, reason: `^go away, hostile reason$`, silent: true},
 		{name: "close after INIT", attack: func(h *hostileMaster, s *Interface) { h.init(); h.close() },
 			reason: `^peer closed the control channel$`, silent: true},
+		// The master stops reading: the slave's next message cannot be sent.
+		{name: "HELLO from a master that stopped reading", attack: func(h *hostileMaster, s *Interface) {
+			h.stopReading()
+			h.send(goodHello())
+		}, reason: `^cannot send INIT$`, silent: true},
+		{name: "ACK of INIT from a master that stopped reading", attack: func(h *hostileMaster, s *Interface) {
+			h.init()
+			h.stopReading()
+			h.send(memifpeer.Ack())
+		}, reason: `^cannot send setup message$`, silent: true},
 		{name: "M2S descriptor with huge length", attack: lieM2S(func(h *hostileMaster) {
 			h.M2S.SetDesc(1, 0, 1, 1<<30, 0)
 			h.M2S.SetTail(2)

@@ -44,6 +44,13 @@ func (w wire) exchange(reply uint16, m []byte, fds ...int) []byte {
 	return w.expect(reply)
 }
 
+// stopReading shuts this end for reading: the engine's next send to it
+// fails (EPIPE) while the messages sent from here still arrive.
+func (w wire) stopReading() {
+	w.t.Helper()
+	require.NoError(w.t, unix.Shutdown(w.c.Fd(), unix.SHUT_RD))
+}
+
 func (w wire) expectEOF() {
 	w.t.Helper()
 	require.NoError(w.t, w.c.ExpectEOF(waitTimeout))

@@ -1,6 +1,7 @@
 package memif
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -107,4 +108,78 @@ func TestWaitRxAllocatesNothing(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// TestWaitersWokenByDepartureAndOwnClose: a waiter already asleep wakes
+// when the peer leaves, and when its own interface closes.
+func TestWaitersWokenByDepartureAndOwnClose(t *testing.T) {
+	t.Run("receive, the peer leaves", func(t *testing.T) {
+		m, s := pair(t, Config{InterfaceID: 24}, Config{InterfaceID: 24})
+		done := registeredWaiter(t, s)
+		require.NoError(t, m.Close())
+		assert.ErrorIs(t, waitResult(t, done), ErrNoConn)
+	})
+	t.Run("receive, own Close", func(t *testing.T) {
+		m, _ := pair(t, Config{InterfaceID: 25}, Config{InterfaceID: 25})
+		done := registeredWaiter(t, m)
+		require.NoError(t, m.Close())
+		endedOrClosed(t, waitResult(t, done))
+	})
+	t.Run("transmit, own Close", func(t *testing.T) {
+		needCap(t, "TxWait")
+		m, _ := pair(t, Config{InterfaceID: 26, Log2RingSize: 3}, Config{InterfaceID: 26, Log2RingSize: 3})
+		fillRing(t, m) // the slave never reads: no room will come
+		done := make(chan error, 1)
+		go func() { done <- m.WaitTx(m.Session(), 0, -1, 1) }()
+		select { // no event says "asleep": give it time to get there
+		case err := <-done:
+			t.Fatalf("WaitTx returned %v on a full ring nobody reads", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		require.NoError(t, m.Close())
+		endedOrClosed(t, waitResult(t, done))
+	})
+}
+
+// registeredWaiter starts i.WaitRx without a timeout and returns once the
+// waiter has registered for wakes, past every check that could return
+// without sleeping; its result arrives on the channel.
+func registeredWaiter(t *testing.T, i *Interface) <-chan error {
+	registered := make(chan struct{})
+	var once sync.Once
+	hook := func(w *Interface, reg bool) {
+		if w == i && reg {
+			once.Do(func() { close(registered) })
+		}
+	}
+	waitHook.Store(&hook)
+	t.Cleanup(func() { waitHook.Store(nil) })
+	done := make(chan error, 1)
+	go func() { done <- i.WaitRx(i.Session(), 0, -1) }()
+	select {
+	case <-registered:
+	case err := <-done:
+		t.Fatalf("WaitRx returned %v before sleeping", err)
+	case <-time.After(waitTimeout):
+		t.Fatal("the waiter never registered")
+	}
+	return done
+}
+
+func waitResult(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(waitTimeout):
+		t.Fatal("the waiter was not woken")
+		return nil
+	}
+}
+
+// endedOrClosed: Close ends the session before it closes the interface,
+// and a waiter woken in between sees the end.
+func endedOrClosed(t *testing.T, err error) {
+	t.Helper()
+	assert.True(t, errors.Is(err, ErrClosed) || errors.Is(err, ErrNoConn), "woken with %v", err)
 }
