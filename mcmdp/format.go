@@ -208,6 +208,9 @@ func (p *ConnParam) frameLayout() (frameLayout, error) {
 	if segs < 1 {
 		segs = 1
 	}
+	if segs > 1 && !p.Raw { // a chain takes 15 bytes more, so the trailer is never split
+		segs = int((wire + trailerSize - 1 + uint64(buffer) - 1) / uint64(buffer))
+	}
 	if segs > maxSegs || segs > 1<<p.log2Ring() {
 		return frameLayout{}, bad("BufferSize", "%d: a frame needs %d buffers, more than the ring (%d) or a chain (%d) holds",
 			buffer, segs, 1<<p.log2Ring(), maxSegs)

@@ -119,6 +119,9 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 		}},
 		{"BufferSize", func(p *ConnParam) { p.Payload = PayloadAncillary }},
 		{"BufferSize", func(p *ConnParam) { p.BufferSize = 10 }},
+		// 8 buffers of 1027 bytes hold the 8,208-byte frame, but not the
+		// 15 bytes a chain adds so its trailer is never split.
+		{"BufferSize", func(p *ConnParam) { p.BufferSize, p.Log2RingSize = 1027, 3 }},
 	}
 	for _, tc := range cases {
 		p := videoParam(testsupport.SockPath(t), Tx)

@@ -43,7 +43,11 @@ func (c *Conn) sync() bool {
 	if !c.checkMedia(cur, d.RemoteName) {
 		return false
 	}
-	c.tooLarge = c.layout.segs > d.RingSize    // the slave may have shrunk the ring
+	// A slave's frames need layout.segs of its own buffers, and its
+	// master may have capped the ring below that. A master sends into the
+	// slave's buffers, whatever its own BufferSize says: it finds out at
+	// its first alloc whether a frame fits.
+	c.tooLarge = !c.p.Memif.IsMaster && c.layout.segs > d.RingSize
 	c.chains = c.layout.wire > c.layout.buffer // a master finds out at its first alloc
 	c.queues = make([]*queue, c.p.queues())
 	for k := range c.queues {

@@ -78,8 +78,7 @@ func remaining(timeout time.Duration, deadline time.Time) (time.Duration, bool) 
 }
 
 func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline time.Time) (*Buffer, error) {
-	counted := false
-	need := c.layout.segs // with a peer's smaller buffers, found out below
+	counted, grow := false, 0
 	for {
 		b, q, err := c.allocFrame()
 		switch {
@@ -97,7 +96,7 @@ func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline ti
 			c.st.ringFull.Add(1)
 			counted = true
 		} else {
-			need = min(need+1, len(c.queues[0].entries)) // the peer's buffers are smaller; never more than a ring
+			grow++ // the peer's buffers are smaller than thought
 		}
 		if err := ctxErr(ctx); err != nil {
 			return nil, err
@@ -107,10 +106,28 @@ func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline ti
 		if !ok {
 			return nil, ErrTimeout
 		}
-		if err := c.iface.WaitTx(c.current(), q, wait, need); err != nil && !errors.Is(err, memif.ErrNoConn) && !errors.Is(err, memif.ErrTimeout) {
+		if err := c.iface.WaitTx(c.current(), q, wait, c.waitNeed(grow)); err != nil && !errors.Is(err, memif.ErrNoConn) && !errors.Is(err, memif.ErrTimeout) {
 			return nil, c.mapErr(err)
 		} // a session that ended is reported by allocFrame
 	}
+}
+
+// waitNeed is how many free descriptors a full ring must show before a
+// sender looks again: a slave's frames take layout.segs of its own
+// buffers; a master sends into the slave's, whatever its own BufferSize
+// says, so it goes by this session's frames so far. Never more than the
+// ring, which would never show them.
+func (c *Conn) waitNeed(grow int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queues) == 0 {
+		return 1 // the session ended: the wait returns at once anyway
+	}
+	need := c.layout.segs
+	if c.p.Memif.IsMaster {
+		need = max(c.frameSegs, 1)
+	}
+	return min(need+grow, len(c.queues[0].entries))
 }
 
 // allocFrame reserves one frame's descriptors; (nil, q, nil) means queue q
@@ -513,6 +530,10 @@ func (c *Conn) frameTooLarge() error {
 	if c.p.Memif.IsMaster {
 		return fmt.Errorf("%w: the slave's ring of %d buffers cannot carry a %d-byte frame; the slave sets the buffer and ring sizes, so it needs larger ones",
 			ErrFrameTooLarge, ring, c.layout.wire)
+	}
+	if ring < 1<<c.p.log2Ring() { // the master's HELLO capped it: only larger buffers help
+		return fmt.Errorf("%w: the master limits the ring to %d buffers, and %d of %d bytes cannot carry a %d-byte frame; raise BufferSize",
+			ErrFrameTooLarge, ring, ring, c.layout.buffer, c.layout.wire)
 	}
 	return fmt.Errorf("%w: %d buffers of %d bytes cannot carry a %d-byte frame; raise BufferSize or Log2RingSize",
 		ErrFrameTooLarge, ring, c.layout.buffer, c.layout.wire)

@@ -89,16 +89,21 @@ func (l *Listener) AcceptConn(timeout time.Duration) (*Conn, error) {
 // from HELLO up to CONNECTED, mapping the regions the slave shares. On
 // failure c is closed.
 func Serve(c *Conn, timeout time.Duration) (*Master, error) {
+	return ServeHello(c, DefaultHello("memifpeer"), timeout)
+}
+
+// ServeHello is Serve opening with hello: limits the slave must honour.
+func ServeHello(c *Conn, hello HelloFields, timeout time.Duration) (*Master, error) {
 	m := &Master{Conn: c, regions: map[uint16][]byte{}, m2sEfd: -1}
-	if err := m.handshake(timeout); err != nil {
+	if err := m.handshake(hello, timeout); err != nil {
 		m.Close()
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Master) handshake(timeout time.Duration) error {
-	if err := m.Send(Hello("memifpeer")); err != nil {
+func (m *Master) handshake(hello HelloFields, timeout time.Duration) error {
+	if err := m.Send(hello.Encode()); err != nil {
 		return err
 	}
 	init, err := m.Expect(MsgInit, timeout)
