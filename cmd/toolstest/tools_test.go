@@ -184,7 +184,8 @@ func TestSignalEndsCleanlyWithSummary(t *testing.T) {
 // On a terminal both tools show a live progress line and still end; the
 // summary follows it. script(1) gives the sender a pseudo-terminal.
 func TestProgressLineOnATerminal(t *testing.T) {
-	if _, err := exec.LookPath("script"); err != nil {
+	script, err := exec.LookPath("script")
+	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("script(1) (bsdutils) is missing on CI")
 		}
@@ -193,7 +194,7 @@ func TestProgressLineOnATerminal(t *testing.T) {
 	dir := runDir(t)
 	recv := start(t, dir, "mcm-recv", small...)
 	sendCmd := filepath.Join(binDir, "mcm-send") + " --duration 1500ms --width 320 --height 240"
-	term := run(t, dir, "/usr/bin/script", "-qec", sendCmd, "/dev/null")
+	term := run(t, dir, script, "-qec", sendCmd, "/dev/null")
 	require.Equal(t, 0, term.code, "%s", term.stdout.String())
 	out := term.stdout.String()
 	assert.Contains(t, out, "\r\033[K", "the line redraws in place")
