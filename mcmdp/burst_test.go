@@ -132,6 +132,9 @@ func TestDequeueBuffersWaitsAndEnds(t *testing.T) {
 	n, err = rx.DequeueBuffers(bufs, 20*time.Millisecond) // polls, finds nothing
 	assert.Zero(t, n)
 	assert.ErrorIs(t, err, ErrTimeout)
+	b, err := rx.DequeueBuffer(20 * time.Millisecond) // the same, one at a time
+	assert.Nil(t, b)
+	assert.ErrorIs(t, err, ErrTimeout)
 	sendFrame(t, tx, 3, 16)
 	n, err = rx.DequeueBuffers(bufs, waitTimeout)
 	require.NoError(t, err)
@@ -185,7 +188,7 @@ func TestDequeueBuffersWaitsAndEnds(t *testing.T) {
 	}
 	require.ErrorIs(t, err, ErrHeldBuffer)
 	require.NoError(t, tx.Discard(held))
-	b := recvFrame(t, rx2)
+	b = recvFrame(t, rx2)
 	require.NoError(t, rx2.EnqueueBuffer(b))
 
 	require.NoError(t, rx2.Close())

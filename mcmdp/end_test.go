@@ -187,16 +187,65 @@ func untilEnd(c *Conn) error {
 // A sender's Close waits for its receiver; CloseContext stops waiting when
 // its context ends, and still says what was not delivered.
 func TestCloseContextEndsTheDrain(t *testing.T) {
+	for _, ends := range []string{"cancel", "deadline"} {
+		txp, rxp := pairParams(t)
+		txp.DrainTimeout = time.Minute
+		tx, _ := connect(t, txp, rxp) // the receiver never takes anything
+		sendFrame(t, tx, 1, 64)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		if ends == "cancel" {
+			ctx, cancel = context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+		}
+		began := time.Now()
+		err := tx.CloseContext(ctx)
+		cancel()
+		assert.Less(t, time.Since(began), 5*time.Second, "%s: not the DrainTimeout", ends)
+		var ue *UndeliveredError
+		require.ErrorAs(t, err, &ue, ends)
+		assert.Equal(t, 1, ue.Frames, ends)
+	}
+}
+
+// WaitConnected ends with its context while no peer is there, and with
+// ErrClosed once the Conn is closed; a closed Conn refuses every call.
+func TestClosedConnRefusesEveryCall(t *testing.T) {
 	txp, rxp := pairParams(t)
-	txp.DrainTimeout = time.Minute
-	tx, _ := connect(t, txp, rxp) // the receiver never takes anything
+	tx, rx := connect(t, txp, rxp)
+	assert.Equal(t, *rxp, rx.Param())
 	sendFrame(t, tx, 1, 64)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	began := time.Now()
-	err := tx.CloseContext(ctx)
-	assert.Less(t, time.Since(began), 5*time.Second, "not the DrainTimeout")
-	var ue *UndeliveredError
-	require.ErrorAs(t, err, &ue)
-	assert.Equal(t, 1, ue.Frames)
+	r := recvFrame(t, rx)
+	require.NoError(t, rx.Discard(r), "on a receiver, Discard gives the frame back")
+	assert.ErrorIs(t, rx.EnqueueBuffer(r), ErrBufferState, "it is gone")
+	require.NoError(t, rx.Close())
+	waitDisconnected(t, tx)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, tx.WaitConnected(ctx), context.DeadlineExceeded, "no peer")
+	_, err := tx.DequeueBuffer(0)
+	require.ErrorIs(t, err, ErrDisconnected, "the end, reported once")
+	cctx, ccancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, ccancel)
+	_, err = tx.DequeueBufferContext(cctx) // waits for the next peer...
+	assert.ErrorIs(t, err, context.Canceled, "...until its context ends")
+
+	rx = create(t, rxp)
+	require.NoError(t, tx.WaitConnected(context.Background()))
+	var out [2]*Buffer
+	for k := range out {
+		b, err := tx.DequeueBuffer(waitTimeout)
+		require.NoError(t, err)
+		out[k] = b
+	}
+	require.NoError(t, tx.Close())
+	assert.ErrorIs(t, tx.WaitConnected(context.Background()), ErrClosed)
+	assert.ErrorIs(t, tx.Discard(out[0]), ErrClosed, "an older buffer after Close")
+	assert.ErrorIs(t, tx.EnqueueBuffer(out[1]), ErrClosed)
+	_, err = tx.Details()
+	assert.ErrorIs(t, err, ErrClosed)
+	require.NoError(t, rx.Close())
+	_, err = rx.DequeueBuffer(0)
+	assert.ErrorIs(t, err, ErrClosed)
+	_, err = rx.DequeueBuffers(make([]*Buffer, 2), 0)
+	assert.ErrorIs(t, err, ErrClosed)
 }

@@ -76,6 +76,39 @@ func TestPlainSenderIntoFramedReceiver(t *testing.T) {
 	assert.EqualValues(t, 3, st.PlainFrames)
 }
 
+// The marks mean something only as mcmdp sends them: from a plain peer an
+// empty packet is an empty frame, and a packet with a payload that happens
+// to carry the discard mark is delivered, not skipped.
+func TestPlainPacketsAreDeliveredWhateverTheirMarks(t *testing.T) {
+	path := testsupport.SockPath(t)
+	tx := plainPeer(t, path, true, 8256)
+	rx := create(t, videoParam(path, Rx))
+	require.NoError(t, rx.WaitConnected(context.Background()))
+	waitPlainUp(t, tx)
+	s := tx.Session()
+	for k, p := range []struct {
+		len  int
+		meta uint32
+	}{{0, 0}, {100, discardMark}} {
+		var bufs [1]memif.Buffer
+		n, err := tx.Alloc(s, 0, bufs[:], uint32(rx.FrameSize()))
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		testsupport.Fill(bufs[0].Data[:p.len], k)
+		bufs[0].Len, bufs[0].Metadata = p.len, p.meta
+		_, err = tx.Tx(s, 0, bufs[:])
+		require.NoError(t, err)
+		b := recvFrame(t, rx)
+		assert.Equal(t, p.len, b.Len)
+		assert.True(t, testsupport.Check(b.Data, k))
+		assert.False(t, b.Framed)
+		require.NoError(t, rx.EnqueueBuffer(b))
+	}
+	st := rx.Stats()
+	assert.EqualValues(t, 2, st.PlainFrames)
+	assert.Zero(t, st.FramingErrors)
+}
+
 // Two mcmdp peers carry SeqNum and Timestamp for every payload length,
 // single buffers and chains alike, including a payload that ends less than
 // 16 bytes before a buffer's end (the trailer then opens the next one).

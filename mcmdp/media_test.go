@@ -41,7 +41,8 @@ func TestMediaDescriptorsFit(t *testing.T) {
 	}
 	for _, name := range []string{"", "mcm-send", "mcm1 ", "mcm1 v1920x1080", "mcm1 v1920x1080 yuv9",
 		"mcm1 v01920x1080 yuv422p10le", "mcm1 v1921x1080 yuv422p10le", "mcm1  v1920x1080 yuv422p10le",
-		"mcm1 a pcm16 44.1k 1ms 2ch", "mcm1 a pcm16 48k 1ms 0ch", "mcm1 anc x"} {
+		"mcm1 a pcm16 44.1k 1ms 2ch", "mcm1 a pcm16 48k 1ms 0ch", "mcm1 anc x",
+		"mcm1 vAx2 nv12", "mcm1 a pcm16 48k 1ms twoch", "mcm1 a pcm99 48k 1ms 2ch"} {
 		_, ok := parseMedia(name)
 		assert.False(t, ok, "%q", name)
 	}
@@ -79,6 +80,24 @@ func TestMediaMismatchAtConnect(t *testing.T) {
 		"this receiver expects 32x32 yuv422p10le (4096 bytes a frame)")
 	assert.EqualError(t, txErr, "mcmdp: media mismatch: peer receives 32x32 yuv422p10le (4096 bytes a frame); "+
 		"this sender sends 64x32 yuv422p10le (8192 bytes a frame)")
+}
+
+// Audio and ancillary media are named as such in a mismatch.
+func TestMediaMismatchOfAudioAndAncillary(t *testing.T) {
+	path := testsupport.SockPath(t)
+	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
+	txp.Payload, txp.Audio = PayloadAudio, AudioParam{AudioPCM24, Sampling48K, PTime1ms, 2}
+	rxp.Payload, rxp.BufferSize = PayloadAncillary, 304
+	tx, rx, txErr, rxErr := createBoth(txp, rxp, waitTimeout)
+	for _, c := range []*Conn{tx, rx} {
+		if c != nil {
+			c.Close()
+		}
+	}
+	require.ErrorIs(t, rxErr, ErrMediaMismatch)
+	require.ErrorIs(t, txErr, ErrMediaMismatch)
+	assert.EqualError(t, rxErr, "mcmdp: media mismatch: peer sends pcm24 48kHz 1ms 2ch audio (288 bytes a packet); this receiver expects ancillary data")
+	assert.EqualError(t, txErr, "mcmdp: media mismatch: peer receives ancillary data; this sender sends pcm24 48kHz 1ms 2ch audio (288 bytes a packet)")
 }
 
 // A receiver already running meets a new sender with other media: its

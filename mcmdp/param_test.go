@@ -36,8 +36,26 @@ func TestVideoFrameSizes(t *testing.T) {
 		require.NoError(t, err, tc.f)
 		assert.Equal(t, tc.want, got, "%v %dx%d", tc.f, tc.w, tc.h)
 	}
-	_, err := VideoFrameSize(1921, 1080, PixFmtNV12)
-	assert.ErrorContains(t, err, "even width")
+	// Formats that pair pixels (4:2:2, 4:2:0) name the odd dimension.
+	for _, tc := range []struct {
+		f     PixelFormat
+		w, h  uint32
+		field string
+	}{
+		{PixFmtNV12, 1921, 1080, "Width"}, {PixFmtNV12, 1920, 1081, "Height"},
+		{PixFmtYUV422P10LE, 1921, 1080, "Width"}, {PixFmtYUV422RFC4175, 1921, 1080, "Width"},
+		{PixFmtYUV422P, 1921, 1080, "Width"},
+	} {
+		_, err := VideoFrameSize(tc.w, tc.h, tc.f)
+		var pe *ParamError
+		require.ErrorAs(t, err, &pe, "%v %dx%d", tc.f, tc.w, tc.h)
+		assert.Equal(t, tc.field, pe.Field, err.Error())
+		assert.Contains(t, err.Error(), "needs an even "+strings.ToLower(tc.field))
+	}
+	for _, f := range []PixelFormat{PixFmtV210, PixFmtRGB8} {
+		_, err := VideoFrameSize(1921, 1081, f)
+		assert.NoError(t, err, "%v takes any size", f)
+	}
 }
 
 func TestAudioPacketSizes(t *testing.T) {
@@ -119,6 +137,7 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 		}},
 		{"BufferSize", func(p *ConnParam) { p.Payload = PayloadAncillary }},
 		{"BufferSize", func(p *ConnParam) { p.BufferSize = 10 }},
+		{"BufferSize", func(p *ConnParam) { p.Payload, p.BufferSize = PayloadAncillary, 16 }}, // no room for the trailer
 		// 8 buffers of 1027 bytes hold the 8,208-byte frame, but not the
 		// 15 bytes a chain adds so its trailer is never split.
 		{"BufferSize", func(p *ConnParam) { p.BufferSize, p.Log2RingSize = 1027, 3 }},
