@@ -109,3 +109,37 @@ func TestRingIndexLieAfterFramesOfABurst(t *testing.T) {
 		assert.ErrorIs(t, rx.EnqueueBuffer(b), ErrDisconnected, "a frame of the ended session")
 	}
 }
+
+// A frame that breaks the frame size behind good ones in the same burst:
+// the good ones come first, the fault with the next call, as a session's
+// end does; a caller that stops at an error loses nothing.
+func TestPeerFaultBehindFramesOfABurst(t *testing.T) {
+	needCap(t, "Fault")
+	path := testsupport.SockPath(t)
+	rxp := videoParam(path, Rx)
+	rxp.Memif.IsMaster, rxp.Raw = true, true
+	awaitRx := createAsync(t, rxp)
+	liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
+		ID: 1, Log2Ring: 4, BufferSize: 256, Extra: []uint64{1 << 20}}, waitTimeout)
+	require.NoError(t, err)
+	defer liar.Close()
+	rx := awaitRx()
+	require.NoError(t, liar.Produce([]memifpeer.Desc{
+		{Length: 100, Offset: liar.BufferOffset(0)}, {Region: 1, Length: 1 << 19},
+	}))
+
+	bufs := make([]*Buffer, 4)
+	n, err := rx.DequeueBuffers(bufs, waitTimeout)
+	require.NoError(t, err, "the good frame first")
+	require.Equal(t, 1, n)
+	assert.Equal(t, 100, bufs[0].Len)
+	n, err = rx.DequeueBuffers(bufs[1:], waitTimeout)
+	assert.Zero(t, n)
+	require.ErrorIs(t, err, ErrPeerFault)
+	require.ErrorIs(t, err, ErrDisconnected)
+	d, err := liar.WaitDisconnect(waitTimeout)
+	require.NoError(t, err)
+	assert.Contains(t, d.Reason, "frame of more than 524288 bytes")
+	assert.EqualValues(t, 1, rx.Stats().PeerFaults)
+	assert.ErrorIs(t, rx.EnqueueBuffer(bufs[0]), ErrDisconnected, "a frame of the ended session")
+}

@@ -442,12 +442,16 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 		return 0, 0, c.downErr()
 	}
 	n, q, err := c.takeBurstLocked(bufs)
-	if err == ErrDisconnected { // the engine saw the end before sync did
+	switch {
+	case err == ErrDisconnected: // the engine saw the end before sync did
 		c.endSession()
 		if n > 0 {
 			return n, q, nil // the end is reported by the next call
 		}
 		return 0, 0, c.downErr()
+	case n > 0 && errors.Is(err, ErrDisconnected): // a peer fault behind frames taken: those first
+		c.loss = err
+		return n, q, nil
 	}
 	return n, q, err
 }
