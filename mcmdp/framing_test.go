@@ -45,24 +45,38 @@ func TestFramedSenderLooksPlainOnTheWire(t *testing.T) {
 	}
 }
 
-// A plain sender's frames reach a framed receiver whole, as plain frames:
-// no framing error, SeqNum counted here, Timestamp 0.
-func TestPlainSenderIntoFramedReceiver(t *testing.T) {
+// plainIntoFramed is a plain master, with buffers of bufSize, and a framed
+// receiver, both up.
+func plainIntoFramed(t *testing.T, bufSize uint32) (*memif.Interface, *Conn) {
 	path := testsupport.SockPath(t)
-	tx := plainPeer(t, path, true, 8256)
+	tx := plainPeer(t, path, true, bufSize)
 	rx := create(t, videoParam(path, Rx))
 	require.NoError(t, rx.WaitConnected(context.Background()))
 	waitPlainUp(t, tx)
+	return tx, rx
+}
+
+// plainSend sends one n-byte packet with metadata word meta from a plain
+// peer, its whole buffer (past the payload too) filled with seed's pattern.
+func plainSend(t *testing.T, tx *memif.Interface, n, seed int, meta uint32) {
+	t.Helper()
 	s := tx.Session()
+	var bufs [1]memif.Buffer
+	got, err := tx.Alloc(s, 0, bufs[:], uint32(n))
+	require.NoError(t, err)
+	require.Equal(t, 1, got)
+	testsupport.Fill(bufs[0].Data[:cap(bufs[0].Data)], seed)
+	bufs[0].Len, bufs[0].Metadata = n, meta
+	_, err = tx.Tx(s, 0, bufs[:])
+	require.NoError(t, err)
+}
+
+// A plain sender's frames reach a framed receiver whole, as plain frames:
+// no framing error, SeqNum counted here, Timestamp 0.
+func TestPlainSenderIntoFramedReceiver(t *testing.T) {
+	tx, rx := plainIntoFramed(t, 8256)
 	for k := 0; k < 3; k++ {
-		var bufs [1]memif.Buffer
-		n, err := tx.Alloc(s, 0, bufs[:], uint32(rx.FrameSize()))
-		require.NoError(t, err)
-		require.Equal(t, 1, n)
-		testsupport.Fill(bufs[0].Data[:rx.FrameSize()], k)
-		bufs[0].Len = rx.FrameSize()
-		_, err = tx.Tx(s, 0, bufs[:])
-		require.NoError(t, err)
+		plainSend(t, tx, rx.FrameSize(), k, 0)
 		b := recvFrame(t, rx)
 		assert.Equal(t, rx.FrameSize(), len(b.Data))
 		assert.True(t, testsupport.Check(b.Data, k))
@@ -80,24 +94,12 @@ func TestPlainSenderIntoFramedReceiver(t *testing.T) {
 // empty packet is an empty frame, and a packet with a payload that happens
 // to carry the discard mark is delivered, not skipped.
 func TestPlainPacketsAreDeliveredWhateverTheirMarks(t *testing.T) {
-	path := testsupport.SockPath(t)
-	tx := plainPeer(t, path, true, 8256)
-	rx := create(t, videoParam(path, Rx))
-	require.NoError(t, rx.WaitConnected(context.Background()))
-	waitPlainUp(t, tx)
-	s := tx.Session()
+	tx, rx := plainIntoFramed(t, 8256)
 	for k, p := range []struct {
 		len  int
 		meta uint32
 	}{{0, 0}, {100, discardMark}} {
-		var bufs [1]memif.Buffer
-		n, err := tx.Alloc(s, 0, bufs[:], uint32(rx.FrameSize()))
-		require.NoError(t, err)
-		require.Equal(t, 1, n)
-		testsupport.Fill(bufs[0].Data[:p.len], k)
-		bufs[0].Len, bufs[0].Metadata = p.len, p.meta
-		_, err = tx.Tx(s, 0, bufs[:])
-		require.NoError(t, err)
+		plainSend(t, tx, p.len, k, p.meta)
 		b := recvFrame(t, rx)
 		assert.Equal(t, p.len, b.Len)
 		assert.True(t, testsupport.Check(b.Data, k))

@@ -54,15 +54,8 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := testsupport.SockPath(t)
-			rxp := videoParam(path, Rx)
-			rxp.Memif.IsMaster = true
-			awaitRx := createAsync(t, rxp)
-			liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
-				ID: rxp.Memif.InterfaceID, Log2Ring: tc.log2, BufferSize: 256, Extra: tc.extra,
-			}, waitTimeout)
-			require.NoError(t, err)
-			defer liar.Close()
-			rx := awaitRx()
+			rx, liar := underPeerSlave(t, videoParam(path, Rx), memifpeer.SlaveConfig{
+				Log2Ring: tc.log2, BufferSize: 256, Extra: tc.extra})
 			rssBefore := vmRSS(t)
 
 			descs := tc.descs()
@@ -103,15 +96,9 @@ func TestHostileSlaveFrameSizes(t *testing.T) {
 // A chain that fits this side's frame size is a frame, however the peer
 // cut it: the bound is not tighter than the parameters.
 func TestSlaveChainWithinFrameSizeIsDelivered(t *testing.T) {
-	path := testsupport.SockPath(t)
-	rxp := videoParam(path, Rx)
-	rxp.Memif.IsMaster, rxp.Raw = true, true
-	awaitRx := createAsync(t, rxp)
-	peer, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
-		ID: rxp.Memif.InterfaceID, Log2Ring: 6, BufferSize: 256}, waitTimeout)
-	require.NoError(t, err)
-	defer peer.Close()
-	rx := awaitRx()
+	rxp := videoParam(testsupport.SockPath(t), Rx)
+	rxp.Raw = true
+	rx, peer := underPeerSlave(t, rxp, memifpeer.SlaveConfig{Log2Ring: 6, BufferSize: 256})
 
 	n := rx.FrameSize() / 256 // a whole frame in 256-byte buffers
 	descs := make([]memifpeer.Desc, n)
@@ -282,6 +269,18 @@ func threadCPU(t *testing.T) time.Duration {
 	var ru unix.Rusage
 	require.NoError(t, unix.Getrusage(unix.RUSAGE_THREAD, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// underPeerSlave creates p as a master with a memifpeer slave on its
+// interface id connected to it; both end with the test.
+func underPeerSlave(t *testing.T, p *ConnParam, cfg memifpeer.SlaveConfig) (*Conn, *memifpeer.Slave) {
+	t.Helper()
+	p.Memif.IsMaster, cfg.ID = true, p.Memif.InterfaceID
+	awaitConn := createAsync(t, p)
+	s, err := memifpeer.DialSlaveWhenReady(p.Memif.SocketPath, cfg, waitTimeout)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return awaitConn(), s
 }
 
 // createAsync starts CreateConnection(p), which returns only once a peer

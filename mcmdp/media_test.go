@@ -62,12 +62,10 @@ func createBoth(txp, rxp *ConnParam, timeout time.Duration) (tx, rx *Conn, txErr
 	return
 }
 
-// A 64x32 sender and a 32x32 receiver: both CreateConnection calls fail at
-// connect, each naming both sides' media.
-func TestMediaMismatchAtConnect(t *testing.T) {
-	path := testsupport.SockPath(t)
-	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
-	rxp.Width = 32
+// mismatchBoth creates both sides at once, each of which must fail with
+// ErrMediaMismatch.
+func mismatchBoth(t *testing.T, txp, rxp *ConnParam) (txErr, rxErr error) {
+	t.Helper()
 	tx, rx, txErr, rxErr := createBoth(txp, rxp, waitTimeout)
 	for _, c := range []*Conn{tx, rx} {
 		if c != nil {
@@ -76,6 +74,16 @@ func TestMediaMismatchAtConnect(t *testing.T) {
 	}
 	require.ErrorIs(t, rxErr, ErrMediaMismatch)
 	require.ErrorIs(t, txErr, ErrMediaMismatch)
+	return txErr, rxErr
+}
+
+// A 64x32 sender and a 32x32 receiver: both CreateConnection calls fail at
+// connect, each naming both sides' media.
+func TestMediaMismatchAtConnect(t *testing.T) {
+	path := testsupport.SockPath(t)
+	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
+	rxp.Width = 32
+	txErr, rxErr := mismatchBoth(t, txp, rxp)
 	assert.EqualError(t, rxErr, "mcmdp: media mismatch: peer sends 64x32 yuv422p10le (8192 bytes a frame); "+
 		"this receiver expects 32x32 yuv422p10le (4096 bytes a frame)")
 	assert.EqualError(t, txErr, "mcmdp: media mismatch: peer receives 32x32 yuv422p10le (4096 bytes a frame); "+
@@ -88,14 +96,7 @@ func TestMediaMismatchOfAudioAndAncillary(t *testing.T) {
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	txp.Payload, txp.Audio = PayloadAudio, AudioParam{AudioPCM24, Sampling48K, PTime1ms, 2}
 	rxp.Payload, rxp.BufferSize = PayloadAncillary, 304
-	tx, rx, txErr, rxErr := createBoth(txp, rxp, waitTimeout)
-	for _, c := range []*Conn{tx, rx} {
-		if c != nil {
-			c.Close()
-		}
-	}
-	require.ErrorIs(t, rxErr, ErrMediaMismatch)
-	require.ErrorIs(t, txErr, ErrMediaMismatch)
+	txErr, rxErr := mismatchBoth(t, txp, rxp)
 	assert.EqualError(t, rxErr, "mcmdp: media mismatch: peer sends pcm24 48kHz 1ms 2ch audio (288 bytes a packet); this receiver expects ancillary data")
 	assert.EqualError(t, txErr, "mcmdp: media mismatch: peer receives ancillary data; this sender sends pcm24 48kHz 1ms 2ch audio (288 bytes a packet)")
 }

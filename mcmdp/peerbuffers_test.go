@@ -83,15 +83,10 @@ func TestMasterWithSmallerBuffersThanItsSlave(t *testing.T) {
 func TestFrameTooLargeForThePeersRing(t *testing.T) {
 	for _, own := range []uint32{0, 1024} { // the master's own BufferSize does not matter
 		t.Run("master, own buffer size "+map[uint32]string{0: "default", 1024: "1024"}[own], func(t *testing.T) {
-			path := testsupport.SockPath(t)
-			txp := videoParam(path, Tx)
+			txp := videoParam(testsupport.SockPath(t), Tx)
 			txp.BufferSize, txp.Log2RingSize = own, 4
-			awaitTx := createAsync(t, txp)
-			slave, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{ID: 1, Log2Ring: 3, BufferSize: 1024}, waitTimeout)
-			require.NoError(t, err)
-			defer slave.Close()
+			tx, slave := underPeerSlave(t, txp, memifpeer.SlaveConfig{Log2Ring: 3, BufferSize: 1024})
 			slave.PostReceiveBuffers()
-			tx := awaitTx()
 			for k := 0; k < 2; k++ {
 				b, err := tx.DequeueBuffer(waitTimeout)
 				assert.Nil(t, b)
@@ -132,14 +127,9 @@ func TestFrameTooLargeForThePeersRing(t *testing.T) {
 // the ring's size: when a chain's head sits at its end, the area moves it
 // to the front to take the rest.
 func TestChainArrivingAcrossTheRingsEndIsWhole(t *testing.T) {
-	path := testsupport.SockPath(t)
-	rxp := videoParam(path, Rx)
-	rxp.Memif.IsMaster, rxp.Raw = true, true
-	awaitRx := createAsync(t, rxp)
-	peer, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{ID: 1, Log2Ring: 3, BufferSize: 256}, waitTimeout)
-	require.NoError(t, err)
-	defer peer.Close()
-	rx := awaitRx()
+	rxp := videoParam(testsupport.SockPath(t), Rx)
+	rxp.Raw = true
+	rx, peer := underPeerSlave(t, rxp, memifpeer.SlaveConfig{Log2Ring: 3, BufferSize: 256})
 
 	mem := peer.Region0().Mem
 	put := func(slot, seed, n int) memifpeer.Desc {
@@ -158,7 +148,7 @@ func TestChainArrivingAcrossTheRingsEndIsWhole(t *testing.T) {
 	first := recvFrame(t, rx)
 	assert.Equal(t, 100, first.Len)
 	assert.True(t, testsupport.Check(first.Data, 1))
-	_, err = rx.DequeueBuffer(0)
+	_, err := rx.DequeueBuffer(0)
 	assert.ErrorIs(t, err, ErrTimeout, "the chain is not whole yet")
 	require.NoError(t, rx.EnqueueBuffer(first))                         // its slot comes back to the slave...
 	require.NoError(t, peer.Produce([]memifpeer.Desc{put(0, 18, 256)})) // ...for the chain's last buffer

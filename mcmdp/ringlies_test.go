@@ -28,13 +28,7 @@ func TestRingIndexLieEndsTheSessionInEveryCall(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := testsupport.SockPath(t)
-			p := videoParam(path, tc.typ)
-			p.Memif.IsMaster = true
-			awaitConn := createAsync(t, p)
-			liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{ID: 1, Log2Ring: 4, BufferSize: 16384}, waitTimeout)
-			require.NoError(t, err)
-			defer liar.Close()
-			c := awaitConn()
+			c, liar := underPeerSlave(t, videoParam(path, tc.typ), memifpeer.SlaveConfig{Log2Ring: 4, BufferSize: 16384})
 			if tc.typ == Rx {
 				liar.S2M.SetHead(16 + 1) // 17 produced into a ring of 16
 			} else {
@@ -51,7 +45,7 @@ func TestRingIndexLieEndsTheSessionInEveryCall(t *testing.T) {
 				assert.Nil(t, b)
 				return err
 			}
-			err = call(waitTimeout)
+			err := call(waitTimeout)
 			require.ErrorIs(t, err, ErrDisconnected)
 			assert.NotErrorIs(t, err, ErrPeerFault, "the engine caught it, not the frame-size check")
 			d, err := liar.WaitDisconnect(waitTimeout)
@@ -79,14 +73,9 @@ func TestRingIndexLieEndsTheSessionInEveryCall(t *testing.T) {
 // the end comes with the next call; those frames belong to the ended
 // session.
 func TestRingIndexLieAfterFramesOfABurst(t *testing.T) {
-	path := testsupport.SockPath(t)
-	rxp := videoParam(path, Rx)
-	rxp.Memif.IsMaster, rxp.Raw = true, true
-	awaitRx := createAsync(t, rxp)
-	liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{ID: 1, Log2Ring: 4, BufferSize: 256}, waitTimeout)
-	require.NoError(t, err)
-	defer liar.Close()
-	rx := awaitRx()
+	rxp := videoParam(testsupport.SockPath(t), Rx)
+	rxp.Raw = true
+	rx, liar := underPeerSlave(t, rxp, memifpeer.SlaveConfig{Log2Ring: 4, BufferSize: 256})
 	require.NoError(t, liar.Produce([]memifpeer.Desc{
 		{Length: 100, Offset: liar.BufferOffset(0)}, {Length: 200, Offset: liar.BufferOffset(1)},
 	}))
@@ -115,15 +104,9 @@ func TestRingIndexLieAfterFramesOfABurst(t *testing.T) {
 // end does; a caller that stops at an error loses nothing.
 func TestPeerFaultBehindFramesOfABurst(t *testing.T) {
 	needCap(t, "Fault")
-	path := testsupport.SockPath(t)
-	rxp := videoParam(path, Rx)
-	rxp.Memif.IsMaster, rxp.Raw = true, true
-	awaitRx := createAsync(t, rxp)
-	liar, err := memifpeer.DialSlaveWhenReady(path, memifpeer.SlaveConfig{
-		ID: 1, Log2Ring: 4, BufferSize: 256, Extra: []uint64{1 << 20}}, waitTimeout)
-	require.NoError(t, err)
-	defer liar.Close()
-	rx := awaitRx()
+	rxp := videoParam(testsupport.SockPath(t), Rx)
+	rxp.Raw = true
+	rx, liar := underPeerSlave(t, rxp, memifpeer.SlaveConfig{Log2Ring: 4, BufferSize: 256, Extra: []uint64{1 << 20}})
 	require.NoError(t, liar.Produce([]memifpeer.Desc{
 		{Length: 100, Offset: liar.BufferOffset(0)}, {Region: 1, Length: 1 << 19},
 	}))

@@ -1,13 +1,11 @@
 package mcmdp
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mcmgo/mcm/cgo"
 	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
@@ -38,22 +36,9 @@ func TestFramingErrorsCountMarksWithoutATrailer(t *testing.T) {
 		bufSize uint32
 	}{{"no trailer after the payload", 8256}, {"no room for one", 8192}} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := testsupport.SockPath(t)
-			tx := plainPeer(t, path, true, tc.bufSize)
-			rx := create(t, videoParam(path, Rx))
-			require.NoError(t, rx.WaitConnected(context.Background()))
-			waitPlainUp(t, tx)
-			s := tx.Session()
+			tx, rx := plainIntoFramed(t, tc.bufSize)
 			for k := 0; k < 2; k++ {
-				var bufs [1]memif.Buffer
-				n, err := tx.Alloc(s, 0, bufs[:], uint32(rx.FrameSize()))
-				require.NoError(t, err)
-				require.Equal(t, 1, n)
-				data := bufs[0].Data[:cap(bufs[0].Data)]
-				testsupport.Fill(data, k) // the bytes past the payload too: no trailer's magic
-				bufs[0].Len, bufs[0].Metadata = rx.FrameSize(), frameMark
-				_, err = tx.Tx(s, 0, bufs[:])
-				require.NoError(t, err)
+				plainSend(t, tx, rx.FrameSize(), k, frameMark) // the pattern past the payload: no trailer's magic
 				b := recvFrame(t, rx)
 				assert.Equal(t, rx.FrameSize(), b.Len)
 				assert.True(t, testsupport.Check(b.Data, k))
