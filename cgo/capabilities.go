@@ -38,6 +38,9 @@ type Capabilities struct {
 	// DuplicateIDCheck: a second interface with the same id and role on
 	// one socket is refused at creation.
 	DuplicateIDCheck bool
+	// Prefault: Config.Prefault maps a session's buffers at connect.
+	// Without it they fault in on first touch.
+	Prefault bool
 }
 
 // EngineCapabilities reports the capabilities of the linked engine.

@@ -31,7 +31,7 @@ const bundledEngine = true
 
 var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
 	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
-	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true}
+	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true, Prefault: true}
 
 const hasBufferSize32 = true
 
@@ -42,6 +42,14 @@ func setBufferSize32(c C.memif_conn_handle_t, n uint32) C.int {
 		return 0
 	}
 	return C.memif_set_buffer_size32(c, C.uint32_t(n))
+}
+
+// setPrefault chooses the buffers the engine maps when a session starts.
+func setPrefault(c C.memif_conn_handle_t, p Prefault) C.int {
+	if p == 0 {
+		return 0 // the engine's default
+	}
+	return C.memif_set_prefault(c, C.uint32_t(p))
 }
 
 func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {

@@ -35,6 +35,9 @@ const hasBufferSize32 = false
 
 func setBufferSize32(c C.memif_conn_handle_t, n uint32) C.int { return 0 }
 
+// setPrefault: upstream maps pages on first touch.
+func setPrefault(c C.memif_conn_handle_t, p Prefault) C.int { return 0 }
+
 // No metadata upstream: sent as zeros, read as zeros.
 func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
 	return C.memif_tx_burst(c, qid, b, n, out)

@@ -314,7 +314,11 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 		i.free()
 		return nil, check("create", int(rc))
 	}
-	if rc := setBufferSize32(h, cfg.BufferSize); rc != 0 {
+	rc := setBufferSize32(h, cfg.BufferSize)
+	if rc == 0 {
+		rc = setPrefault(h, cfg.Prefault)
+	}
+	if rc != 0 {
 		C.memif_delete(&h)
 		i.free()
 		return nil, check("create", int(rc))

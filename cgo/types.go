@@ -48,7 +48,22 @@ type Config struct {
 	// BufferSize of one descriptor's buffer; 0 means 2048. Above 65535
 	// needs the bundled engine (libmemif 4.x has 16-bit buffer sizes).
 	BufferSize uint32
+	// Prefault maps the chosen rings' buffers when a session starts, so
+	// the first lap over them costs no page faults. The price is memory:
+	// they are resident for the whole session, rings x ring size x buffer
+	// size per direction chosen. A master maps at most its own BufferSize
+	// per slot of the slave's buffers. 0 maps pages on first touch;
+	// ignored with libmemif_system (Capabilities.Prefault).
+	Prefault Prefault
 }
+
+// Prefault chooses which of a session's buffers are mapped at connect.
+type Prefault uint8
+
+const (
+	PrefaultTx Prefault = 1 // the buffers of the rings this side sends on
+	PrefaultRx Prefault = 2 // the buffers of the rings this side receives on
+)
 
 func (c *Config) validate() error {
 	switch {
@@ -60,6 +75,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("memif: log2 ring size %d, at most 14", c.Log2RingSize)
 	case c.Mode > ModePuntInject:
 		return fmt.Errorf("memif: unknown mode %d", c.Mode)
+	case c.Prefault > PrefaultTx|PrefaultRx:
+		return fmt.Errorf("memif: prefault %d: want PrefaultTx, PrefaultRx or both", c.Prefault)
 	case c.BufferSize > 0xFFFF && !hasBufferSize32:
 		return fmt.Errorf("memif: buffer size %d needs the bundled engine", c.BufferSize)
 	}

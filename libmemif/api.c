@@ -140,6 +140,18 @@ memif_set_buffer_size32 (memif_conn_handle_t conn, uint32_t size)
   return MEMIF_ERR_SUCCESS;
 }
 
+int
+memif_set_prefault (memif_conn_handle_t conn, uint32_t which)
+{
+  memif_conn_t *c = conn;
+  if (!c)
+    return MEMIF_ERR_NOCONN;
+  if (which & ~(MEMIF_PREFAULT_TX | MEMIF_PREFAULT_RX))
+    return MEMIF_ERR_INVAL_ARG;
+  c->prefault = which;
+  return MEMIF_ERR_SUCCESS;
+}
+
 /* Upstream's codes: a master is always "connecting" (SUCCESS), a busy
  * slave is MEMIF_ERR_ALRCONN. */
 int

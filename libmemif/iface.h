@@ -60,6 +60,7 @@ struct memif_conn
   memif_conn_args_t args;
   uint32_t buffer_size;		/* effective in the current session */
   uint32_t buffer_size_cfg;	/* for the next slave session */
+  uint32_t prefault;		/* MEMIF_PREFAULT_* for the next sessions */
   bool announced;		/* a handshake reached it: on_disconnect is due */
   memif_connection_update_t *on_connect, *on_disconnect;
   memif_on_interrupt_t *on_interrupt;

@@ -410,4 +410,22 @@ int memif_set_error_callback (memif_socket_handle_t sock,
 #define MEMIF_HAVE_EXT_HANDSHAKE_TIMEOUT 1
 int memif_set_handshake_timeout (memif_socket_handle_t sock, uint32_t ms);
 
+/* Pre-faulting: when a session starts, this side maps every page of the
+ * buffers its chosen rings use (and the rings themselves), so the first lap
+ * over a ring costs no page faults: MEMIF_PREFAULT_TX for the rings it sends
+ * on, MEMIF_PREFAULT_RX for those it receives on; 0, the default, as
+ * upstream, maps pages on first touch. The cost is memory: those buffers are
+ * resident from the connect on, rings x ring size x buffer size per
+ * direction chosen, on both sides of the shared memory (the same pages,
+ * counted once), and the populate runs in the event handling of the
+ * connect. A slave maps its own buffers; a master maps what the slave's
+ * descriptors point at, at most its own buffer size per slot, so a slave
+ * cannot make it populate more than it would have allocated itself.
+ * Best effort: a page the kernel cannot provide is left to fault later.
+ * Applies to sessions that start after the call. */
+#define MEMIF_HAVE_EXT_PREFAULT 1
+#define MEMIF_PREFAULT_TX 1u
+#define MEMIF_PREFAULT_RX 2u
+int memif_set_prefault (memif_conn_handle_t conn, uint32_t which);
+
 #endif /* _LIBMEMIF_H_ */

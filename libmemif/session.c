@@ -116,6 +116,67 @@ slave_ring_init (memif_conn_t *c, uint32_t g)
   return 0;
 }
 
+/* The pages under [lo, hi), which may be longer than 32 bits can say. */
+static range_t
+pages_of (const uint8_t *lo, const uint8_t *hi)
+{
+  return (range_t) { page_range (lo, 0).lo, page_range (hi, 0).hi };
+}
+
+/* Adds [p, p + len) to the run of memory being populated: adjacent buffers
+ * (the usual layout) make one call, not one per buffer. */
+static void
+run_add (uint8_t **lo, uint8_t **hi, uint8_t *p, uint64_t len)
+{
+  if (*hi && p >= *lo && p <= *hi)
+    {
+      if (p + len > *hi)
+	*hi = p + len;
+      return;
+    }
+  if (*hi)
+    pages_populate (pages_of (*lo, *hi));
+  *lo = p;
+  *hi = p + len;
+}
+
+/* Maps the rings memif_set_prefault chose and their buffers. A slave knows
+ * its own layout; a master follows the slave's descriptors, each read once
+ * and checked against its region, and maps at most its own buffer size per
+ * slot, so a slave cannot make it populate more than it would allocate. */
+static void
+session_prefault (memif_conn_t *c)
+{
+  bool master = c->args.is_master;
+  uint8_t *lo = NULL, *hi = NULL;
+  for (uint32_t g = 0; g < (uint32_t) c->num_s2m + c->num_m2s; g++)
+    {
+      bool s2m = g < c->num_s2m;
+      bool tx = s2m != master;	/* a slave sends on s2m, a master on m2s */
+      if (!(c->prefault & (tx ? MEMIF_PREFAULT_TX : MEMIF_PREFAULT_RX)))
+	continue;
+      queue_t *q = s2m ? &c->s2m[g] : &c->m2s[g - c->num_s2m];
+      run_add (&lo, &hi, (uint8_t *) q->ring, mw_ring_bytes (q->log2));
+      for (uint32_t slot = 0; slot < q->size; slot++)
+	{
+	  uint32_t len = c->buffer_size;
+	  uint8_t *p;
+	  if (master)
+	    {
+	      mw_desc_t d = ring_desc_read (q, (uint16_t) slot);
+	      len = d.length < len ? d.length : len;
+	      p = session_ptr (c, d.region, d.offset, len);
+	    }
+	  else
+	    p = slave_buffer_ptr (c, q, (uint16_t) slot);
+	  if (p)
+	    run_add (&lo, &hi, p, len);
+	}
+    }
+  if (hi)
+    pages_populate (pages_of (lo, hi));
+}
+
 int
 session_layout (memif_conn_t *c)
 {
@@ -127,6 +188,8 @@ session_layout (memif_conn_t *c)
   err = slave_regions (c, nrings);
   for (uint32_t g = 0; !err && g < nrings; g++)
     err = slave_ring_init (c, g);
+  if (!err && c->prefault)
+    session_prefault (c);	/* before the master maps: it finds them */
   return err;
 }
 
@@ -293,6 +356,8 @@ session_start (memif_conn_t *c, const char **why)
       if (err)
 	return err;
     }
+  if (c->args.is_master && c->prefault)
+    session_prefault (c);	/* a slave's came with its layout */
   return 0;
 }
 

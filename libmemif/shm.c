@@ -124,6 +124,27 @@ region_pages (const region_t *r)
   r->addr, page_up ((uint8_t *) r->addr + r->size)};
 }
 
+/* MADV_POPULATE_WRITE (Linux 5.14) maps the range in one call; older
+ * kernels (EINVAL) get one touch per page, an atomic add of zero, which
+ * cannot lose a byte the peer writes meanwhile. Other errors are left to
+ * the data path. */
+void
+pages_populate (range_t r)
+{
+  static bool no_populate;	/* the kernel predates MADV_POPULATE_WRITE */
+  if (r.lo >= r.hi)
+    return;
+  if (!__atomic_load_n (&no_populate, __ATOMIC_RELAXED))
+    {
+      if (madvise (r.lo, (size_t) (r.hi - r.lo), MADV_POPULATE_WRITE) == 0
+	  || errno != EINVAL)
+	return;
+      __atomic_store_n (&no_populate, true, __ATOMIC_RELAXED);
+    }
+  for (uint8_t *p = r.lo; p < r.hi; p += page_mask () + 1)
+    __atomic_fetch_add (p, 0, __ATOMIC_RELAXED);
+}
+
 /* MAP_NORESERVE: nothing is committed for pages a late reader never
  * writes. MAP_FIXED replaces the shared pages in one step, so no other
  * mapping can slip in between. If that fails the shared mapping itself

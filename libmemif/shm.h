@@ -43,6 +43,10 @@ range_t page_range (const uint8_t *p, uint32_t len);
 /* The pages of the whole region. */
 range_t region_pages (const region_t *r);
 
+/* Maps the pages of r writable now (pre-faulting), best effort: a page
+ * the kernel cannot give now faults later, as it would have anyway. */
+void pages_populate (range_t r);
+
 /* Swaps the pages for private zero pages in place, so later accesses see
  * zeros instead of faulting once the region is gone. */
 void pages_keep (range_t r);

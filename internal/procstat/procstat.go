@@ -116,3 +116,63 @@ func accounted(smaps []byte) (maps int, total int64) {
 	}
 	return maps, total
 }
+
+// Mapping is one mapping of a process's address space, as smaps shows it.
+type Mapping struct {
+	Start, End uintptr
+	Name       string // the file, "[heap]", ... or "" for anonymous memory
+	Rss        int64  // bytes of it this process's page tables map now
+}
+
+// Mappings lists the mappings of pid (0: this process).
+func Mappings(pid int) ([]Mapping, error) {
+	dir := "/proc/self"
+	if pid != 0 {
+		dir = "/proc/" + strconv.Itoa(pid)
+	}
+	smaps, err := os.ReadFile(dir + "/smaps")
+	if err != nil {
+		return nil, err
+	}
+	var ms []Mapping
+	sc := bufio.NewScanner(bytes.NewReader(smaps))
+	for sc.Scan() {
+		line := sc.Text()
+		if kb, ok := strings.CutPrefix(line, "Rss:"); ok && len(ms) > 0 {
+			n, _ := strconv.ParseInt(strings.Fields(kb)[0], 10, 64)
+			ms[len(ms)-1].Rss = n << 10
+			continue
+		}
+		// A header: "start-end perms offset dev inode [name]"; field lines
+		// start with a capitalised key and a colon.
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		lo, hi, ok := strings.Cut(f[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		m := Mapping{Start: uintptr(start), End: uintptr(end)}
+		if len(f) > 5 {
+			m.Name = strings.Join(f[5:], " ")
+		}
+		ms = append(ms, m)
+	}
+	return ms, sc.Err()
+}
+
+// MappingOf is the mapping holding address p, if any.
+func MappingOf(ms []Mapping, p uintptr) (Mapping, bool) {
+	for _, m := range ms {
+		if p >= m.Start && p < m.End {
+			return m, true
+		}
+	}
+	return Mapping{}, false
+}
