@@ -96,6 +96,7 @@ func CreateConnection(ctx context.Context, p *ConnParam) (*Conn, error) {
 		IsMaster: p.Memif.IsMaster, InterfaceID: p.Memif.InterfaceID,
 		Name: name, Secret: p.Memif.Secret, Mode: memif.ModeEthernet,
 		NumS2M: nq, NumM2S: nq, Log2RingSize: p.log2Ring(), BufferSize: layout.buffer,
+		Prefault: p.prefault(),
 	})
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ type Common struct {
 	BufferSize     uint
 	Polling        bool
 	Raw            bool
+	NoPrefault     bool
 	Frames         uint64
 	Duration       time.Duration
 	JSON           bool
@@ -61,6 +62,7 @@ func (c *Common) Register(fs *flag.FlagSet, defaultRole string) {
 	fs.UintVar(&c.Queues, "queues", 1, "memif queues each way, 1..8")
 	fs.UintVar(&c.BufferSize, "buffer-size", 0, "shared-memory buffer size in bytes (0: sized from the media; required for anc)")
 	fs.BoolVar(&c.Raw, "raw", false, "payload only, no SeqNum/Timestamp trailer (for plain memif peers such as DPDK)")
+	fs.BoolVar(&c.NoPrefault, "no-prefault", false, "leave the shared buffers to fault in on first touch instead of mapping them at connect (saves the ring's memory until used; the first lap is slower)")
 	fs.Uint64Var(&c.Frames, "frames", 0, "stop after this many frames (0: no limit)")
 	fs.Var(durationValue{&c.Duration}, "duration", "stop after this long, e.g. 10s or 1m30s (0: no limit)")
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as one JSON object")
@@ -154,7 +156,7 @@ func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(
 // Param builds the connection parameters and checks them.
 func (c *Common) Param(typ mcmdp.TransferType) (*mcmdp.ConnParam, error) {
 	p := &mcmdp.ConnParam{Type: typ, Protocol: mcmdp.ProtoMemif,
-		Polling: c.Polling, Raw: c.Raw, BufferSize: uint32(c.BufferSize)}
+		Polling: c.Polling, Raw: c.Raw, NoPrefault: c.NoPrefault, BufferSize: uint32(c.BufferSize)}
 	switch c.Role {
 	case "master":
 		p.Memif.IsMaster = true
