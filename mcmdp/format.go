@@ -167,6 +167,17 @@ const maxBuffer16 = 0xFFFF &^ 63
 
 const maxWire = 0xFFFFFFFF &^ 63
 
+// FrameSize is the payload bytes of one frame a Conn with these
+// parameters carries (Conn.FrameSize), known before connecting, so an
+// application can prepare its frames before the first one is due.
+func (p *ConnParam) FrameSize() (int, error) {
+	if err := p.Validate(); err != nil {
+		return 0, err
+	}
+	l, err := p.frameLayout()
+	return int(l.payload), err
+}
+
 func (p *ConnParam) frameLayout() (frameLayout, error) {
 	var payload uint64
 	var err error

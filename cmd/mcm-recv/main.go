@@ -89,16 +89,23 @@ func run(args []string, stdout io.Writer) int {
 		stdout = os.Stderr // the frames own stdout: the summary goes beside the log
 	}
 
+	r := &receiver{stdout: stdout, f: &f, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
+	if f.check == "pattern" {
+		// Before the connect: the sender's first frame may come at once.
+		size, err := p.FrameSize()
+		if err != nil {
+			return cli.Fail(tool, err, cli.ExitUsage)
+		}
+		r.pattern = cli.NewPattern(size)
+	}
+
 	ctx, stop := cli.Signals()
 	defer stop()
 	conn, code := cli.Connect(ctx, tool, "sender", &f.Common, p)
 	if conn == nil {
 		return code // an existing --output file was not touched
 	}
-	r := &receiver{stdout: stdout, f: &f, conn: conn, out: out, lat: cli.NewLatency(), crc: cli.NewChecksum(f.CRC)}
-	if f.check == "pattern" {
-		r.pattern = cli.NewPattern(conn.FrameSize())
-	}
+	r.conn = conn
 	r.auto = auto
 	sum := r.loop(ctx)
 	if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {

@@ -84,13 +84,19 @@ func run(args []string, stdout io.Writer) int {
 		return cli.Fail(tool, errors.New("--loop needs --input"), cli.ExitUsage)
 	}
 
+	size, err := p.FrameSize()
+	if err != nil {
+		return cli.Fail(tool, err, cli.ExitUsage)
+	}
+	pattern := cli.NewPattern(size) // before the connect: the first frame is due at once
+
 	ctx, stop := cli.Signals()
 	defer stop()
 	conn, code := cli.Connect(ctx, tool, "receiver", &f.Common, p)
 	if conn == nil {
 		return code
 	}
-	s := &sender{stdout: stdout, f: &f, conn: conn, src: src, pattern: cli.NewPattern(conn.FrameSize()), crc: cli.NewChecksum(f.CRC)}
+	s := &sender{stdout: stdout, f: &f, conn: conn, src: src, pattern: pattern, crc: cli.NewChecksum(f.CRC)}
 	return cli.Report(tool, &f.Common, s.loop(ctx), stdout)
 }
 
