@@ -105,8 +105,8 @@ type ConnParam struct {
 	// NoPrefault leaves the shared buffers this Conn uses to fault in on
 	// first touch. By default they are mapped when each session starts
 	// (memif.Config.Prefault), on both sides, so the first lap over the
-	// ring costs no page faults: a 1080p60 stream's first 8 frames would
-	// otherwise take ~2,000 faults each on each side. The price is that
+	// ring costs no page faults: a 1080p stream's first 8 frames would
+	// otherwise take about 17,000 (BenchmarkFirstLap). The price is that
 	// the buffers of this Conn's direction are resident for the whole
 	// session: Queues x 2^Log2RingSize x the buffer size (1080p
 	// yuv422p10le: 8 x 8.3 MB = 66 MB, shared by both processes).

@@ -201,3 +201,20 @@ func TestDetailsOfASession(t *testing.T) {
 	assert.Equal(t, 1<<rxp.log2Ring(), d.RingSize) // 8, or 1,024 for chains over upstream
 	assert.GreaterOrEqual(t, d.BufferSize, tx.FrameSize())
 }
+
+// FrameSize from the parameters is what the connected Conn reports.
+func TestParamFrameSize(t *testing.T) {
+	txp, rxp := pairParams(t)
+	want, err := txp.FrameSize()
+	require.NoError(t, err)
+	tx, rx := connect(t, txp, rxp)
+	assert.Equal(t, tx.FrameSize(), want)
+	assert.Equal(t, rx.FrameSize(), want)
+
+	bad := *txp
+	bad.Width = 0
+	_, err = bad.FrameSize()
+	var pe *ParamError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "Width", pe.Field)
+}
