@@ -84,8 +84,17 @@ build-system:
 	CGO_LDFLAGS="$$(pkg-config --libs libmemif 2>/dev/null || echo -lmemif)" \
 	$(GO) build -tags libmemif_system ./...
 
+# Every benchmark of the seam and the API (raw lines, benchstat's input,
+# kept in build/bench.txt), then benchtable's summary: the size sweep as one
+# table and one row for each other benchmark. BENCHFLAGS adds go test flags
+# (e.g. BENCHFLAGS=-count=3: medians of three).
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./cgo/ ./mcmdp/
+	@mkdir -p $(BUILD)
+	@{ $(GO) test -run '^$$' -bench . -benchtime 2s -timeout 30m $(BENCHFLAGS) ./cgo/ ./mcmdp/; echo $$? > $(BUILD)/bench.rc; } \
+	  | tee $(BUILD)/bench.txt
+	@test "$$(cat $(BUILD)/bench.rc)" = 0
+	@$(GO) run ./internal/benchtable < $(BUILD)/bench.txt
 
 # libFuzzer harnesses of the engine (libmemif/fuzz/): the message decoder,
 # whole handshakes as master and slave, and the data path against a peer

@@ -71,12 +71,15 @@ func runSink(path string, k sinkKind) int {
 
 var sink64 uint64
 
-// sumWords reads every byte, 8 at a time.
+// sumWords reads every byte, 8 at a time, then the tail.
 func sumWords(b []byte) uint64 {
 	w := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
 	var s uint64
 	for _, v := range w {
 		s += v
+	}
+	for _, v := range b[len(w)*8:] {
+		s += uint64(v)
 	}
 	return s
 }

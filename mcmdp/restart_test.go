@@ -28,6 +28,9 @@ func runPeer(role, path string) int {
 	if sink, ok := sinks[role]; ok {
 		return runSink(path, sink)
 	}
+	if run, ok := peerRoles[role]; ok {
+		return run(path)
+	}
 	typ := Tx
 	if role == "rx" {
 		typ = Rx
@@ -56,6 +59,10 @@ func runPeer(role, path string) int {
 }
 
 // startPeer runs a helper peer process in role on path.
+// peerRoles are further roles of the peer process, by name (benchmarks
+// register theirs).
+var peerRoles = map[string]func(path string) int{}
+
 func startPeer(t testing.TB, role, path string) *testsupport.Child {
 	t.Helper()
 	return testsupport.StartChild(t, "MCMDP_HELPER="+role, "MCMDP_PATH="+path)
