@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 839a15d7c6d6867105c2d3da7555d9d5f1db88af1c0624c7c0c7c4256be6c562 */
+ * sources sha256: 7a240dabc81de6182221dc51b5c6033badf3fcc5ee57b64c8a72a4fcdff26198 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

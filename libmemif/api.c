@@ -112,8 +112,7 @@ memif_create (memif_conn_handle_t *conn, memif_conn_args_t *args,
   c->on_interrupt = on_interrupt;
   c->private_ctx = private_ctx;
 
-  int err = master ? listener_open (s)
-    : !socket_serves (s, false) ? timer_arm (s) : 0;
+  int err = master ? listener_open (s) : timer_arm (s);	/* it may have stopped */
   if (err)
     {
       mem_free (&s->mem, c);

@@ -117,7 +117,8 @@ struct memif_socket
   uint64_t deadline_at;		/* when it is armed for, ms; 0 = disarmed */
   uint32_t handshake_ms;
   uint64_t listener_resume_at;	/* while the listener is paused */
-  /* Set by sock.c: a control channel closed, so an fd came free. */
+  /* Set by sock.c: a control channel closed, so an fd came free and its
+   * slave may wait for its master again. */
   void (*on_channel_closed) (memif_socket_t *s);
 
   memif_conn_t *conns;

@@ -285,11 +285,43 @@ test_handshake_deadline (void)
   close (l);
 }
 
+/* A slave's connection-request timer stops once the slave is connected,
+ * so an idle socket takes no wakeups, and starts again when the session
+ * ends, so the slave finds its master's successor. */
+static void
+test_idle_timer (void)
+{
+  const char *path = "@memif-test-idle-timer";
+  state_t ms = { 0 }, ss = { 0 };
+  memif_socket_handle_t msock = mksock (path), ssock = mksock (path);
+  memif_conn_handle_t m = mkconn (msock, 1, 5, NULL, &ms, 0);
+  memif_conn_handle_t s = mkconn (ssock, 0, 5, NULL, &ss, 0);
+  PUMP (msock, ssock, ms.up && ss.up);
+  CHECK_EQ (ss.up, 1);
+  for (int i = 0; i < 3; i++)
+    memif_poll_event (ssock, 20);	/* the 10 ms tick that finds nobody waiting */
+  uint64_t t0 = now_ms ();
+  CHECK_EQ (memif_poll_event (ssock, 200), 0);
+  CHECK (now_ms () - t0 >= 190);	/* nothing woke the loop */
+
+  CHECK_EQ (memif_delete (&m), 0);
+  PUMP (msock, ssock, ss.down);
+  CHECK_EQ (ss.down, 1);
+  m = mkconn (msock, 1, 5, NULL, &ms, 0);
+  PUMP (msock, ssock, ss.up == 2);
+  CHECK_EQ (ss.up, 2);		/* the timer retried */
+  memif_delete (&s);
+  memif_delete (&m);
+  memif_delete_socket (&ssock);
+  memif_delete_socket (&msock);
+}
+
 int
 main (void)
 {
   test_connect_and_transfer ();
   test_refusals ();
   test_handshake_deadline ();
+  test_idle_timer ();
   return check_report ("test_loop");
 }
