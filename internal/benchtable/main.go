@@ -205,13 +205,22 @@ func describe(r *result) string {
 				parts = append(parts, fmt.Sprintf("%.3g allocs/op", v))
 			}
 		default:
-			parts = append(parts, fmt.Sprintf("%.4g %s", v, unit))
+			parts = append(parts, figure(v)+" "+unit)
 		}
 	}
 	if v, ok := r.metrics["ns/op"]; ok {
 		parts = append(parts, fmt.Sprintf("%s/op", duration(v)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// figure prints a custom metric with four significant digits, but whole
+// numbers from 1,000 up (fault counts, not 1.722e+04).
+func figure(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.4g", v)
 }
 
 func duration(ns float64) string {

@@ -18,6 +18,7 @@ BenchmarkSweep/8MB/memif-2   	     498	   2232400 ns/op	3757.66 MB/s	         0.
 BenchmarkSweep/8MB/touch-2   	     234	   6529197 ns/op	1284.78 MB/s	         0.0001520 Mpps
 BenchmarkSweep/8MB/testpmd-2 	     926	   1247703 ns/op	6723.24 MB/s	         0.0008014 Mpps	       0 B/op	       0 allocs/op
 BenchmarkScale64/idle-2            	      20	 101961212 ns/op	         0.5224 %CPU
+BenchmarkFirstLap/no-prefault-2   	      13	 210030253 ns/op	     17216 first-lap-faults	       182.5 first-lap-ms
 pkg: github.com/mcmgo/mcm/cgo
 BenchmarkInProcessRoundTrip-2   	10000000	       240.0 ns/op	       0 B/op	       0 allocs/op
 PASS
@@ -26,12 +27,12 @@ PASS
 func TestParseTakesMediansPerPackage(t *testing.T) {
 	rs, err := parse(strings.NewReader(sample))
 	require.NoError(t, err)
-	require.Len(t, rs, 7)
+	require.Len(t, rs, 8)
 	assert.Equal(t, "Sweep/64B/memif", rs[0].name)
 	assert.Equal(t, "github.com/mcmgo/mcm/mcmdp", rs[0].pkg)
 	assert.Equal(t, 128.0, rs[0].metrics["MB/s"], "the median of three runs")
 	assert.Equal(t, 1.993, rs[0].metrics["Mpps"])
-	assert.Equal(t, "github.com/mcmgo/mcm/cgo", rs[6].pkg)
+	assert.Equal(t, "github.com/mcmgo/mcm/cgo", rs[7].pkg)
 }
 
 func TestWriteSweepTableAndTheRest(t *testing.T) {
@@ -46,5 +47,6 @@ func TestWriteSweepTableAndTheRest(t *testing.T) {
 	assert.Contains(t, got, "From 8 MB on")
 	assert.Contains(t, got, "| `Scale64/idle` (mcmdp) | 0.5224 %CPU, 102 ms/op |")
 	assert.Contains(t, got, "| `InProcessRoundTrip` (cgo) | 240 ns/op |")
+	assert.Contains(t, got, "| `FirstLap/no-prefault` (mcmdp) | 17216 first-lap-faults, 182.5 first-lap-ms, 210 ms/op |")
 	assert.NotContains(t, got, "`Sweep/", "sweep rows only in the sweep table")
 }
