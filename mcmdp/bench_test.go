@@ -50,7 +50,7 @@ func runSink(path string, k sinkKind) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	var bufs [64]*Buffer
+	var bufs [sinkBurst]*Buffer
 	for {
 		n, err := c.DequeueBuffers(bufs[:], -1)
 		if err != nil {
@@ -70,6 +70,9 @@ func runSink(path string, k sinkKind) int {
 }
 
 var sink64 uint64
+
+// sinkBurst is how many buffers a sink takes per call, with either API.
+const sinkBurst = 256
 
 // sumWords reads every byte, 8 at a time, then the tail.
 func sumWords(b []byte) uint64 {
@@ -107,45 +110,59 @@ func benchSender(b *testing.B, sink string, p *ConnParam) *Conn {
 }
 
 // BenchmarkPackets64B: 64-byte packets from this process to a polling
-// receiver process, one buffer per call or 32 per call.
+// receiver process, one buffer per call or 32 per call. Each mcmdp run
+// follows a run of the seam alone (seam-burstN, see benchSeam) and reports
+// its speed relative to it (x-seam).
 func BenchmarkPackets64B(b *testing.B) {
 	for _, burst := range []int{1, 32} {
+		var seam float64
+		b.Run(fmt.Sprintf("seam-burst%d", burst), func(b *testing.B) {
+			seam = benchSeam(b, burst)
+		})
 		b.Run(fmt.Sprintf("burst%d", burst), func(b *testing.B) {
-			p := packetRx("")
-			p.Polling = false
-			tx := benchSender(b, "sink-packets", p)
-			bufs := make([]*Buffer, burst)
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			for sent := 0; sent < b.N; {
-				n := 1
-				var err error
-				if burst == 1 {
-					bufs[0], err = tx.DequeueBuffer(-1)
-				} else {
-					n, err = tx.DequeueBuffers(bufs[:min(burst, b.N-sent)], -1)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, buf := range bufs[:n] {
-					buf.Len = 64
-					buf.Data[0] = byte(sent)
-				}
-				if burst == 1 {
-					err = tx.EnqueueBuffer(bufs[0])
-				} else {
-					err = tx.EnqueueBuffers(bufs[:n])
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				sent += n
+			if mpps := benchPackets(b, burst); seam > 0 {
+				b.ReportMetric(mpps/seam, "x-seam")
 			}
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds()/1e6, "Mpps")
 		})
 	}
+}
+
+func benchPackets(b *testing.B, burst int) float64 {
+	p := packetRx("")
+	p.Polling = false
+	tx := benchSender(b, "sink-packets", p)
+	bufs := make([]*Buffer, burst)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for sent := 0; sent < b.N; {
+		n := 1
+		var err error
+		if burst == 1 {
+			bufs[0], err = tx.DequeueBuffer(-1)
+		} else {
+			n, err = tx.DequeueBuffers(bufs[:min(burst, b.N-sent)], -1)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, buf := range bufs[:n] {
+			buf.Len = 64
+			buf.Data[0] = byte(sent)
+		}
+		if burst == 1 {
+			err = tx.EnqueueBuffer(bufs[0])
+		} else {
+			err = tx.EnqueueBuffers(bufs[:n])
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		sent += n
+	}
+	mpps := float64(b.N) / time.Since(start).Seconds() / 1e6
+	b.ReportMetric(mpps, "Mpps")
+	return mpps
 }
 
 // BenchmarkFrames1080p: 1080p yuv422p10le frames (8,294,400 B) from this

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 // runPeer is a master that sends frames as fast as the ring allows (tx) or
 // receives and returns them (rx), until killed.
 func runPeer(role, path string) int {
+	if role == seamSinkRole {
+		return runSeamSink(path)
+	}
 	if sink, ok := sinks[role]; ok {
 		return runSink(path, sink)
 	}
