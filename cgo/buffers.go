@@ -86,11 +86,47 @@ func (i *Interface) Tx(s Session, qid uint16, bufs []Buffer) (int, error) {
 		return 0, err
 	}
 	defer i.s.mu.Unlock()
+	n, err := i.txScratch(bufs)
+	if n == 0 || err != nil {
+		return 0, err
+	}
+	sent := i.count()
+	rc := txBurst(h, C.uint16_t(qid), &i.scratchBufs()[0], i.scratchMeta(), C.uint16_t(n), sent)
+	return int(*sent), dataErr(int(rc))
+}
+
+// TxAlloc is Tx, then, in the same engine call, Alloc of up to len(next)
+// packets of size bytes into next: the sender's next buffers come with
+// this send instead of costing a call of their own. The allocation is best
+// effort: got is 0 when the Tx failed or the allocation did (a full ring,
+// or packets that do not fit next); Alloc then tells why. Over upstream
+// libmemif it only sends.
+func (i *Interface) TxAlloc(s Session, qid uint16, bufs, next []Buffer, size uint32) (sent, got int, err error) {
+	h, err := i.lock(s)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer i.s.mu.Unlock()
+	n, err := i.txScratch(bufs)
+	if n == 0 || err != nil {
+		return 0, 0, err
+	}
+	want := min(len(next), i.nscratch-n, maxBurst)
+	out := i.count()
+	cb := i.scratchBufs()
+	rc := txAlloc(h, C.uint16_t(qid), &cb[0], i.scratchMeta(), C.uint16_t(n), C.uint16_t(want), size, out)
+	outs := unsafe.Slice(out, 2)
+	got = int(outs[1])
+	for k := 0; k < got; k++ {
+		toGo(&next[k], &cb[n+k])
+	}
+	return int(outs[0]), got, dataErr(int(rc))
+}
+
+// txScratch puts the first maxBurst of bufs in the C scratch for a Tx.
+func (i *Interface) txScratch(bufs []Buffer) (int, error) {
 	cb := i.scratchBufs()
 	n := min(len(bufs), maxBurst)
-	if n == 0 {
-		return 0, nil
-	}
 	meta := unsafe.Slice(i.scratchMeta(), maxBurst)
 	for k := 0; k < n; k++ {
 		b, c := &bufs[k], &cb[k]
@@ -109,9 +145,7 @@ func (i *Interface) Tx(s Session, qid uint16, bufs []Buffer) (int, error) {
 		c.data = unsafe.Pointer(unsafe.SliceData(b.Data))
 		meta[k] = C.uint32_t(b.Metadata)
 	}
-	sent := i.count()
-	rc := txBurst(h, C.uint16_t(qid), &cb[0], &meta[0], C.uint16_t(n), sent)
-	return int(*sent), dataErr(int(rc))
+	return n, nil
 }
 
 // Rx takes up to len(bufs) received buffers from queue qid. They stay

@@ -9,6 +9,7 @@ package memif
 int seam_set_error_callback(memif_socket_handle_t s);
 int seam_tx_wait_prepare(memif_conn_handle_t c, uint16_t qid, void *p);
 void seam_futex_wait(uint32_t *word, uint32_t value, long long ns);
+int seam_tx_alloc(uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta, uint16_t n, uint16_t want, uint32_t size, uintptr_t out);
 typedef struct {
   uint16_t room, in_flight;
   uint32_t value;
@@ -54,6 +55,14 @@ func setPrefault(c C.memif_conn_handle_t, p Prefault) C.int {
 
 func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
 	return C.memif_tx_burst_meta(c, qid, b, meta, n, out)
+}
+
+// txAlloc sends bufs[:n] and allocates up to want packets into bufs[n:]:
+// out[0] is the count sent, out[1] the count allocated. Pointers go as
+// integers (all are C memory), which spares cgo's per-call pointer checks.
+func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n, want C.uint16_t, size uint32, out *C.uint16_t) C.int {
+	return C.seam_tx_alloc(C.uintptr_t(uintptr(unsafe.Pointer(c))), qid, C.uintptr_t(uintptr(unsafe.Pointer(b))),
+		C.uintptr_t(uintptr(unsafe.Pointer(meta))), n, want, C.uint32_t(size), C.uintptr_t(uintptr(unsafe.Pointer(out))))
 }
 
 func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {

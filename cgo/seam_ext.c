@@ -47,3 +47,25 @@ seam_futex_wait (uint32_t *word, uint32_t value, long long ns)
   struct timespec ts = {.tv_sec = ns / 1000000000,.tv_nsec = ns % 1000000000 };
   syscall (SYS_futex, word, FUTEX_WAIT, value, &ts, NULL, 0);
 }
+
+/* Sends bufs[0..n) and, if that worked, allocates up to want packets of
+ * size bytes into bufs[n..): one crossing where a sender would make two.
+ * out[0] = sent, out[1] = allocated (0 unless the allocation worked, in
+ * whole or up to a full ring). */
+int
+seam_tx_alloc (uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta,
+	       uint16_t n, uint16_t want, uint32_t size, uintptr_t out)
+{
+  memif_buffer_t *b = (memif_buffer_t *) bufs;
+  uint16_t *o = (uint16_t *) out;
+  o[1] = 0;
+  int rc = memif_tx_burst_meta ((memif_conn_handle_t) c, qid, b,
+				(const uint32_t *) meta, n, &o[0]);
+  if (rc != MEMIF_ERR_SUCCESS || !want)
+    return rc;
+  int arc = memif_buffer_alloc32 ((memif_conn_handle_t) c, qid, b + n, want,
+				  &o[1], size);
+  if (arc != MEMIF_ERR_SUCCESS && arc != MEMIF_ERR_NOBUF_RING)
+    o[1] = 0;
+  return rc;
+}

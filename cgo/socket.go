@@ -67,6 +67,7 @@ type Interface struct {
 	nscratch int            // memif_buffer_t entries in it: a whole ring
 
 	txWait unsafe.Pointer // C scratch for WaitTx, used under the socket mutex
+	calls  uint64         // engine calls for a session, under the socket mutex (EngineCalls)
 
 	// connects counts sessions that came up; session is the current one
 	// (its connects number) or 0. Both move only under the socket mutex,

@@ -30,17 +30,17 @@ type Buffer struct {
 	// side and Timestamp is 0.
 	Framed bool
 
+	state   uint8
+	chained bool
+	discard bool // Tx: goes out empty, marked for the receiver to skip
 	conn    *Conn
 	session memif.Session // the engine session it belongs to
 	q       *queue
-	state   uint8
-	segs    []memif.Buffer // the descriptors: one, or a chain
-	mem     []byte         // Tx zero-copy: the whole shared buffer
-	chained bool
-	discard bool           // Tx: goes out empty, marked for the receiver to skip
-	stage   []byte         // chains: the contiguous copy
-	single  []memif.Buffer // this entry's own room for one descriptor
-	pins    memif.Session  // ended session whose placeholders this held buffer keeps (0: none)
+	// segs are the descriptors: one, in the queue's descs, or a chain, in
+	// pooled chain memory. On Tx, segs[0].Data is the whole shared buffer.
+	segs  []memif.Buffer
+	stage []byte        // chains: the contiguous copy
+	pins  memif.Session // ended session whose placeholders this held buffer keeps (0: none)
 }
 
 const (
@@ -49,17 +49,32 @@ const (
 	bufDone       // enqueued, waiting for older buffers to go first
 )
 
-// queue keeps one ring's buffers in the order the ring hands them out:
-// memif sends and releases descriptors strictly in ring order, so a buffer
+// queue keeps one ring's frames in the order the ring hands them out:
+// memif sends and releases descriptors strictly in ring order, so a frame
 // enqueued early waits for the older ones.
+//
+// Positions are free-running counters, used modulo the ring size (a power
+// of two) to index entries and descs.
 type queue struct {
-	id         uint16
-	entries    []Buffer
-	head, tail uint64         // oldest outstanding frame, next frame
-	pending    []memif.Buffer // Rx: descriptors read, not yet delivered...
-	next       int            // ...from pending[next:]
-	faulted    bool           // Rx: the peer broke the frame size; not read again
-	chains     []chainMem     // memory of finished chains, for the next ones
+	id      uint16
+	mask    uint64   // ring size - 1
+	entries []Buffer // frame number & mask: the outstanding frames
+	head    uint64   // oldest outstanding frame
+	tail    uint64   // next frame
+	// descs holds, at position & mask, the descriptor of every frame that
+	// takes one (chains keep theirs in chain memory), so the engine reads
+	// and writes them where they stay, with no copy per frame.
+	//
+	// Tx: [sent, handed) belong to outstanding frames, [handed, reserved)
+	// are slots the engine allocated ahead, for the next frames (see
+	// reserve). Rx: [freed, next) belong to delivered frames not yet given
+	// back to the ring, [next, read) were read and not yet delivered.
+	descs                  []memif.Buffer
+	sent, handed, reserved uint64
+	ask                    int // Tx: buffers the last dequeue asked for
+	freed, next, read      uint64
+	faulted                bool       // Rx: the peer broke the frame size; not read again
+	chains                 []chainMem // memory of finished chains, for the next ones
 }
 
 // chainMem is what a chained frame needs besides its ring entry. It comes
@@ -72,24 +87,49 @@ type chainMem struct {
 	stage []byte
 }
 
+// newQueue: ringSize is a power of two, as memif rings are.
 func newQueue(id uint16, ringSize int) *queue {
-	q := &queue{id: id, entries: make([]Buffer, ringSize), pending: make([]memif.Buffer, 0, ringSize)}
-	one := make([]memif.Buffer, ringSize)
-	for k := range q.entries {
-		q.entries[k].single = one[k : k : k+1]
-	}
-	return q
+	return &queue{id: id, mask: uint64(ringSize - 1),
+		entries: make([]Buffer, ringSize), descs: make([]memif.Buffer, ringSize)}
 }
 
-// setSegs gives b a copy of segs: in b's own room for one descriptor, or
-// in chain memory from the pool (b.stage is then the pooled staging copy,
-// nil or of any size: the caller sizes it).
-func (q *queue) setSegs(b *Buffer, segs []memif.Buffer) {
-	b.chained = len(segs) > 1
-	if !b.chained {
-		b.segs = append(b.single[:0], segs...)
+func (q *queue) size() uint64 { return q.mask + 1 }
+
+// Positions only need to be consecutive while they are in use: with none
+// in use they start over at 0, so the next engine call finds descs free in
+// one piece, and the descriptors in use stay few and warm in the cache.
+
+// rebaseTx starts Tx positions over when no frame holds one; slots still
+// reserved move to the start of descs with them.
+func (q *queue) rebaseTx() {
+	if q.sent != q.handed || q.sent == 0 {
 		return
 	}
+	from, n := q.handed&q.mask, q.reserved-q.handed
+	if from+n > q.size() {
+		return // they wrap: the room after them is in one piece already
+	}
+	copy(q.descs, q.descs[from:from+n])
+	q.sent, q.handed, q.reserved = 0, 0, n
+}
+
+// rebaseRx starts Rx positions over when no descriptor is held.
+func (q *queue) rebaseRx() {
+	if q.freed == q.read && q.read != 0 {
+		q.freed, q.next, q.read = 0, 0, 0
+	}
+}
+
+// desc is the single descriptor at position pos, as a frame's segs.
+func (q *queue) desc(pos uint64) []memif.Buffer {
+	k := pos & q.mask
+	return q.descs[k : k+1 : k+1]
+}
+
+// setChain gives b a copy of segs in chain memory from the pool (b.stage
+// is then the pooled staging copy, nil or of any size: the caller sizes it).
+func (q *queue) setChain(b *Buffer, segs []memif.Buffer) {
+	b.chained = true
 	var m chainMem
 	if n := len(q.chains); n > 0 {
 		m = q.chains[n-1]
@@ -102,25 +142,26 @@ func (q *queue) setSegs(b *Buffer, segs []memif.Buffer) {
 // push takes the next entry; at most ring-size frames are ever outstanding,
 // since each holds at least one descriptor.
 func (q *queue) push() *Buffer {
-	b := &q.entries[q.tail%uint64(len(q.entries))]
+	b := &q.entries[q.tail&q.mask]
 	q.tail++
 	b.q = q
 	return b
 }
 
-// popDone returns the oldest outstanding entry if it is done and its
-// descriptors fit in room, removing it.
-func (q *queue) popDone(room int) *Buffer {
+// popDone returns the oldest outstanding entry if it is done, removing it.
+// A chain's memory goes back to the pool; its segs stay readable until the
+// next setChain.
+func (q *queue) popDone() *Buffer {
 	if q.head == q.tail {
 		return nil
 	}
-	b := &q.entries[q.head%uint64(len(q.entries))]
-	if b.state != bufDone || len(b.segs) > room {
+	b := &q.entries[q.head&q.mask]
+	if b.state != bufDone {
 		return nil
 	}
 	b.state = bufFree
 	q.head++
-	if b.chained { // b.segs stays readable until the next setSegs
+	if b.chained {
 		q.chains = append(q.chains, chainMem{b.segs, b.stage})
 		b.stage = nil
 	}
@@ -131,12 +172,12 @@ func (q *queue) popDone(room int) *Buffer {
 // behind one the application still holds: nothing the peer does can free
 // room, since memif sends in ring order.
 func (q *queue) heldBlocks() bool {
-	if q.head == q.tail || q.entries[q.head%uint64(len(q.entries))].state != bufOut {
+	if q.head == q.tail || q.entries[q.head&q.mask].state != bufOut {
 		return false
 	}
 	descs := 0
 	for k := q.head; k != q.tail; k++ {
-		descs += len(q.entries[k%uint64(len(q.entries))].segs)
+		descs += len(q.entries[k&q.mask].segs)
 	}
-	return descs >= len(q.entries)
+	return uint64(descs) >= q.size()
 }

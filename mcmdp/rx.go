@@ -65,65 +65,70 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 }
 
 func (c *Conn) takeFrameLocked() (*Buffer, error) {
-	for k := 0; k < len(c.queues); k++ {
-		q := c.queues[(c.rr+k)%len(c.queues)]
+	for k, rr := 0, c.rr; k < len(c.queues); k++ {
+		q := c.queues[rr]
+		if rr++; rr == len(c.queues) {
+			rr = 0
+		}
 		if q.faulted {
 			continue // a faulty peer the engine could not drop (libmemif_system)
 		}
-		end, err := c.fillPending(q)
+		end, ok, err := c.fillPending(q)
 		if err != nil {
 			return nil, err
 		}
-		if end >= 0 {
-			if c.discarded(q, end+1) {
+		if ok {
+			if c.discarded(q, end) {
 				k-- // the next frame of the same queue
+				if rr--; rr < 0 {
+					rr = len(c.queues) - 1
+				}
 				continue
 			}
-			c.rr += k + 1
-			return c.deliver(q, end+1), nil
+			c.rr = rr
+			return c.deliver(q, end), nil
 		}
 	}
 	return nil, nil
 }
 
-// fillPending makes sure q.pending[q.next:] holds a whole frame if the
-// ring has one, and returns the index of its last descriptor (or -1).
+// fillPending makes sure descs[q.next:q.read] holds a whole frame if the
+// ring has one, and returns the position after its last descriptor.
 //
 // Nothing here is sized by the peer: a frame (one buffer or a chain) longer
 // than this side's wire size, or a chain that cannot end within the ring,
-// is a protocol fault, and the pending area is the ring's size, allocated
-// once per session.
-func (c *Conn) fillPending(q *queue) (int, error) {
+// is a protocol fault, and descs is the ring's size, allocated once per
+// session.
+func (c *Conn) fillPending(q *queue) (uint64, bool, error) {
 	for {
 		total := 0
-		for k := q.next; k < len(q.pending); k++ {
-			total += len(q.pending[k].Data)
+		for p := q.next; p != q.read; p++ {
+			d := &q.descs[p&q.mask]
+			total += len(d.Data)
 			if total > int(c.layout.wire) {
-				return -1, c.peerFault(q, fmt.Sprintf("frame of more than %d bytes, at most %d expected", total, c.layout.wire))
+				return 0, false, c.peerFault(q, fmt.Sprintf("frame of more than %d bytes, at most %d expected", total, c.layout.wire))
 			}
-			if !q.pending[k].Next {
-				return k, nil
+			if !d.Next {
+				return p + 1, true, nil
 			}
 		}
-		if q.next == len(q.pending) { // all delivered: start over
-			q.pending, q.next = q.pending[:0], 0
-		}
-		if len(q.pending) == cap(q.pending) {
-			if q.next == 0 {
-				return -1, c.peerFault(q, fmt.Sprintf("chain of more than %d descriptors, longer than the ring", cap(q.pending)))
+		q.rebaseRx()
+		room := q.size() - (q.read - q.freed) // descs not held by a frame
+		if room == 0 {
+			if q.next == q.freed {
+				return 0, false, c.peerFault(q, fmt.Sprintf("chain of more than %d descriptors, longer than the ring", q.size()))
 			}
-			q.pending = q.pending[:copy(q.pending, q.pending[q.next:])]
-			q.next = 0
+			return 0, false, nil // the rest of the chain comes once frames are back
 		}
-		room := min(cap(q.pending)-len(q.pending), len(c.scratch))
-		n, err := c.iface.Rx(c.session, q.id, q.pending[len(q.pending):len(q.pending)+room])
+		at := q.read & q.mask
+		n, err := c.iface.Rx(c.session, q.id, q.descs[at:at+min(room, q.size()-at, maxBurst)])
 		if err != nil {
-			return -1, c.mapErr(err)
+			return 0, false, c.mapErr(err)
 		}
 		if n == 0 {
-			return -1, nil
+			return 0, false, nil
 		}
-		q.pending = q.pending[:len(q.pending)+n]
+		q.read += uint64(n)
 	}
 }
 
@@ -145,11 +150,10 @@ func (c *Conn) peerFault(q *queue, reason string) error {
 	return fmt.Errorf("%w: %w: %s", ErrDisconnected, ErrPeerFault, reason)
 }
 
-// deliver turns pending[q.next:end] into a Buffer.
-func (c *Conn) deliver(q *queue, end int) *Buffer {
+// deliver turns descs[q.next:end] into a Buffer.
+func (c *Conn) deliver(q *queue, end uint64) *Buffer {
 	b := q.push()
-	q.setSegs(b, q.pending[q.next:end])
-	q.next = end
+	c.takeSegs(q, b, end)
 	var data []byte
 	if b.chained {
 		if b.stage == nil { // once per chain in flight and session, at this side's size
@@ -165,32 +169,52 @@ func (c *Conn) deliver(q *queue, end int) *Buffer {
 		data = b.segs[0].Data
 	}
 	b.SeqNum, b.Timestamp, b.Framed = c.rxCount, 0, false
-	if mark := markedSeg(b.segs); !c.p.Raw && mark != nil {
-		if seq, ts, ok := getTrailer(pastEnd(mark.Data)); ok {
-			b.SeqNum, b.Timestamp, b.Framed = seq, ts, true
-			c.st.seqGaps.Store(c.seq.add(seq))
+	if !c.p.Raw {
+		if mark := markedSeg(b.segs); mark != nil {
+			if seq, ts, ok := getTrailer(pastEnd(mark.Data)); ok {
+				b.SeqNum, b.Timestamp, b.Framed = seq, ts, true
+				c.seq.add(seq)
+			} else {
+				c.st.framing++ // marked, but no trailer where the mark says
+			}
 		} else {
-			c.st.framing.Add(1) // marked, but no trailer where the mark says
+			c.st.plain++ // a plain peer: payload only, as it should be
 		}
-	} else if !c.p.Raw {
-		c.st.plain.Add(1) // a plain peer: payload only, as it should be
 	}
 	c.rxCount++
 	c.rxInSession++
 	b.Data, b.Len = data, len(data)
 	b.conn, b.session, b.state = c, c.session, bufOut
-	c.st.framesRx.Add(1)
-	c.st.bytesRx.Add(uint64(len(data)))
+	c.st.framesRx++
+	c.st.bytesRx += uint64(len(data))
 	return b
+}
+
+// takeSegs gives b the descriptors descs[q.next:end] and moves q.next on:
+// one stays where it is, a chain is copied to chain memory.
+func (c *Conn) takeSegs(q *queue, b *Buffer, end uint64) {
+	if end-q.next == 1 {
+		b.segs, b.chained = q.desc(q.next), false
+	} else {
+		from, to := q.next&q.mask, end&q.mask
+		if from < to {
+			q.setChain(b, q.descs[from:to])
+		} else { // it wraps around the ring's end
+			q.setChain(b, q.descs[from:])
+			b.segs = append(b.segs, q.descs[:to]...)
+		}
+	}
+	q.next = end
 }
 
 // flushRx gives the done prefix of q back to the ring: a frame's
 // descriptors return once every older frame has come back too.
 func (c *Conn) flushRx(q *queue) error {
 	ndesc := 0
-	for d := q.popDone(1 << 30); d != nil; d = q.popDone(1 << 30) {
+	for d := q.popDone(); d != nil; d = q.popDone() {
 		ndesc += len(d.segs)
 	}
+	q.freed += uint64(ndesc)
 	for ndesc > 0 {
 		n := min(ndesc, 0xFFFF)
 		if err := c.iface.Refill(c.session, q.id, n); err != nil {
@@ -217,22 +241,20 @@ func markedSeg(segs []memif.Buffer) *memif.Buffer {
 
 // discarded skips a frame its mcmdp sender discarded (Conn.Discard): its
 // descriptors go back to the ring in order, like a frame given back at once.
-func (c *Conn) discarded(q *queue, end int) bool {
-	first := q.pending[q.next]
-	if c.p.Raw || first.Metadata != discardMark {
+func (c *Conn) discarded(q *queue, end uint64) bool {
+	if c.p.Raw || q.descs[q.next&q.mask].Metadata != discardMark {
 		return false
 	}
-	for _, d := range q.pending[q.next:end] {
-		if d.Len != 0 {
+	for p := q.next; p != end; p++ {
+		if q.descs[p&q.mask].Len != 0 {
 			return false // not what Discard sends: deliver it
 		}
 	}
-	if seq, _, ok := getTrailer(pastEnd(first.Data)); ok {
-		c.st.seqGaps.Store(c.seq.add(seq)) // not a hole: the sender dropped it
+	if seq, _, ok := getTrailer(pastEnd(q.descs[q.next&q.mask].Data)); ok {
+		c.seq.add(seq) // not a hole: the sender dropped it
 	}
 	b := q.push()
-	q.setSegs(b, q.pending[q.next:end]) // an entry's segs may be pooled chain memory
-	q.next = end
+	c.takeSegs(q, b, end)
 	b.state = bufDone
 	c.flushRx(q) // back to the ring at once if older frames are back too
 	return true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,19 +65,8 @@ func seamSender(b *testing.B) *memif.Interface {
 		b.Fatal(err)
 	}
 	startPeer(b, seamSinkRole, path)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	for {
-		ch := i.Changed()
-		if i.Status().Up {
-			return i
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			b.Fatal("the seam sink never connected")
-		}
-	}
+	waitSeamUp(b, i)
+	return i
 }
 
 // benchSeam sends b.N 64-byte packets through the seam, one per
@@ -111,4 +101,148 @@ func benchSeam(b *testing.B, burst int) float64 {
 	mpps := float64(b.N) / time.Since(start).Seconds() / 1e6
 	b.ReportMetric(mpps, "Mpps")
 	return mpps
+}
+
+// BenchmarkFrameCost is the CPU time per 64-byte frame of both ends in one
+// goroutine, with no second process and no scheduling in the way: the
+// sender moves 32 frames as one burst or as 32 single calls, then the
+// (polling) receiver takes them as one burst. seam-* does the same with
+// the seam alone; x-seam is mcmdp's cost over the seam's. cpu-ns/op is the
+// process's CPU time per frame, steadier than ns/op on a busy machine.
+func BenchmarkFrameCost(b *testing.B) {
+	const round = 32
+	for _, burst := range []int{1, round} {
+		var seam float64
+		b.Run(fmt.Sprintf("seam-burst%d", burst), func(b *testing.B) {
+			m, s := seamPair(b)
+			tx, rx := make([]memif.Buffer, round), make([]memif.Buffer, round)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := startCPU()
+			for done := 0; done < b.N; done += round {
+				if burst == 1 {
+					for k := 0; k < round; k++ {
+						n, err := m.AllocPacket(m.Session(), 0, tx[:1], 64)
+						if n != 1 {
+							b.Fatal(n, err)
+						}
+						tx[0].Data[0] = byte(k)
+						m.Tx(m.Session(), 0, tx[:1])
+					}
+				} else {
+					n, err := m.Alloc(m.Session(), 0, tx, 64)
+					if n != round {
+						b.Fatal(n, err)
+					}
+					for k := range tx {
+						tx[k].Data[0] = byte(k)
+					}
+					m.Tx(m.Session(), 0, tx)
+				}
+				n, err := s.Rx(s.Session(), 0, rx)
+				if n != round {
+					b.Fatal(n, err)
+				}
+				s.Refill(s.Session(), 0, n)
+			}
+			seam = cpu.perOp(b)
+		})
+		b.Run(fmt.Sprintf("burst%d", burst), func(b *testing.B) {
+			txp, rxp := packetRx(testsupport.SockPath(b)), packetRx("")
+			rxp.Memif.SocketPath, rxp.Polling = txp.Memif.SocketPath, true
+			txp.Type, txp.Memif.IsMaster = Tx, true
+			tx, rx := connect(b, txp, rxp)
+			bufs := make([]*Buffer, round)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := startCPU()
+			for done := 0; done < b.N; done += round {
+				if burst == 1 {
+					for k := 0; k < round; k++ {
+						buf, err := tx.DequeueBuffer(-1)
+						if err != nil {
+							b.Fatal(err)
+						}
+						buf.Len, buf.Data[0] = 64, byte(k)
+						tx.EnqueueBuffer(buf)
+					}
+				} else {
+					n, err := tx.DequeueBuffers(bufs, -1)
+					if n != round {
+						b.Fatal(n, err)
+					}
+					for k, buf := range bufs {
+						buf.Len, buf.Data[0] = 64, byte(k)
+					}
+					tx.EnqueueBuffers(bufs)
+				}
+				n, err := rx.DequeueBuffers(bufs, -1)
+				if n != round {
+					b.Fatal(n, err)
+				}
+				rx.EnqueueBuffers(bufs)
+			}
+			if cost := cpu.perOp(b); seam > 0 {
+				b.ReportMetric(cost/seam, "x-seam")
+			}
+		})
+	}
+}
+
+// seamPair is a connected master and slave in this process, the slave
+// polling.
+func seamPair(b *testing.B) (m, s *memif.Interface) {
+	path := testsupport.SockPath(b)
+	var ifaces [2]*memif.Interface
+	for k, master := range []bool{true, false} {
+		sock, err := memif.NewSocket(memif.SocketConfig{Path: path, AppName: "bench", RetryInterval: int64(10 * time.Millisecond)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { sock.Close() })
+		if ifaces[k], err = sock.NewInterface(seamConfig(master)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m, s = ifaces[0], ifaces[1]
+	s.SetRxMode(0, true)
+	for _, i := range ifaces {
+		waitSeamUp(b, i)
+	}
+	return m, s
+}
+
+func waitSeamUp(b *testing.B, i *memif.Interface) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for {
+		ch := i.Changed()
+		if i.Status().Up {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			b.Fatal("the seam pair never connected")
+		}
+	}
+}
+
+// cpuClock measures the process's CPU time (user and system) from start.
+type cpuClock struct{ start time.Duration }
+
+func startCPU() cpuClock { return cpuClock{processCPU()} }
+
+// perOp stops b's timer and reports the CPU time per op, as cpu-ns/op.
+func (c cpuClock) perOp(b *testing.B) float64 {
+	b.StopTimer()
+	ns := float64(processCPU()-c.start) / float64(b.N)
+	b.ReportMetric(ns, "cpu-ns/op")
+	return ns
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

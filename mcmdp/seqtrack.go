@@ -21,6 +21,10 @@ func (s *seqTracker) add(seq uint32) uint64 {
 		s.last, s.have = seq, true
 		return s.gaps
 	}
+	if seq == s.last+1 { // in order: the usual case
+		s.last = seq
+		return s.gaps
+	}
 	switch d := int32(seq - s.last); {
 	case d > 0 && d < seqWindow:
 		s.gaps += uint64(d - 1)

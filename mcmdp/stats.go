@@ -26,22 +26,26 @@ type Stats struct {
 	MediaMismatches uint64
 }
 
+// stats: the per-frame counters are plain words under Conn.mu, where the
+// data path already is; the rest are counted outside it.
 type stats struct {
-	framesTx, bytesTx, framesRx, bytesRx atomic.Uint64
-	seqGaps, ringFull, framing           atomic.Uint64
-	peerFaults, plain, mediaMismatches   atomic.Uint64
+	framesTx, bytesTx, framesRx, bytesRx  uint64
+	framing, plain                        uint64
+	ringFull, peerFaults, mediaMismatches atomic.Uint64
 }
 
 // Stats returns the counters so far.
 func (c *Conn) Stats() Stats {
 	s := &c.st
-	return Stats{
-		FramesTx: s.framesTx.Load(), BytesTx: s.bytesTx.Load(),
-		FramesRx: s.framesRx.Load(), BytesRx: s.bytesRx.Load(),
-		SeqGaps: s.seqGaps.Load(), RingFull: s.ringFull.Load(),
-		Reconnects: c.reconnects(), FramingErrors: s.framing.Load(), PlainFrames: s.plain.Load(),
-		PeerFaults: s.peerFaults.Load(), MediaMismatches: s.mediaMismatches.Load(),
+	c.mu.Lock()
+	st := Stats{
+		FramesTx: s.framesTx, BytesTx: s.bytesTx, FramesRx: s.framesRx, BytesRx: s.bytesRx,
+		SeqGaps: c.seq.gaps, FramingErrors: s.framing, PlainFrames: s.plain,
 	}
+	c.mu.Unlock()
+	st.RingFull, st.PeerFaults, st.MediaMismatches = s.ringFull.Load(), s.peerFaults.Load(), s.mediaMismatches.Load()
+	st.Reconnects = c.reconnects()
+	return st
 }
 
 // reconnects is the engine's own count, so it is exact even while the Conn

@@ -144,10 +144,10 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	if c.tooLarge {
 		return nil, 0, c.frameTooLarge()
 	}
-	b, q, err := c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+	b, q, err := c.allocFrameLocked(c.queues[c.rr])
 	if err == ErrDisconnected { // the engine saw the end before sync did
 		if c.resynced() && !c.tooLarge {
-			return c.allocFrameLocked(c.queues[c.rr%len(c.queues)])
+			return c.allocFrameLocked(c.queues[c.rr])
 		}
 		c.endSession()
 		return nil, 0, c.downErr()
@@ -156,8 +156,24 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 }
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
+	if c.iface.Session() != c.session {
+		return nil, 0, ErrDisconnected // reserved slots are the ended session's
+	}
+	q.ask = 1
+	if q.handed == q.reserved && !c.chains {
+		if err := c.reserve(q, 1); err != nil {
+			return nil, 0, err
+		}
+	}
+	if q.handed != q.reserved { // reserved slots go first: ring order
+		c.nextQueue()
+		return c.frameAt(q), q.id, nil
+	}
+	if !c.chains {
+		return nil, q.id, c.ringFull(q)
+	}
 	size := c.layout.wire
-	if !c.p.Raw && c.chains {
+	if !c.p.Raw {
 		// A chain: 15 bytes more make sure the 16-byte trailer is never
 		// split between two descriptors (see scatter).
 		size += trailerSize - 1
@@ -166,13 +182,7 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 	// go, and the engine says so (ErrNoBuf) instead of "ring full".
 	n, err := c.iface.AllocPacket(c.session, q.id, c.scratch[:min(len(c.scratch), len(q.entries))], size)
 	if err == memif.ErrNoBufRing {
-		if q.heldBlocks() {
-			return nil, 0, ErrHeldBuffer
-		}
-		return nil, q.id, nil
-	}
-	if n > 1 && !c.chains {
-		c.chains = true // the slave's buffers are smaller than a frame: from now on
+		return nil, q.id, c.ringFull(q)
 	}
 	if err == memif.ErrNoBuf { // the peer's buffers make the chain too long
 		return nil, 0, c.frameTooLarge()
@@ -180,31 +190,59 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 	if err != nil {
 		return nil, 0, c.mapErr(err)
 	}
-	c.rr++
-	return c.frameFrom(q, c.scratch[:n]), q.id, nil
+	c.nextQueue()
+	b := c.frameFrom(q)
+	q.setChain(b, c.scratch[:n])
+	c.frameSegs = n
+	c.stageChain(b)
+	return b, q.id, nil
 }
 
-// frameFrom makes the next entry of q a Tx buffer over segs.
-func (c *Conn) frameFrom(q *queue, segs []memif.Buffer) *Buffer {
-	b := q.push()
-	q.setSegs(b, segs)
-	c.frameSegs = len(segs)
-	payload := int(c.layout.payload)
-	if b.chained {
-		if cap(b.stage) < payload {
-			b.stage = make([]byte, payload) // once per chain in flight, then reused
-		}
-		b.Data = b.stage[:payload]
-	} else {
-		b.mem = b.segs[0].Data
-		b.Data = b.mem[:payload]
+// ringFull, under mu: no slot is free on q. That is an error only when a
+// buffer the application holds blocks the ring for good.
+func (c *Conn) ringFull(q *queue) error {
+	if q.heldBlocks() {
+		return ErrHeldBuffer
 	}
-	b.Len = payload
+	return nil
+}
+
+// frameAt makes the next reserved slot of q a frame.
+func (c *Conn) frameAt(q *queue) *Buffer {
+	b := c.frameFrom(q)
+	b.segs, b.chained = q.desc(q.handed), false
+	q.handed++
+	c.frameSegs = 1
+	payload := int(c.layout.payload)
+	b.Data, b.Len = b.segs[0].Data[:payload], payload
+	return b
+}
+
+// frameFrom makes the next entry of q a Tx frame; the caller gives it its
+// descriptors and Data.
+func (c *Conn) frameFrom(q *queue) *Buffer {
+	b := q.push()
 	b.SeqNum = c.nextSeq
 	c.nextSeq++
 	b.Timestamp = 0
 	b.conn, b.session, b.state = c, c.session, bufOut
 	return b
+}
+
+// stageChain gives a chain its staging copy as Data.
+func (c *Conn) stageChain(b *Buffer) {
+	payload := int(c.layout.payload)
+	if cap(b.stage) < payload {
+		b.stage = make([]byte, payload) // once per chain in flight, then reused
+	}
+	b.Data, b.Len = b.stage[:payload], payload
+}
+
+// nextQueue moves the round robin on (Tx: a frame was taken).
+func (c *Conn) nextQueue() {
+	if c.rr++; c.rr == len(c.queues) {
+		c.rr = 0
+	}
 }
 
 // EnqueueBuffer is MCM's mcm_enqueue_buffer. On Tx it sends Data[:Len]
@@ -239,8 +277,7 @@ func (c *Conn) Discard(b *Buffer) error {
 		return ErrBufferState
 	}
 	q := b.q
-	if c.up && b.session == c.session && b == &q.entries[(q.tail-1)%uint64(len(q.entries))] &&
-		c.iface.Rewind(c.session, q.id, b.segs[0]) == nil {
+	if c.up && b.session == c.session && b == &q.entries[(q.tail-1)&q.mask] && c.unallocate(q, b) {
 		q.tail--
 		if b.SeqNum == c.nextSeq-1 {
 			c.nextSeq-- // the sequence stays without a hole
@@ -254,6 +291,17 @@ func (c *Conn) Discard(b *Buffer) error {
 		return err
 	}
 	return c.flush(q)
+}
+
+// unallocate gives back the slots of b, the newest frame of q: a single
+// descriptor becomes the next reserved slot again, a chain goes back to the
+// engine (reserved slots would go with it: there are none after a chain).
+func (c *Conn) unallocate(q *queue, b *Buffer) bool {
+	if !b.chained {
+		q.handed--
+		return true
+	}
+	return q.handed == q.reserved && c.iface.Rewind(c.session, q.id, b.segs[0]) == nil
 }
 
 // markDone checks b and hands it back; the ring sees it at the next flush.
@@ -299,16 +347,17 @@ func (c *Conn) markDone(b *Buffer) error {
 		c.scatter(b)
 		c.iface.ReleaseMemory()
 	} else {
-		b.segs[0].Len, b.segs[0].Metadata = b.Len, 0
+		seg := &b.segs[0]
+		seg.Len, seg.Metadata = b.Len, 0
 		if !c.p.Raw { // allocated with room for it
-			putTrailer(b.mem[b.Len:], b.SeqNum, b.Timestamp)
-			b.segs[0].Metadata = frameMark
+			putTrailer(seg.Data[b.Len:], b.SeqNum, b.Timestamp)
+			seg.Metadata = frameMark
 		}
 	}
 	b.state = bufDone
 	c.txInSession++
-	c.st.framesTx.Add(1)
-	c.st.bytesTx.Add(uint64(b.Len))
+	c.st.framesTx++
+	c.st.bytesTx += uint64(b.Len)
 	c.retire(b)
 	return nil
 }
@@ -355,18 +404,32 @@ func (c *Conn) scatter(b *Buffer) {
 	}
 }
 
-// flushTx sends the done prefix of q in ring order, in bursts.
+// flushTx sends the done prefix of q in ring order: runs of frames of one
+// descriptor straight from q.descs, chains from their own memory.
 func (c *Conn) flushTx(q *queue) error {
 	for {
-		n := 0
-		for b := q.popDone(len(c.scratch)); b != nil; b = q.popDone(len(c.scratch) - n) {
-			n += copy(c.scratch[n:], b.segs)
+		var singles uint64
+		var chain *Buffer
+		for singles < maxBurst {
+			b := q.popDone()
+			if b == nil || b.chained {
+				chain = b
+				break
+			}
+			singles++
 		}
-		if n == 0 {
+		if singles > 0 {
+			if err := c.sendSingles(q, singles, chain == nil); err != nil {
+				return err
+			}
+		}
+		if chain != nil {
+			if _, err := c.iface.Tx(c.session, q.id, chain.segs); err != nil {
+				return c.mapErr(err)
+			}
+		}
+		if singles == 0 && chain == nil {
 			return nil
-		}
-		if _, err := c.iface.Tx(c.session, q.id, c.scratch[:n]); err != nil {
-			return c.mapErr(err)
 		}
 	}
 }
@@ -469,8 +532,11 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 		}
 		return n, 0, nil
 	}
-	q := c.queues[c.rr%len(c.queues)]
-	if c.layout.wire > c.layout.buffer || c.chains { // chains: one frame at a time
+	q := c.queues[c.rr]
+	if c.iface.Session() != c.session {
+		return 0, 0, ErrDisconnected // reserved slots are the ended session's
+	}
+	if c.chains && q.handed == q.reserved { // chains: one frame at a time
 		b, _, err := c.allocFrameLocked(q)
 		if b == nil {
 			return 0, q.id, err
@@ -478,32 +544,23 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 		bufs[0] = b
 		return 1, q.id, nil
 	}
-	n, err := c.iface.Alloc(c.session, q.id, c.scratch[:min(len(bufs), len(c.scratch))], c.layout.wire)
-	if err == memif.ErrNoBuf { // one frame takes more entries than asked: chains
-		c.chains = true
-		return c.takeBurstLocked(bufs)
-	}
-	if err != nil && err != memif.ErrNoBufRing {
-		return 0, 0, c.mapErr(err)
-	}
-	if n > 0 && c.scratch[0].Next {
-		// The slave's buffers are smaller than a frame: give these back
-		// and go one chained frame at a time from now on.
-		if err := c.iface.Rewind(c.session, q.id, c.scratch[0]); err != nil {
-			return 0, 0, c.mapErr(err)
+	q.ask = min(len(bufs), maxBurst)
+	if short := len(bufs) - int(q.reserved-q.handed); short > 0 && !c.chains {
+		if err := c.reserve(q, short); err != nil {
+			return 0, 0, err
 		}
-		c.chains = true
-		return c.takeBurstLocked(bufs)
+		if c.chains && q.handed == q.reserved {
+			return c.takeBurstLocked(bufs)
+		}
 	}
-	if n == 0 && q.heldBlocks() {
-		return 0, 0, ErrHeldBuffer
+	n := min(len(bufs), int(q.reserved-q.handed))
+	if n == 0 {
+		return 0, q.id, c.ringFull(q)
 	}
-	for k := 0; k < n; k++ {
-		bufs[k] = c.frameFrom(q, c.scratch[k:k+1])
+	for k := range bufs[:n] {
+		bufs[k] = c.frameAt(q)
 	}
-	if n > 0 {
-		c.rr++
-	}
+	c.nextQueue()
 	return n, q.id, nil
 }
 

@@ -110,7 +110,7 @@ func (c *Conn) drainQueue(s memif.Session, q uint16, deadline time.Time) int {
 func (q *queue) enqueuedUnsent() int {
 	n := 0
 	for k := q.head; k != q.tail; k++ {
-		if q.entries[k%uint64(len(q.entries))].state == bufDone {
+		if q.entries[k&q.mask].state == bufDone {
 			n++
 		}
 	}

@@ -1,0 +1,79 @@
+package mcmdp
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcmgo/mcm/internal/testsupport"
+)
+
+// Sending is one engine call per frame sent one at a time, and one per
+// burst: DequeueBuffer hands out slots reserved ahead, and EnqueueBuffer
+// reserves the next ones in the call that sends. Frames stay whole and in
+// order across the ring's wrap-around and a Discard of the newest.
+func TestEngineCallsPerFrameSent(t *testing.T) {
+	for _, ring := range []uint8{3, 8} {
+		txp, rxp := packetParams(t)
+		txp.Log2RingSize, rxp.Log2RingSize = ring, ring
+		tx, rx := connect(t, txp, rxp)
+		seq := 0
+		receive := func(n int) {
+			var in [32]*Buffer
+			for got := 0; got < n; {
+				m, err := rx.DequeueBuffers(in[:], waitTimeout)
+				require.NoError(t, err)
+				for _, b := range in[:m] {
+					require.True(t, testsupport.Check(b.Data, seq), "frame %d", seq)
+					seq++
+				}
+				require.NoError(t, rx.EnqueueBuffers(in[:m]))
+				got += m
+			}
+		}
+		sent := 0
+		send := func(b *Buffer) {
+			b.Len = 40
+			testsupport.Fill(b.Data[:40], sent)
+			sent++
+		}
+
+		sendOne := func() {
+			b, err := tx.DequeueBuffer(waitTimeout)
+			require.NoError(t, err)
+			send(b)
+			require.NoError(t, tx.EnqueueBuffer(b))
+		}
+		sendOne() // the first call reserves
+		receive(1)
+		before := tx.iface.EngineCalls()
+		const frames = 100
+		for k := 0; k < frames; k++ {
+			if k%10 == 0 { // the newest goes back to the reserved slots
+				b, err := tx.DequeueBuffer(waitTimeout)
+				require.NoError(t, err)
+				require.NoError(t, tx.Discard(b))
+			}
+			sendOne()
+			receive(1)
+		}
+		assert.Equal(t, uint64(frames), tx.iface.EngineCalls()-before, "ring 2^%d: one call per frame", ring)
+
+		burst := min(1<<ring/2, 16)
+		out := make([]*Buffer, burst)
+		before = tx.iface.EngineCalls()
+		for round := 0; round < 20; round++ {
+			n, err := tx.DequeueBuffers(out, waitTimeout)
+			require.NoError(t, err)
+			require.Equal(t, burst, n)
+			for _, b := range out {
+				send(b)
+			}
+			require.NoError(t, tx.EnqueueBuffers(out))
+			receive(n)
+		}
+		assert.LessOrEqual(t, tx.iface.EngineCalls()-before, uint64(20+1), "ring 2^%d: one call per burst", ring)
+		assert.Zero(t, rx.Stats().SeqGaps)
+	}
+}
