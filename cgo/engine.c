@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 7a240dabc81de6182221dc51b5c6033badf3fcc5ee57b64c8a72a4fcdff26198 */
+ * sources sha256: f6cedc3cc138419b05558a50b42372f65d1edf924243d365590922b51574f9fc */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

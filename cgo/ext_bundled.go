@@ -9,6 +9,8 @@ package memif
 int seam_set_error_callback(memif_socket_handle_t s);
 int seam_tx_wait_prepare(memif_conn_handle_t c, uint16_t qid, void *p);
 void seam_futex_wait(uint32_t *word, uint32_t value, long long ns);
+int seam_rx_wait_prepare(uintptr_t c, uint16_t qid, uintptr_t out);
+int seam_tx_interrupts(uintptr_t c, uint16_t qid, uintptr_t out);
 int seam_tx_alloc(uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta, uint16_t n, uint16_t want, uint32_t size, uintptr_t out);
 typedef struct {
   uint16_t room, in_flight;
@@ -63,6 +65,15 @@ func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n, want C.uint16_t, size uint32, out *C.uint16_t) C.int {
 	return C.seam_tx_alloc(C.uintptr_t(uintptr(unsafe.Pointer(c))), qid, C.uintptr_t(uintptr(unsafe.Pointer(b))),
 		C.uintptr_t(uintptr(unsafe.Pointer(meta))), n, want, C.uint32_t(size), C.uintptr_t(uintptr(unsafe.Pointer(out))))
+}
+
+// prepareRxWait arms receive queue qid for a sleep (memif_rx_wait_prepare):
+// ready says a burst is waiting already, masked that the receiver had kept
+// the sender's interrupts masked until now. out is 8 bytes of C scratch.
+func prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (ready, masked bool, rc C.int) {
+	rc = C.seam_rx_wait_prepare(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
+	o := unsafe.Slice((*C.int)(out), 2)
+	return o[0] != 0, o[1] != 0, rc
 }
 
 func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
@@ -269,6 +280,20 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 		return 0, dataErr(int(rc))
 	}
 	return int(w.in_flight), nil
+}
+
+// TxInterrupts counts the interrupts (eventfd writes) this side sent on
+// transmit queue qid in session s: a receiver that is awake, or polling,
+// masks them, and then there are none.
+func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) {
+	h, err := i.lock(s)
+	if err != nil {
+		return 0, err
+	}
+	defer i.s.mu.Unlock()
+	out := unsafe.Pointer(i.count())
+	rc := C.seam_tx_interrupts(C.uintptr_t(uintptr(unsafe.Pointer(h))), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
+	return *(*uint64)(out), dataErr(int(rc))
 }
 
 // prepareMaster: the bundled engine removes a dead master's socket file.

@@ -49,6 +49,14 @@ func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 	return txBurst(c, qid, b, meta, n, out)
 }
 
+// prepareRxWait: upstream has no interrupt suppression for interrupt mode.
+func prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (ready, masked bool, rc C.int) {
+	return false, false, 0
+}
+
+// TxInterrupts: upstream does not count them.
+func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) { return 0, ErrNotSupported }
+
 func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
 	clear(unsafe.Slice(meta, n))
 	clear(unsafe.Slice(room, n))

@@ -419,10 +419,10 @@ func (i *Interface) scratchRoom() *C.uint32_t {
 }
 
 // count is zeroed before each use: libmemif 4.x leaves it unwritten on an
-// early return. It is the first of two counts (TxAlloc's second).
+// early return. It starts 8 bytes of outputs (TxAlloc has two counts).
 func (i *Interface) count() *C.uint16_t {
 	p := (*C.uint16_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t+2*maxBurst*4))
-	*(*uint32)(unsafe.Pointer(p)) = 0
+	*(*uint64)(unsafe.Pointer(p)) = 0
 	return p
 }
 

@@ -69,3 +69,19 @@ seam_tx_alloc (uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta,
     o[1] = 0;
   return rc;
 }
+
+/* memif_rx_wait_prepare with its two outputs in out[0] (ready) and out[1]
+ * (was masked). */
+int
+seam_rx_wait_prepare (uintptr_t c, uint16_t qid, uintptr_t out)
+{
+  int *o = (int *) out;
+  return memif_rx_wait_prepare ((memif_conn_handle_t) c, qid, &o[0], &o[1]);
+}
+
+int
+seam_tx_interrupts (uintptr_t c, uint16_t qid, uintptr_t out)
+{
+  return memif_get_tx_interrupts ((memif_conn_handle_t) c, qid,
+				  (uint64_t *) out);
+}

@@ -45,6 +45,17 @@ const (
 	floodPause = time.Millisecond
 )
 
+// Interrupt suppression (bundled engine): while a receiver is awake, its
+// ring's interrupt-mask flag tells the sender not to write the eventfd;
+// each wait first clears the flag and looks at the ring again (see
+// memif_rx_wait_prepare), so the sender signals only a receiver about to
+// sleep. Our engine's senders fence between publishing a burst and reading
+// the flag, so no wake-up is lost; one that does not (upstream libmemif,
+// DPDK) may read the flag still set just as it is cleared. The first sleep
+// after clearing it is therefore cut short at unmaskedLook, and the caller
+// looks at the ring once more: one extra wake-up per sleep, none per frame.
+const unmaskedLook = 200 * time.Microsecond
+
 // waitHook, when set (by tests only), runs in every receive wait between
 // leaving the socket mutex and polling, to provoke races there.
 var waitHook atomic.Pointer[func(i *Interface, registered bool)]
@@ -81,13 +92,19 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 		return err
 	}
 	out := (*C.int)(unsafe.Pointer(i.count())) // C scratch: no Go variable escapes to C
-	paused := false
+	paused, masked := false, false
 	for k := 0; k < n; k++ {
 		if rc := C.memif_get_queue_efd(h, C.uint16_t(int(first)+k), out); rc != 0 {
 			i.s.mu.Unlock()
 			return dataErr(int(rc))
 		}
 		efds[k] = int32(*out)
+		ready, was, rc := prepareRxWait(h, first+uint16(k), unsafe.Pointer(out))
+		if rc != 0 || ready {
+			i.s.mu.Unlock()
+			return dataErr(int(rc)) // nil when ready: receive what is waiting
+		}
+		masked = masked || was
 		fds[k] = unix.PollFd{Fd: efds[k], Events: unix.POLLIN}
 		if i.flooded(int(first) + k) {
 			fds[k].Fd, paused = -1, true // poll ignores negative fds
@@ -116,6 +133,9 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 		if paused && (slice < 0 || slice > floodPause) {
 			slice = floodPause
 		}
+		if masked && (slice < 0 || slice > unmaskedLook) {
+			slice = unmaskedLook
+		}
 
 		var ts *unix.Timespec
 		if slice >= 0 {
@@ -135,6 +155,8 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 			return i.woken(fds[:n+1], first, gen)
 		case timeout == 0 || (timeout > 0 && !time.Now().Before(deadline)):
 			return ErrTimeout
+		case masked:
+			return nil // look at the ring once more: see unmaskedLook
 		case paused && i.floodGoesOn(fds[:n], efds[:n], first):
 			return nil // look at the flooded ring
 		}

@@ -202,19 +202,41 @@ memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
 }
 
 /* The interrupt eventfd's open file is shared with the peer, which can
- * clear O_NONBLOCK on it at any time: never rely on the fd's flags. */
+ * clear O_NONBLOCK on it at any time: never rely on the fd's flags.
+ *
+ * The receiver masks interrupts while it is awake (memif_rx_wait_prepare):
+ * the fence pairs with the one there, so either this side sees the mask
+ * cleared or the receiver sees the index just published; no wake-up is
+ * lost between them. */
 static void
 kick (queue_t *q)
 {
   uint64_t one = 1;
   struct pollfd p = {.fd = q->efd,.events = POLLOUT };
+  __atomic_thread_fence (__ATOMIC_SEQ_CST);
   if (__atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED)
       & MW_RING_FLAG_MASK_INT)
     return;
+  q->kicks++;
   /* Writable means the counter cannot overflow, so write cannot block. */
   if (poll (&p, 1, 0) == 1 && (p.revents & POLLOUT))
     if (write (q->efd, &one, sizeof (one)) < 0)
       (void) 0;			/* the peer is awake anyway */
+}
+
+/* Sets or clears the interrupt mask of a receive ring; only the receiver
+ * writes it, and only when it changes (the word shares a cache line with
+ * an index). Returns whether it was set. */
+static bool
+mask_interrupts (queue_t *q, bool on)
+{
+  uint16_t f = __atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED);
+  bool was = f & MW_RING_FLAG_MASK_INT;
+  if (was != on)
+    __atomic_store_n (&q->ring->flags,
+		      on ? f | MW_RING_FLAG_MASK_INT
+		      : f & ~MW_RING_FLAG_MASK_INT, __ATOMIC_RELAXED);
+  return was;
 }
 
 static void
@@ -366,9 +388,18 @@ memif_rx_burst_room (memif_conn_handle_t conn, uint16_t qid,
   q->last += n;
   q->held += n;
   *rx = n;
+  bool interrupts = !c->rx_polling[qid];
+  if (interrupts && q->mask_awake)
+    {
+      /* Busy: the sender need not signal until the receiver prepares to
+       * sleep, which also drains the eventfd and looks again. */
+      if (n)
+	mask_interrupts (q, true);
+      return avail > n ? MEMIF_ERR_NOBUF : MEMIF_ERR_SUCCESS;
+    }
   if (avail > n)
     return MEMIF_ERR_NOBUF;	/* more waiting: the interrupt stays pending */
-  if (!c->rx_polling[qid])
+  if (interrupts)
     {
       drain_interrupt (q->efd);
       /* A burst published between the read and the drain lost its kick:
@@ -437,6 +468,51 @@ memif_get_queue_efd (memif_conn_handle_t conn, uint16_t qid, int *fd)
   if (!fd)
     return MEMIF_ERR_INVAL_ARG;
   *fd = q->efd;
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_rx_wait_prepare (memif_conn_handle_t conn, uint16_t qid, int *ready,
+		       int *was_masked)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, false, &q);
+  if (err)
+    return err;
+  if (!ready)
+    return MEMIF_ERR_INVAL_ARG;
+  bool was = false;
+  if (!c->rx_polling[qid])
+    {
+      q->mask_awake = true;
+      was = mask_interrupts (q, false);
+      /* Pairs with kick's: a burst published before this point is seen
+       * below, one published after it finds the mask cleared. */
+      __atomic_thread_fence (__ATOMIC_SEQ_CST);
+      drain_interrupt (q->efd);
+    }
+  int avail = ring_rx_avail (q, c->args.is_master);
+  if (avail < 0)
+    return lying (c, "peer moved a ring index too far");
+  *ready = avail > 0;
+  if (was_masked)
+    *was_masked = was;
+  return MEMIF_ERR_SUCCESS;
+}
+
+int
+memif_get_tx_interrupts (memif_conn_handle_t conn, uint16_t qid,
+			 uint64_t *sent)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  if (!sent)
+    return MEMIF_ERR_INVAL_ARG;
+  *sent = q->kicks;
   return MEMIF_ERR_SUCCESS;
 }
 

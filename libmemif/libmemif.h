@@ -365,6 +365,27 @@ int memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid);
  * waiter the application wants back (a cancelled wait) re-checks. */
 int memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid);
 
+/* Receiver-driven interrupt suppression. memif 2.0 lets a receiver set
+ * MEMIF_RING_FLAG_MASK_INT in its ring's flags to ask the sender not to
+ * write the interrupt eventfd (upstream sets it for polling mode). A
+ * receiver in interrupt mode that calls memif_rx_wait_prepare before each
+ * sleep keeps it set while it is awake: from then on memif_rx_burst masks
+ * interrupts whenever it receives something, and memif_rx_wait_prepare
+ * clears the mask, drains the eventfd and reports in *ready whether slots
+ * are already waiting (then do not sleep: receive). This engine's senders
+ * fence between publishing and reading the mask, so no wake-up is lost;
+ * a sender that does not might leave one burst unsignalled if it raced the
+ * clearing: *was_masked (1 when the mask was set until now) tells the
+ * caller to look again after a short first sleep. Sleep on the eventfd of
+ * memif_get_queue_efd; polling mode leaves the mask alone.
+ * memif_get_tx_interrupts counts the interrupts this side sent on transmit
+ * queue qid in the current session. */
+#define MEMIF_HAVE_EXT_RX_WAIT 1
+int memif_rx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
+			   int *ready, int *was_masked);
+int memif_get_tx_interrupts (memif_conn_handle_t conn, uint16_t qid,
+			     uint64_t *sent);
+
 /* The reason memif_delete sends the peer in its DISCONNECT (at most 96
  * bytes; default "interface deleted"), so a peer can tell a clean end of
  * stream from a crash. */

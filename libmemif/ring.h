@@ -37,6 +37,8 @@ typedef struct
   uint16_t held;		/* rx: handed out, not yet refilled */
   uint32_t first_buffer;	/* slave: index of slot 0's buffer */
   span_t *spans;		/* per slot: what alloc / rx handed out */
+  bool mask_awake;		/* rx: the waiter masks interrupts while awake */
+  uint64_t kicks;		/* tx: interrupts sent this session */
 } queue_t;
 
 /* Bytes from one ring's start to the next one's in a slave's ring region. */

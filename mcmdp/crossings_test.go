@@ -2,6 +2,7 @@ package mcmdp
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,5 +76,62 @@ func TestEngineCallsPerFrameSent(t *testing.T) {
 		}
 		assert.LessOrEqual(t, tx.iface.EngineCalls()-before, uint64(20+1), "ring 2^%d: one call per burst", ring)
 		assert.Zero(t, rx.Stats().SeqGaps)
+	}
+}
+
+// A receiver masks the sender's interrupts (eventfd writes) while it is
+// awake: only a receiver on its way to sleep is signalled, and a polling
+// one never is.
+func TestNoInterruptWhileReceiverAwake(t *testing.T) {
+	needCap(t, "TxWait") // the bundled engine
+	for _, polling := range []bool{false, true} {
+		txp, rxp := packetParams(t)
+		rxp.Polling = polling
+		tx, rx := connect(t, txp, rxp)
+		interrupts := func() uint64 {
+			n, err := tx.iface.TxInterrupts(tx.current(), 0)
+			require.NoError(t, err)
+			return n
+		}
+		sendOne := func() {
+			b, err := tx.DequeueBuffer(waitTimeout)
+			require.NoError(t, err)
+			b.Len = 8
+			require.NoError(t, tx.EnqueueBuffer(b))
+		}
+		receive := func(n int) {
+			for k := 0; k < n; k++ {
+				b, err := rx.DequeueBuffer(waitTimeout)
+				require.NoError(t, err)
+				require.NoError(t, rx.EnqueueBuffer(b))
+			}
+		}
+		_, err := rx.DequeueBuffer(time.Millisecond) // a wait: the receiver sleeps
+		require.ErrorIs(t, err, ErrTimeout)
+		before := interrupts()
+		sendOne()
+		if polling {
+			assert.Equal(t, before, interrupts(), "polling: never signalled")
+		} else {
+			assert.Equal(t, before+1, interrupts(), "asleep: signalled")
+		}
+		receive(1) // awake now
+		for k := 0; k < 50; k++ {
+			sendOne()
+		}
+		after := interrupts()
+		if !polling {
+			assert.Equal(t, before+1, after, "awake: not signalled")
+		}
+		receive(50)
+		_, err = rx.DequeueBuffer(time.Millisecond) // asleep again
+		require.ErrorIs(t, err, ErrTimeout)
+		sendOne()
+		if polling {
+			assert.Equal(t, before, interrupts())
+		} else {
+			assert.Equal(t, after+1, interrupts(), "asleep again: signalled")
+		}
+		receive(1)
 	}
 }

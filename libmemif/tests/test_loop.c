@@ -236,6 +236,94 @@ read_msg (int fd, char why[97])
   return b[0] | (b[1] << 8);
 }
 
+/* Sends n single-buffer packets on queue 0 of tx; the interrupts it sent
+ * this session come back. */
+static uint64_t
+send_n (memif_conn_handle_t tx, uint16_t n)
+{
+  memif_buffer_t b[16];
+  uint16_t got, sent;
+  CHECK_EQ (memif_buffer_alloc32 (tx, 0, b, n, &got, 32), 0);
+  CHECK_EQ (got, n);
+  CHECK_EQ (memif_tx_burst (tx, 0, b, n, &sent), 0);
+  uint64_t kicks = 0;
+  CHECK_EQ (memif_get_tx_interrupts (tx, 0, &kicks), 0);
+  return kicks;
+}
+
+/* Receives everything waiting on queue 0 of rx and gives it back. */
+static uint16_t
+drain_rx (memif_conn_handle_t rx)
+{
+  memif_buffer_t b[64];
+  uint16_t got = 0, total = 0;
+  do
+    {
+      memif_rx_burst (rx, 0, b, 64, &got);
+      CHECK_EQ (memif_refill_queue (rx, 0, got, 0), 0);
+      total += got;
+    }
+  while (got);
+  return total;
+}
+
+static int
+readable (int fd)
+{
+  struct pollfd p = {.fd = fd,.events = POLLIN };
+  return poll (&p, 1, 0) == 1;
+}
+
+/* A receiver that prepares its waits masks interrupts while it is awake:
+ * the sender writes the eventfd only after the receiver cleared the mask
+ * on its way to sleep, and the receiver never sleeps on a waiting burst. */
+static void
+test_interrupt_mask (void)
+{
+  const char *path = "/tmp/memif-test-mask.sock";
+  state_t ms = { 0 }, ss = { 0 };
+  memif_socket_handle_t msock = mksock (path), ssock = mksock (path);
+  memif_conn_handle_t m = mkconn (msock, 1, 3, NULL, &ms, 0);
+  memif_conn_handle_t s = mkconn (ssock, 0, 3, NULL, &ss, 0);
+  PUMP (msock, ssock, ms.up && ss.up);
+  int efd = -1, ready = -1, was = -1;
+  CHECK_EQ (memif_get_queue_efd (m, 0, &efd), 0);
+
+  CHECK_EQ (memif_rx_wait_prepare (m, 0, &ready, &was), 0);
+  CHECK_EQ (ready, 0);
+  CHECK_EQ (was, 0);
+  CHECK_EQ (send_n (s, 1), 1);	/* asleep: signalled */
+  CHECK (readable (efd));
+  CHECK_EQ (drain_rx (m), 1);	/* awake now: masked */
+  CHECK_EQ (send_n (s, 2), 1);
+  CHECK_EQ (send_n (s, 3), 1);
+  CHECK_EQ (drain_rx (m), 5);
+  CHECK_EQ (memif_rx_wait_prepare (m, 0, &ready, &was), 0);
+  CHECK_EQ (ready, 0);
+  CHECK_EQ (was, 1);
+  CHECK (!readable (efd));	/* drained: no stale wake-up */
+  CHECK_EQ (send_n (s, 1), 2);	/* going to sleep: signalled again */
+  CHECK (readable (efd));
+  CHECK_EQ (memif_rx_wait_prepare (m, 0, &ready, &was), 0);
+  CHECK_EQ (ready, 1);		/* a burst is waiting: no sleep */
+  CHECK_EQ (was, 0);
+  CHECK_EQ (drain_rx (m), 1);
+
+  /* Polling mode keeps the mask whatever the waits do. */
+  CHECK_EQ (memif_set_rx_mode (m, MEMIF_RX_MODE_POLLING, 0), 0);
+  CHECK_EQ (memif_rx_wait_prepare (m, 0, &ready, &was), 0);
+  CHECK_EQ (send_n (s, 4), 2);
+  CHECK_EQ (drain_rx (m), 4);
+  CHECK_EQ (memif_rx_wait_prepare (m, 1, &ready, &was), MEMIF_ERR_QID);
+  CHECK_EQ (memif_rx_wait_prepare (m, 0, NULL, NULL), MEMIF_ERR_INVAL_ARG);
+  CHECK_EQ (memif_get_tx_interrupts (m, 0, NULL), MEMIF_ERR_INVAL_ARG);
+
+  memif_delete (&s);
+  memif_delete (&m);
+  CHECK_EQ (memif_delete_socket (&ssock), 0);
+  CHECK_EQ (memif_delete_socket (&msock), 0);
+}
+
 /* A peer silent in the handshake is ended by the deadline timer alone, on
  * both sides, with DISCONNECT "handshake timed out". */
 static void
@@ -323,5 +411,6 @@ main (void)
   test_refusals ();
   test_handshake_deadline ();
   test_idle_timer ();
+  test_interrupt_mask ();
   return check_report ("test_loop");
 }
