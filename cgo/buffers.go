@@ -193,7 +193,7 @@ func (i *Interface) Refill(s Session, qid uint16, count int) error {
 	if count < 0 || count > 0xFFFF {
 		return &Error{Op: "refill", Code: ErrInvalidArg}
 	}
-	return dataErr(int(C.memif_refill_queue(h, C.uint16_t(qid), C.uint16_t(count), 0)))
+	return dataErr(int(refill(h, C.uint16_t(qid), C.uint16_t(count))))
 }
 
 func toGo(b *Buffer, c *C.memif_buffer_t) {

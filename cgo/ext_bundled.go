@@ -11,6 +11,10 @@ int seam_tx_wait_prepare(memif_conn_handle_t c, uint16_t qid, void *p);
 void seam_futex_wait(uint32_t *word, uint32_t value, long long ns);
 int seam_rx_wait_prepare(uintptr_t c, uint16_t qid, uintptr_t out);
 int seam_tx_interrupts(uintptr_t c, uint16_t qid, uintptr_t out);
+int seam_tx(uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta, uint16_t n, uintptr_t out);
+int seam_rx(uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta, uintptr_t room, uint16_t n, uintptr_t out);
+int seam_alloc(uintptr_t c, uint16_t qid, uintptr_t bufs, uint16_t n, uintptr_t out, uint32_t size, int one_packet);
+int seam_refill(uintptr_t c, uint16_t qid, uint16_t n);
 int seam_tx_alloc(uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta, uint16_t n, uint16_t want, uint32_t size, uintptr_t out);
 typedef struct {
   uint16_t room, in_flight;
@@ -55,37 +59,46 @@ func setPrefault(c C.memif_conn_handle_t, p Prefault) C.int {
 	return C.memif_set_prefault(c, C.uint32_t(p))
 }
 
+// The data path's calls pass their pointers, all to C memory, as integers
+// (see seam_tx): cgo's pointer checks would cost as much as the crossing.
+
+func addr[T any](p *T) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(p))) }
+
+func handle(c C.memif_conn_handle_t) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(c))) }
+
 func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
-	return C.memif_tx_burst_meta(c, qid, b, meta, n, out)
+	return C.seam_tx(handle(c), qid, addr(b), addr(meta), n, addr(out))
 }
 
 // txAlloc sends bufs[:n] and allocates up to want packets into bufs[n:]:
-// out[0] is the count sent, out[1] the count allocated. Pointers go as
-// integers (all are C memory), which spares cgo's per-call pointer checks.
+// out[0] is the count sent, out[1] the count allocated.
 func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n, want C.uint16_t, size uint32, out *C.uint16_t) C.int {
-	return C.seam_tx_alloc(C.uintptr_t(uintptr(unsafe.Pointer(c))), qid, C.uintptr_t(uintptr(unsafe.Pointer(b))),
-		C.uintptr_t(uintptr(unsafe.Pointer(meta))), n, want, C.uint32_t(size), C.uintptr_t(uintptr(unsafe.Pointer(out))))
+	return C.seam_tx_alloc(handle(c), qid, addr(b), addr(meta), n, want, C.uint32_t(size), addr(out))
 }
 
 // prepareRxWait arms receive queue qid for a sleep (memif_rx_wait_prepare):
 // ready says a burst is waiting already, masked that the receiver had kept
 // the sender's interrupts masked until now. out is 8 bytes of C scratch.
 func prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (ready, masked bool, rc C.int) {
-	rc = C.seam_rx_wait_prepare(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
+	rc = C.seam_rx_wait_prepare(handle(c), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
 	o := unsafe.Slice((*C.int)(out), 2)
 	return o[0] != 0, o[1] != 0, rc
 }
 
 func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
-	return C.memif_rx_burst_room(c, qid, b, meta, room, n, out)
+	return C.seam_rx(handle(c), qid, addr(b), addr(meta), addr(room), n, addr(out))
 }
 
 func bufferAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, _ uint32) C.int {
-	return C.memif_buffer_alloc32(c, qid, b, n, out, C.uint32_t(size))
+	return C.seam_alloc(handle(c), qid, addr(b), n, addr(out), C.uint32_t(size), 0)
 }
 
 func (i *Interface) bufferAllocPacket(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, n C.uint16_t, out *C.uint16_t, size uint32, _ uint32) C.int {
-	return C.memif_buffer_alloc_packet32(c, qid, b, n, out, C.uint32_t(size))
+	return C.seam_alloc(handle(c), qid, addr(b), n, addr(out), C.uint32_t(size), 1)
+}
+
+func refill(c C.memif_conn_handle_t, qid C.uint16_t, n C.uint16_t) C.int {
+	return C.seam_refill(handle(c), qid, n)
 }
 
 func getQueue(b *C.memif_buffer_t) unsafe.Pointer { return b.queue }
@@ -292,7 +305,7 @@ func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) {
 	}
 	defer i.s.mu.Unlock()
 	out := unsafe.Pointer(i.count())
-	rc := C.seam_tx_interrupts(C.uintptr_t(uintptr(unsafe.Pointer(h))), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
+	rc := C.seam_tx_interrupts(handle(h), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
 	return *(*uint64)(out), dataErr(int(rc))
 }
 

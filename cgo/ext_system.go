@@ -44,6 +44,10 @@ func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 }
 
 // No room reported either: nothing past a buffer's length is read.
+func refill(c C.memif_conn_handle_t, qid C.uint16_t, n C.uint16_t) C.int {
+	return C.memif_refill_queue(c, qid, n, 0)
+}
+
 // txAlloc over upstream only sends: out[1], the count allocated, stays 0.
 func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n, want C.uint16_t, size uint32, out *C.uint16_t) C.int {
 	return txBurst(c, qid, b, meta, n, out)

@@ -85,3 +85,43 @@ seam_tx_interrupts (uintptr_t c, uint16_t qid, uintptr_t out)
   return memif_get_tx_interrupts ((memif_conn_handle_t) c, qid,
 				  (uint64_t *) out);
 }
+
+/* The data path with every pointer passed as an integer: they all point to
+ * C memory (the interface's scratch), and cgo checks each pointer argument
+ * on every call otherwise, which costs as much as the crossing itself. */
+int
+seam_tx (uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta,
+	 uint16_t n, uintptr_t out)
+{
+  return memif_tx_burst_meta ((memif_conn_handle_t) c, qid,
+			      (memif_buffer_t *) bufs, (const uint32_t *) meta,
+			      n, (uint16_t *) out);
+}
+
+int
+seam_rx (uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta,
+	 uintptr_t room, uint16_t n, uintptr_t out)
+{
+  return memif_rx_burst_room ((memif_conn_handle_t) c, qid,
+			      (memif_buffer_t *) bufs, (uint32_t *) meta,
+			      (uint32_t *) room, n, (uint16_t *) out);
+}
+
+int
+seam_alloc (uintptr_t c, uint16_t qid, uintptr_t bufs, uint16_t n,
+	    uintptr_t out, uint32_t size, int one_packet)
+{
+  if (one_packet)
+    return memif_buffer_alloc_packet32 ((memif_conn_handle_t) c, qid,
+					(memif_buffer_t *) bufs, n,
+					(uint16_t *) out, size);
+  return memif_buffer_alloc32 ((memif_conn_handle_t) c, qid,
+			       (memif_buffer_t *) bufs, n, (uint16_t *) out,
+			       size);
+}
+
+int
+seam_refill (uintptr_t c, uint16_t qid, uint16_t n)
+{
+  return memif_refill_queue ((memif_conn_handle_t) c, qid, n, 0);
+}

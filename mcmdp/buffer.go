@@ -31,16 +31,13 @@ type Buffer struct {
 	Framed bool
 
 	state   uint8
-	chained bool
 	discard bool // Tx: goes out empty, marked for the receiver to skip
-	conn    *Conn
-	session memif.Session // the engine session it belongs to
+	pinned  bool // of an ended session whose placeholders it keeps (see unpin)
 	q       *queue
 	// segs are the descriptors: one, in the queue's descs, or a chain, in
-	// pooled chain memory. On Tx, segs[0].Data is the whole shared buffer.
+	// chain memory. On Tx, segs[0].Data is the whole shared buffer.
 	segs  []memif.Buffer
-	stage []byte        // chains: the contiguous copy
-	pins  memif.Session // ended session whose placeholders this held buffer keeps (0: none)
+	chain *chainMem // chains only
 }
 
 const (
@@ -56,6 +53,8 @@ const (
 // Positions are free-running counters, used modulo the ring size (a power
 // of two) to index entries and descs.
 type queue struct {
+	conn    *Conn
+	session memif.Session // the engine session it belongs to
 	id      uint16
 	mask    uint64   // ring size - 1
 	entries []Buffer // frame number & mask: the outstanding frames
@@ -73,8 +72,8 @@ type queue struct {
 	sent, handed, reserved uint64
 	ask                    int // Tx: buffers the last dequeue asked for
 	freed, next, read      uint64
-	faulted                bool       // Rx: the peer broke the frame size; not read again
-	chains                 []chainMem // memory of finished chains, for the next ones
+	faulted                bool        // Rx: the peer broke the frame size; not read again
+	chains                 []*chainMem // memory of finished chains, for the next ones
 }
 
 // chainMem is what a chained frame needs besides its ring entry. It comes
@@ -88,9 +87,13 @@ type chainMem struct {
 }
 
 // newQueue: ringSize is a power of two, as memif rings are.
-func newQueue(id uint16, ringSize int) *queue {
-	return &queue{id: id, mask: uint64(ringSize - 1),
+func newQueue(c *Conn, id uint16, ringSize int) *queue {
+	q := &queue{conn: c, session: c.session, id: id, mask: uint64(ringSize - 1),
 		entries: make([]Buffer, ringSize), descs: make([]memif.Buffer, ringSize)}
+	for k := range q.entries {
+		q.entries[k].q = q
+	}
+	return q
 }
 
 func (q *queue) size() uint64 { return q.mask + 1 }
@@ -120,23 +123,26 @@ func (q *queue) rebaseRx() {
 	}
 }
 
-// desc is the single descriptor at position pos, as a frame's segs.
-func (q *queue) desc(pos uint64) []memif.Buffer {
+// setSingle gives b the single descriptor at position pos.
+func (q *queue) setSingle(b *Buffer, pos uint64) {
 	k := pos & q.mask
-	return q.descs[k : k+1 : k+1]
+	b.segs, b.chain = q.descs[k:k+1:k+1], nil
 }
 
-// setChain gives b a copy of segs in chain memory from the pool (b.stage
-// is then the pooled staging copy, nil or of any size: the caller sizes it).
-func (q *queue) setChain(b *Buffer, segs []memif.Buffer) {
-	b.chained = true
-	var m chainMem
+// setChain gives b a copy of segs, appended, in chain memory from the pool
+// (its stage is then the pooled staging copy, nil or of any size: the
+// caller sizes it).
+func (q *queue) setChain(b *Buffer, segs ...[]memif.Buffer) {
+	m := &chainMem{}
 	if n := len(q.chains); n > 0 {
 		m = q.chains[n-1]
 		q.chains = q.chains[:n-1]
 	}
-	b.segs = append(m.segs[:0], segs...)
-	b.stage = m.stage
+	m.segs = m.segs[:0]
+	for _, s := range segs {
+		m.segs = append(m.segs, s...)
+	}
+	b.segs, b.chain = m.segs, m
 }
 
 // push takes the next entry; at most ring-size frames are ever outstanding,
@@ -144,13 +150,12 @@ func (q *queue) setChain(b *Buffer, segs []memif.Buffer) {
 func (q *queue) push() *Buffer {
 	b := &q.entries[q.tail&q.mask]
 	q.tail++
-	b.q = q
 	return b
 }
 
 // popDone returns the oldest outstanding entry if it is done, removing it.
-// A chain's memory goes back to the pool; its segs stay readable until the
-// next setChain.
+// A chain's memory goes back to the pool; b.chain and b.segs stay readable
+// until the next setChain (the entry's next frame resets them).
 func (q *queue) popDone() *Buffer {
 	if q.head == q.tail {
 		return nil
@@ -161,9 +166,8 @@ func (q *queue) popDone() *Buffer {
 	}
 	b.state = bufFree
 	q.head++
-	if b.chained {
-		q.chains = append(q.chains, chainMem{b.segs, b.stage})
-		b.stage = nil
+	if b.chain != nil {
+		q.chains = append(q.chains, b.chain)
 	}
 	return b
 }

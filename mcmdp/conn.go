@@ -25,7 +25,7 @@ type Conn struct {
 	iface  *memif.Interface
 	// spareChains: chain memory of the last session, for the next one
 	// (under mu; see chainMem).
-	spareChains []chainMem
+	spareChains []*chainMem
 
 	// mu guards the session state below; engine calls made under it are
 	// short (no waits). Lock order: mu, then the seam's socket mutex, which

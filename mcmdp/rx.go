@@ -155,11 +155,11 @@ func (c *Conn) deliver(q *queue, end uint64) *Buffer {
 	b := q.push()
 	c.takeSegs(q, b, end)
 	var data []byte
-	if b.chained {
-		if b.stage == nil { // once per chain in flight and session, at this side's size
-			b.stage = make([]byte, 0, c.layout.wire)
+	if b.chain != nil {
+		if b.chain.stage == nil { // once per chain in flight and session, at this side's size
+			b.chain.stage = make([]byte, 0, c.layout.wire)
 		}
-		data = b.stage[:0]
+		data = b.chain.stage[:0]
 		c.iface.HoldMemory()    // the session may be ending under us
 		for k := range b.segs { // fillPending bounded the sum by the wire size
 			data = append(data, b.segs[k].Data...)
@@ -184,7 +184,7 @@ func (c *Conn) deliver(q *queue, end uint64) *Buffer {
 	c.rxCount++
 	c.rxInSession++
 	b.Data, b.Len = data, len(data)
-	b.conn, b.session, b.state = c, c.session, bufOut
+	b.state = bufOut
 	c.st.framesRx++
 	c.st.bytesRx += uint64(len(data))
 	return b
@@ -194,15 +194,11 @@ func (c *Conn) deliver(q *queue, end uint64) *Buffer {
 // one stays where it is, a chain is copied to chain memory.
 func (c *Conn) takeSegs(q *queue, b *Buffer, end uint64) {
 	if end-q.next == 1 {
-		b.segs, b.chained = q.desc(q.next), false
-	} else {
-		from, to := q.next&q.mask, end&q.mask
-		if from < to {
-			q.setChain(b, q.descs[from:to])
-		} else { // it wraps around the ring's end
-			q.setChain(b, q.descs[from:])
-			b.segs = append(b.segs, q.descs[:to]...)
-		}
+		q.setSingle(b, q.next)
+	} else if from, to := q.next&q.mask, end&q.mask; from < to {
+		q.setChain(b, q.descs[from:to])
+	} else { // it wraps around the ring's end
+		q.setChain(b, q.descs[from:], q.descs[:to])
 	}
 	q.next = end
 }

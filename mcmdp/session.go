@@ -51,7 +51,7 @@ func (c *Conn) sync() bool {
 	c.chains = c.layout.wire > c.layout.buffer // a master finds out at its first alloc
 	c.queues = make([]*queue, c.p.queues())
 	for k := range c.queues {
-		c.queues[k] = newQueue(uint16(k), d.RingSize)
+		c.queues[k] = newQueue(c, uint16(k), d.RingSize)
 	}
 	c.queues[0].chains, c.spareChains = c.spareChains, nil
 	c.seq.restart()
@@ -184,7 +184,7 @@ func (c *Conn) dropQueues() {
 	for _, q := range c.queues {
 		for k := range q.entries {
 			if b := &q.entries[k]; b.state == bufOut {
-				b.pins = c.session
+				b.pinned = true
 				n++
 			}
 		}
@@ -205,11 +205,11 @@ func (c *Conn) dropQueues() {
 
 // unpin, under mu: b, of an ended session, came back.
 func (c *Conn) unpin(b *Buffer) {
-	s := b.pins
-	if s == 0 {
+	if !b.pinned {
 		return
 	}
-	b.pins = 0
+	b.pinned = false
+	s := b.q.session
 	if c.pinned[s]--; c.pinned[s] == 0 {
 		delete(c.pinned, s)
 		c.iface.ReleaseStale(s)

@@ -194,7 +194,11 @@ func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
 	b := c.frameFrom(q)
 	q.setChain(b, c.scratch[:n])
 	c.frameSegs = n
-	c.stageChain(b)
+	payload := int(c.layout.payload)
+	if cap(b.chain.stage) < payload {
+		b.chain.stage = make([]byte, payload) // once per chain in flight, then reused
+	}
+	b.Data, b.Len = b.chain.stage[:payload], payload
 	return b, q.id, nil
 }
 
@@ -210,9 +214,8 @@ func (c *Conn) ringFull(q *queue) error {
 // frameAt makes the next reserved slot of q a frame.
 func (c *Conn) frameAt(q *queue) *Buffer {
 	b := c.frameFrom(q)
-	b.segs, b.chained = q.desc(q.handed), false
+	q.setSingle(b, q.handed)
 	q.handed++
-	c.frameSegs = 1
 	payload := int(c.layout.payload)
 	b.Data, b.Len = b.segs[0].Data[:payload], payload
 	return b
@@ -225,17 +228,8 @@ func (c *Conn) frameFrom(q *queue) *Buffer {
 	b.SeqNum = c.nextSeq
 	c.nextSeq++
 	b.Timestamp = 0
-	b.conn, b.session, b.state = c, c.session, bufOut
+	b.state = bufOut
 	return b
-}
-
-// stageChain gives a chain its staging copy as Data.
-func (c *Conn) stageChain(b *Buffer) {
-	payload := int(c.layout.payload)
-	if cap(b.stage) < payload {
-		b.stage = make([]byte, payload) // once per chain in flight, then reused
-	}
-	b.Data, b.Len = b.stage[:payload], payload
 }
 
 // nextQueue moves the round robin on (Tx: a frame was taken).
@@ -273,11 +267,11 @@ func (c *Conn) Discard(b *Buffer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sync()
-	if b == nil || b.conn != c || b.state != bufOut {
+	if !c.owns(b) || b.state != bufOut {
 		return ErrBufferState
 	}
 	q := b.q
-	if c.up && b.session == c.session && b == &q.entries[(q.tail-1)&q.mask] && c.unallocate(q, b) {
+	if c.up && q.session == c.session && b == &q.entries[(q.tail-1)&q.mask] && c.unallocate(q, b) {
 		q.tail--
 		if b.SeqNum == c.nextSeq-1 {
 			c.nextSeq-- // the sequence stays without a hole
@@ -297,22 +291,27 @@ func (c *Conn) Discard(b *Buffer) error {
 // descriptor becomes the next reserved slot again, a chain goes back to the
 // engine (reserved slots would go with it: there are none after a chain).
 func (c *Conn) unallocate(q *queue, b *Buffer) bool {
-	if !b.chained {
+	if b.chain == nil {
 		q.handed--
 		return true
 	}
 	return q.handed == q.reserved && c.iface.Rewind(c.session, q.id, b.segs[0]) == nil
 }
 
+// owns: b is a buffer of this Conn (of any session).
+func (c *Conn) owns(b *Buffer) bool {
+	return b != nil && b.q != nil && b.q.conn == c
+}
+
 // markDone checks b and hands it back; the ring sees it at the next flush.
 func (c *Conn) markDone(b *Buffer) error {
-	if b == nil || b.conn != c || b.state != bufOut {
+	if !c.owns(b) || b.state != bufOut {
 		return ErrBufferState
 	}
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	if !c.up || b.session != c.session {
+	if !c.up || b.q.session != c.session {
 		b.state = bufFree
 		c.retire(b)
 		c.unpin(b)
@@ -320,7 +319,7 @@ func (c *Conn) markDone(b *Buffer) error {
 	}
 	if !c.tx {
 		b.state = bufDone
-		if c.p.Debug && !b.chained {
+		if c.p.Debug && b.chain == nil {
 			poison(b.segs[0].Data)
 		}
 		c.retire(b)
@@ -342,7 +341,7 @@ func (c *Conn) markDone(b *Buffer) error {
 		c.retire(b)
 		return nil
 	}
-	if b.chained {
+	if b.chain != nil {
 		c.iface.HoldMemory() // the session may be ending under us
 		c.scatter(b)
 		c.iface.ReleaseMemory()
@@ -387,7 +386,7 @@ func (c *Conn) flushAll(qs *[maxQueues]*queue) error {
 // chain is allocated with room for that; see allocFrameLocked). The
 // descriptor holding it is marked; any after it go out empty.
 func (c *Conn) scatter(b *Buffer) {
-	src, off := b.stage[:b.Len], 0
+	src, off := b.chain.stage[:b.Len], 0
 	placed := c.p.Raw
 	for k := range b.segs {
 		seg := &b.segs[k]
@@ -412,7 +411,7 @@ func (c *Conn) flushTx(q *queue) error {
 		var chain *Buffer
 		for singles < maxBurst {
 			b := q.popDone()
-			if b == nil || b.chained {
+			if b == nil || b.chain != nil {
 				chain = b
 				break
 			}
@@ -523,6 +522,11 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 	if !c.tx {
 		n := 0
 		for n < len(bufs) {
+			if len(c.queues) == 1 { // what the last read brought, in one loop
+				if n += c.takeSingles(c.queues[0], bufs[n:]); n == len(bufs) {
+					break
+				}
+			}
 			b, err := c.takeFrameLocked()
 			if b == nil || err != nil {
 				return n, 0, err
@@ -557,9 +561,7 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 	if n == 0 {
 		return 0, q.id, c.ringFull(q)
 	}
-	for k := range bufs[:n] {
-		bufs[k] = c.frameAt(q)
-	}
+	c.handOut(q, bufs[:n])
 	c.nextQueue()
 	return n, q.id, nil
 }
@@ -571,12 +573,19 @@ func (c *Conn) EnqueueBuffers(bufs []*Buffer) error {
 	defer c.mu.Unlock()
 	c.sync()
 	var touched [maxQueues]*queue
-	for _, b := range bufs {
+	for k := 0; k < len(bufs); {
+		if q, n := c.markRun(bufs[k:]); n > 0 {
+			touched[q.id] = q
+			k += n
+			continue
+		}
+		b := bufs[k]
 		if err := c.markDone(b); err != nil {
 			c.flushAll(&touched)
 			return err
 		}
 		touched[b.q.id] = b.q
+		k++
 	}
 	return c.flushAll(&touched)
 }

@@ -1,0 +1,100 @@
+package mcmdp
+
+// The per-frame work of the burst calls, for the common case: frames of
+// one descriptor, on a queue of the current session. Each is one loop over
+// the burst with what does not change hoisted out of it; anything else
+// (chains, Discard, Debug, a stale or foreign buffer) leaves the loop for
+// the general path, which handles it and reports its errors.
+
+// handOut makes the next len(bufs) reserved slots of q frames; the caller
+// made sure that many are reserved.
+func (c *Conn) handOut(q *queue, bufs []*Buffer) {
+	payload := int(c.layout.payload)
+	seq, pos, frame := c.nextSeq, q.handed, q.tail
+	for k := range bufs {
+		b := &q.entries[frame&q.mask]
+		d := pos & q.mask
+		b.segs, b.chain = q.descs[d:d+1:d+1], nil
+		b.Data, b.Len = q.descs[d].Data[:payload], payload
+		b.SeqNum, b.Timestamp, b.state = seq, 0, bufOut
+		bufs[k] = b
+		seq, pos, frame = seq+1, pos+1, frame+1
+	}
+	c.nextSeq, q.handed, q.tail = seq, pos, frame
+}
+
+// markRun marks done the longest run at the start of bufs that the fast
+// path takes (see above), all of one queue, and returns it and its length.
+func (c *Conn) markRun(bufs []*Buffer) (*queue, int) {
+	first := bufs[0]
+	if first == nil || first.q == nil || first.q.conn != c || !c.up || first.q.session != c.session ||
+		c.closed.Load() || c.p.Debug {
+		return nil, 0
+	}
+	q := first.q
+	if c.tx {
+		return q, c.markTxRun(q, bufs)
+	}
+	n := 0
+	for _, b := range bufs {
+		if b == nil || b.q != q || b.state != bufOut {
+			break
+		}
+		b.state, b.Data = bufDone, nil
+		n++
+	}
+	return q, n
+}
+
+func (c *Conn) markTxRun(q *queue, bufs []*Buffer) int {
+	payload, raw := c.layout.payload, c.p.Raw
+	n, bytes := 0, uint64(0)
+	for _, b := range bufs {
+		if b == nil || b.q != q || b.state != bufOut || b.chain != nil || b.discard || uint(b.Len) > uint(payload) {
+			break
+		}
+		seg := &b.segs[0]
+		seg.Len, seg.Metadata = b.Len, 0
+		if !raw { // allocated with room for it
+			putTrailer(seg.Data[b.Len:], b.SeqNum, b.Timestamp)
+			seg.Metadata = frameMark
+		}
+		b.state, b.Data = bufDone, nil
+		bytes += uint64(b.Len)
+		n++
+	}
+	c.txInSession += uint64(n)
+	c.st.framesTx += uint64(n)
+	c.st.bytesTx += bytes
+	return n
+}
+
+// takeSingles delivers, into bufs, the frames of one descriptor that q has
+// read and not yet delivered, up to the first one that needs more care (a
+// chain, a discarded frame, one too long); it returns how many.
+func (c *Conn) takeSingles(q *queue, bufs []*Buffer) int {
+	if !c.p.Raw || q.faulted {
+		return 0 // framed: see deliver
+	}
+	wire := int(c.layout.wire)
+	n, next, frame, seq, bytes := 0, q.next, q.tail, c.rxCount, uint64(0)
+	for n < len(bufs) && next != q.read {
+		d := &q.descs[next&q.mask]
+		if d.Next || len(d.Data) > wire {
+			break
+		}
+		b := &q.entries[frame&q.mask]
+		k := next & q.mask
+		b.segs, b.chain = q.descs[k:k+1:k+1], nil
+		b.Data, b.Len = d.Data, len(d.Data)
+		b.SeqNum, b.Timestamp, b.Framed, b.state = seq, 0, false, bufOut
+		bufs[n] = b
+		bytes += uint64(len(d.Data))
+		n, next, frame, seq = n+1, next+1, frame+1, seq+1
+	}
+	q.next, q.tail, c.rxCount = next, frame, seq
+	c.rxInSession += uint64(n)
+	c.st.framesRx += uint64(n)
+	c.st.bytesRx += bytes
+	return n
+}
