@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: f6cedc3cc138419b05558a50b42372f65d1edf924243d365590922b51574f9fc */
+ * sources sha256: fcec9c24b83194477530f1257e247969338b9642ec41629c90debdd835a52363 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

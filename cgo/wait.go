@@ -52,8 +52,8 @@ const (
 // sleep. Our engine's senders fence between publishing a burst and reading
 // the flag, so no wake-up is lost; one that does not (upstream libmemif,
 // DPDK) may read the flag still set just as it is cleared. The first sleep
-// after clearing it is therefore cut short at unmaskedLook, and the caller
-// looks at the ring once more: one extra wake-up per sleep, none per frame.
+// after clearing it is therefore cut short at unmaskedLook to look at the
+// ring once more: one extra wake-up per sleep, none per frame.
 const unmaskedLook = 200 * time.Microsecond
 
 // waitHook, when set (by tests only), runs in every receive wait between
@@ -155,14 +155,35 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 			return i.woken(fds[:n+1], first, gen)
 		case timeout == 0 || (timeout > 0 && !time.Now().Before(deadline)):
 			return ErrTimeout
-		case masked:
-			return nil // look at the ring once more: see unmaskedLook
+		case masked: // see unmaskedLook
+			masked = false
+			if ready, err := i.rxWaiting(s, first, n); ready || err != nil {
+				return err // nil when ready: receive what is waiting
+			}
+			continue
 		case paused && i.floodGoesOn(fds[:n], efds[:n], first):
 			return nil // look at the flooded ring
 		}
 		// The flood stopped: wait on every eventfd again.
 		paused = false
 	}
+}
+
+// rxWaiting looks at receive queues first..first+n-1 again (as a wait
+// starts) and reports whether one has something waiting.
+func (i *Interface) rxWaiting(s Session, first uint16, n int) (bool, error) {
+	h, err := i.lock(s)
+	if err != nil {
+		return false, err
+	}
+	defer i.s.mu.Unlock()
+	out := unsafe.Pointer(i.count())
+	for k := 0; k < n; k++ {
+		if ready, _, rc := prepareRxWait(h, first+uint16(k), out); rc != 0 || ready {
+			return ready, dataErr(int(rc))
+		}
+	}
+	return false, nil
 }
 
 // woken interprets a ppoll that returned events.

@@ -204,19 +204,26 @@ memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
 /* The interrupt eventfd's open file is shared with the peer, which can
  * clear O_NONBLOCK on it at any time: never rely on the fd's flags.
  *
- * The receiver masks interrupts while it is awake (memif_rx_wait_prepare):
- * the fence pairs with the one there, so either this side sees the mask
- * cleared or the receiver sees the index just published; no wake-up is
- * lost between them. */
+ * A polling receiver masks interrupts for good. An awake one masks them
+ * until it prepares to sleep (memif_rx_wait_prepare), so a mask seen here
+ * may just have been cleared: the fence pairs with the one there, and
+ * either this side sees the mask cleared or the receiver sees the index
+ * just published; no wake-up is lost. Polling needs no fence. */
 static void
 kick (queue_t *q)
 {
   uint64_t one = 1;
   struct pollfd p = {.fd = q->efd,.events = POLLOUT };
-  __atomic_thread_fence (__ATOMIC_SEQ_CST);
-  if (__atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED)
-      & MW_RING_FLAG_MASK_INT)
-    return;
+  uint16_t f = __atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED);
+  if (f & MW_RING_FLAG_MASK_INT)
+    {
+      if (!(f & MW_RING_FLAG_EXT_AWAKE))
+	return;
+      __atomic_thread_fence (__ATOMIC_SEQ_CST);
+      if (__atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED)
+	  & MW_RING_FLAG_MASK_INT)
+	return;
+    }
   q->kicks++;
   /* Writable means the counter cannot overflow, so write cannot block. */
   if (poll (&p, 1, 0) == 1 && (p.revents & POLLOUT))
@@ -224,19 +231,18 @@ kick (queue_t *q)
       (void) 0;			/* the peer is awake anyway */
 }
 
-/* Sets or clears the interrupt mask of a receive ring; only the receiver
- * writes it, and only when it changes (the word shares a cache line with
- * an index). Returns whether it was set. */
+/* Masks (awake) or unmasks a receive ring's interrupts; only the receiver
+ * writes the flags, and only when they change (the word shares a cache
+ * line with an index). Returns whether they were masked. */
 static bool
 mask_interrupts (queue_t *q, bool on)
 {
+  const uint16_t awake = MW_RING_FLAG_MASK_INT | MW_RING_FLAG_EXT_AWAKE;
   uint16_t f = __atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED);
-  bool was = f & MW_RING_FLAG_MASK_INT;
-  if (was != on)
-    __atomic_store_n (&q->ring->flags,
-		      on ? f | MW_RING_FLAG_MASK_INT
-		      : f & ~MW_RING_FLAG_MASK_INT, __ATOMIC_RELAXED);
-  return was;
+  uint16_t want = on ? f | awake : f & ~awake;
+  if (f != want)
+    __atomic_store_n (&q->ring->flags, want, __ATOMIC_RELAXED);
+  return f & MW_RING_FLAG_MASK_INT;
 }
 
 static void
@@ -485,8 +491,10 @@ memif_rx_wait_prepare (memif_conn_handle_t conn, uint16_t qid, int *ready,
   bool was = false;
   if (!c->rx_polling[qid])
     {
+      /* The first time, a sender may still act on an older mask (polling
+       * mode's, without a fence): reported as a mask just cleared. */
+      was = mask_interrupts (q, false) || !q->mask_awake;
       q->mask_awake = true;
-      was = mask_interrupts (q, false);
       /* Pairs with kick's: a burst published before this point is seen
        * below, one published after it finds the mask cleared. */
       __atomic_thread_fence (__ATOMIC_SEQ_CST);

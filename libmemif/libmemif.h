@@ -372,11 +372,12 @@ int memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid);
  * sleep keeps it set while it is awake: from then on memif_rx_burst masks
  * interrupts whenever it receives something, and memif_rx_wait_prepare
  * clears the mask, drains the eventfd and reports in *ready whether slots
- * are already waiting (then do not sleep: receive). This engine's senders
- * fence between publishing and reading the mask, so no wake-up is lost;
- * a sender that does not might leave one burst unsignalled if it raced the
- * clearing: *was_masked (1 when the mask was set until now) tells the
- * caller to look again after a short first sleep. Sleep on the eventfd of
+ * are already waiting (then do not sleep: receive). While awake it also
+ * sets bit 15 (ours; peers read bit 0 only), which tells this engine's
+ * senders to fence between publishing and reading the mask, so no wake-up
+ * is lost; a sender that does not might leave one burst unsignalled if it
+ * raced the clearing: *was_masked (1 when the mask was set until now, and
+ * on the first call) tells the caller to look again after a short sleep. Sleep on the eventfd of
  * memif_get_queue_efd; polling mode leaves the mask alone.
  * memif_get_tx_interrupts counts the interrupts this side sent on transmit
  * queue qid in the current session. */

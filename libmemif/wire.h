@@ -110,6 +110,10 @@ typedef struct
   uint32_t cookie;
   uint16_t flags;
 #define MW_RING_FLAG_MASK_INT 1u
+/* EXTENSION: set with MASK_INT by a receiver that is awake and clears both
+ * before it sleeps (memif_rx_wait_prepare); MASK_INT alone is polling.
+ * Peers read only bit 0. */
+#define MW_RING_FLAG_EXT_AWAKE 0x8000u
   uint16_t head;
   uint32_t ext_head_waiters;	/* master waits for the slave's head */
   uint32_t ext_head_wakes;	/* the slave wakes them (MW_EXT_WAKES) */
