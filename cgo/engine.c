@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: fcec9c24b83194477530f1257e247969338b9642ec41629c90debdd835a52363 */
+ * sources sha256: 164f206b2534cc3950227eb57a3ee43ba42c48d088df99ee3ff9b965965baec5 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

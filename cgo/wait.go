@@ -51,10 +51,11 @@ const (
 // memif_rx_wait_prepare), so the sender signals only a receiver about to
 // sleep. Our engine's senders fence between publishing a burst and reading
 // the flag, so no wake-up is lost; one that does not (upstream libmemif,
-// DPDK) may read the flag still set just as it is cleared. The first sleep
-// after clearing it is therefore cut short at unmaskedLook to look at the
-// ring once more: one extra wake-up per sleep, none per frame.
-const unmaskedLook = 200 * time.Microsecond
+// DPDK) may read the flag still set just as it is cleared, while its burst
+// is not yet visible here. For those, the wait looks at the ring once more
+// unmaskedLook later, by then long enough for any store to have landed,
+// before it sleeps: a spin once per sleep, no timer, nothing per frame.
+const unmaskedLook = 2 * time.Microsecond
 
 // waitHook, when set (by tests only), runs in every receive wait between
 // leaving the socket mutex and polling, to provoke races there.
@@ -112,6 +113,13 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 	}
 	gen := i.waitGen.Load() // exact: it moves only under the socket mutex too
 	i.s.mu.Unlock()
+	if masked {
+		for start := time.Now(); time.Since(start) < unmaskedLook; {
+		}
+		if ready, err := i.rxWaiting(s, first, n); ready || err != nil {
+			return err // nil when ready: receive what is waiting
+		}
+	}
 	hook := waitHook.Load()
 	if hook != nil {
 		(*hook)(i, false)
@@ -133,9 +141,6 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 		if paused && (slice < 0 || slice > floodPause) {
 			slice = floodPause
 		}
-		if masked && (slice < 0 || slice > unmaskedLook) {
-			slice = unmaskedLook
-		}
 
 		var ts *unix.Timespec
 		if slice >= 0 {
@@ -155,12 +160,6 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 			return i.woken(fds[:n+1], first, gen)
 		case timeout == 0 || (timeout > 0 && !time.Now().Before(deadline)):
 			return ErrTimeout
-		case masked: // see unmaskedLook
-			masked = false
-			if ready, err := i.rxWaiting(s, first, n); ready || err != nil {
-				return err // nil when ready: receive what is waiting
-			}
-			continue
 		case paused && i.floodGoesOn(fds[:n], efds[:n], first):
 			return nil // look at the flooded ring
 		}
@@ -169,8 +168,8 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 	}
 }
 
-// rxWaiting looks at receive queues first..first+n-1 again (as a wait
-// starts) and reports whether one has something waiting.
+// rxWaiting looks at receive queues first..first+n-1 once more (see
+// unmaskedLook) and reports whether one has something waiting.
 func (i *Interface) rxWaiting(s Session, first uint16, n int) (bool, error) {
 	h, err := i.lock(s)
 	if err != nil {

@@ -491,9 +491,11 @@ memif_rx_wait_prepare (memif_conn_handle_t conn, uint16_t qid, int *ready,
   bool was = false;
   if (!c->rx_polling[qid])
     {
-      /* The first time, a sender may still act on an older mask (polling
-       * mode's, without a fence): reported as a mask just cleared. */
-      was = mask_interrupts (q, false) || !q->mask_awake;
+      /* A sender that does not fence may act on the mask just cleared;
+       * the first time, any sender may act on polling mode's. */
+      bool fences = __atomic_load_n (&q->ring->ext_tx_fences,
+				     __ATOMIC_RELAXED) == MW_EXT_FENCES;
+      was = (mask_interrupts (q, false) && !fences) || !q->mask_awake;
       q->mask_awake = true;
       /* Pairs with kick's: a burst published before this point is seen
        * below, one published after it finds the mask cleared. */

@@ -375,9 +375,10 @@ int memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid);
  * are already waiting (then do not sleep: receive). While awake it also
  * sets bit 15 (ours; peers read bit 0 only), which tells this engine's
  * senders to fence between publishing and reading the mask, so no wake-up
- * is lost; a sender that does not might leave one burst unsignalled if it
- * raced the clearing: *was_masked (1 when the mask was set until now, and
- * on the first call) tells the caller to look again after a short sleep. Sleep on the eventfd of
+ * is lost. A sender that does not (it does not announce it in the ring)
+ * might leave one burst unsignalled if it raced the clearing: *was_masked
+ * is then 1 (also on the first call of a session), and the caller should
+ * look at the ring once more a moment later, before a long sleep. Sleep on the eventfd of
  * memif_get_queue_efd; polling mode leaves the mask alone.
  * memif_get_tx_interrupts counts the interrupts this side sent on transmit
  * queue qid in the current session. */

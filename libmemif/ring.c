@@ -144,3 +144,9 @@ ring_announce_wakes (mw_ring_t *r, bool master)
   __atomic_store_n (master ? &r->ext_tail_wakes : &r->ext_head_wakes,
 		    MW_EXT_WAKES, __ATOMIC_RELEASE);
 }
+
+void
+ring_announce_fences (mw_ring_t *r)
+{
+  __atomic_store_n (&r->ext_tx_fences, MW_EXT_FENCES, __ATOMIC_RELEASE);
+}

@@ -67,5 +67,8 @@ void ring_wake_waiters (mw_ring_t *r, bool head);
 void ring_wake_local (mw_ring_t *r);
 /* Announces that this side, the receiver, wakes senders waiting on it. */
 void ring_announce_wakes (mw_ring_t *r, bool master);
+/* Announces that this side, the sender, fences between publishing a burst
+ * and reading the receiver's interrupt mask (see kick in datapath.c). */
+void ring_announce_fences (mw_ring_t *r);
 
 #endif

@@ -331,7 +331,10 @@ queue_start (memif_conn_t *c, queue_t *q, bool s2m, uint16_t qid,
       *why = "out of memory";
       return MEMIF_ERR_NOMEM;
     }
-  return s2m == master ? rx_start (c, q, qid, why) : 0;
+  if (s2m == master)
+    return rx_start (c, q, qid, why);
+  ring_announce_fences (q->ring);
+  return 0;
 }
 
 int

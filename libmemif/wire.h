@@ -117,7 +117,8 @@ typedef struct
   uint16_t head;
   uint32_t ext_head_waiters;	/* master waits for the slave's head */
   uint32_t ext_head_wakes;	/* the slave wakes them (MW_EXT_WAKES) */
-  uint8_t pad0[48];
+  uint32_t ext_tx_fences;	/* the sender fences its mask reads (MW_EXT_FENCES) */
+  uint8_t pad0[44];
   uint16_t tail;
   uint16_t pad_tail;
   uint32_t ext_tail_waiters;	/* slave waits for the master's tail */
@@ -127,6 +128,7 @@ typedef struct
 } mw_ring_t;
 
 #define MW_EXT_WAKES 0x4D474F31u	/* "MGO1": this peer wakes futex waiters */
+#define MW_EXT_FENCES 0x4D474F46u	/* "MGOF": its interrupt checks fence */
 
 _Static_assert (sizeof (mw_desc_t) == 16, "descriptor is 16 bytes");
 _Static_assert (offsetof (mw_ring_t, head) == 6, "head at +6");
