@@ -37,7 +37,7 @@ func (i *Interface) alloc(s Session, qid uint16, bufs []Buffer, size uint32, one
 	if err != nil {
 		return 0, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	cb := i.scratchBufs()
 	n := min(len(bufs), maxBurst)
 	if n == 0 {
@@ -85,7 +85,7 @@ func (i *Interface) Tx(s Session, qid uint16, bufs []Buffer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	n, err := i.txScratch(bufs)
 	if n == 0 || err != nil {
 		return 0, err
@@ -106,7 +106,7 @@ func (i *Interface) TxAlloc(s Session, qid uint16, bufs, next []Buffer, size uin
 	if err != nil {
 		return 0, 0, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	n, err := i.txScratch(bufs)
 	if n == 0 || err != nil {
 		return 0, 0, err
@@ -155,7 +155,7 @@ func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	cb := i.scratchBufs()
 	n := min(len(bufs), maxBurst)
 	if n == 0 {
@@ -189,7 +189,7 @@ func (i *Interface) Refill(s Session, qid uint16, count int) error {
 	if err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	if count < 0 || count > 0xFFFF {
 		return &Error{Op: "refill", Code: ErrInvalidArg}
 	}
@@ -211,7 +211,7 @@ func (i *Interface) SetRxMode(qid uint16, polling bool) error {
 	if err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlockAny()
 	mode := C.memif_rx_mode_t(C.MEMIF_RX_MODE_INTERRUPT)
 	if polling {
 		mode = C.MEMIF_RX_MODE_POLLING
@@ -226,7 +226,7 @@ func (i *Interface) Details() (Details, error) {
 	if err != nil {
 		return Details{}, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlockAny()
 	const size = 1 << 16 // 255 queues each way and 256 regions fit
 	buf := C.malloc(size)
 	defer C.free(buf)

@@ -138,7 +138,7 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 		if err != nil {
 			return err
 		}
-		// The C scratch is only touched under the socket mutex.
+		// The C scratch is only touched under the data mutex.
 		w := (*C.seam_tx_wait_t)(i.txWait)
 		rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
 		done := rc == 0 && ((need <= 0 && w.in_flight == 0) || (need > 0 && int(w.room) >= need))
@@ -146,8 +146,8 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 			C.memif_tx_wait_done(h, C.uint16_t(qid))
 		}
 		word, value, wakes := w.word, w.value, w.peer_wakes
-		gen := i.waitGen.Load() // moves only under the socket mutex
-		i.s.mu.Unlock()
+		gen := i.waitGen.Load() // moves only under the data mutex too
+		i.unlock()
 		if rc != 0 {
 			return dataErr(int(rc))
 		}
@@ -198,7 +198,7 @@ func (i *Interface) SetCloseReason(reason string) error {
 	if err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlockAny()
 	cs := C.CString(reason)
 	defer C.free(unsafe.Pointer(cs))
 	return check("set close reason", int(C.memif_set_delete_reason(h, cs)))
@@ -254,7 +254,7 @@ func (i *Interface) Fault(s Session, reason string) error {
 	if err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	cs := C.CString(reason)
 	defer C.free(unsafe.Pointer(cs))
 	return check("fault", int(C.memif_fault(h, cs)))
@@ -273,7 +273,7 @@ func (i *Interface) ReleaseStale(session Session) error {
 	if err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlockAny()
 	return check("release stale", int(C.memif_release_stale(h, C.uint64_t(session))))
 }
 
@@ -285,7 +285,7 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	w := (*C.seam_tx_wait_t)(i.txWait)
 	rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
 	C.memif_tx_wait_done(h, C.uint16_t(qid)) // only counting: no wait armed
@@ -303,7 +303,7 @@ func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	out := unsafe.Pointer(i.count())
 	rc := C.seam_tx_interrupts(handle(h), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
 	return *(*uint64)(out), dataErr(int(rc))

@@ -204,7 +204,7 @@ func (i *Interface) SetCloseReason(reason string) error {
 	if _, err := i.lockAny(); err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlockAny()
 	i.closeReason = reason
 	return nil
 }
@@ -320,7 +320,7 @@ func (i *Interface) ReleaseStale(session Session) error {
 	if _, err := i.lockAny(); err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlockAny()
 	i.releaseStale(session)
 	return nil
 }

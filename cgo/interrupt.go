@@ -10,7 +10,7 @@ func (i *Interface) Interrupt() {
 	if err != nil {
 		return // closed: Close already woke everyone for good
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlockAny()
 	// Receive waiters: the wake fd, numbered like a link change that keeps
 	// the link as it is, so the last of them drains it (see sessionChanged).
 	i.waitMu.Lock()

@@ -97,7 +97,7 @@ func (s *Socket) loop() {
 			continue
 		}
 		s.lockUnmap()
-		s.mu.Lock()
+		s.lockEngine()
 		if w, ok := s.fds[events[0].Fd]; ok && w.seq == events[0].Pad && s.h != nil {
 			s.handling = events[0].Fd
 			s.peekBye(events[0].Events)
@@ -105,7 +105,7 @@ func (s *Socket) loop() {
 			s.handling, s.peerBye = 0, nil
 			s.flushDown()
 		}
-		s.mu.Unlock()
+		s.unlockEngine()
 		s.unlockUnmap()
 	}
 }
@@ -328,8 +328,8 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	return i, nil
 }
 
-// free releases the C scratch; callers hold the socket mutex (or never
-// published the interface), so no WaitTx is using it.
+// free releases the C scratch; callers hold the interface's locks (or
+// never published it), so no WaitTx is using it.
 func (i *Interface) free() {
 	C.free(i.scratch)
 	i.scratch = nil
@@ -343,9 +343,7 @@ func (i *Interface) free() {
 func (i *Interface) Close() error {
 	s := i.s
 	s.lockUnmap()
-	s.mu.Lock()
-	if i.h == nil {
-		s.mu.Unlock()
+	if _, err := i.lockAny(); err != nil {
 		s.unlockUnmap()
 		return nil
 	}
@@ -357,7 +355,7 @@ func (i *Interface) Close() error {
 	i.h = nil
 	delete(s.ifaces, i)
 	i.free()
-	s.mu.Unlock()
+	i.unlockAny()
 	s.unlockUnmap()
 	i.closed.Store(true)
 	i.session.Store(0)
@@ -367,39 +365,72 @@ func (i *Interface) Close() error {
 	return check("delete", int(rc))
 }
 
+// Locking. Engine calls for one interface's data path (lock) take only its
+// data mutex, so interfaces sharing a socket, and the socket's event
+// goroutine, do not queue behind each other's sends and receives. Calls
+// that are not tied to a session (lockAny) take the socket mutex, then the
+// data mutex. The event goroutine, whose engine calls may change any
+// interface's state, takes the socket mutex and every data mutex
+// (lockEngine). Lock order: socket mutex, then data mutexes.
+
 // lock enters the engine for a call of session s; it fails once closed,
-// or when s is not the current session (exact: it moves only under this
-// mutex).
+// or when s is not the current session (exact: sessions move only under
+// the data mutex too).
 func (i *Interface) lock(s Session) (C.memif_conn_handle_t, error) {
-	h, err := i.lockAny()
-	if err == nil && (s == 0 || Session(i.session.Load()) != s) {
-		i.s.mu.Unlock()
+	i.dmu.Lock()
+	switch {
+	case i.h == nil:
+		i.dmu.Unlock()
+		return nil, ErrClosed
+	case s == 0 || Session(i.session.Load()) != s:
+		i.dmu.Unlock()
 		return nil, Errno(ErrNoConn)
 	}
-	if err == nil {
-		i.calls++
-	}
-	return h, err
+	i.calls++
+	return C.memif_conn_handle_t(i.h), nil
 }
+
+func (i *Interface) unlock() { i.dmu.Unlock() }
 
 // EngineCalls counts the calls into the engine made for a session (each
 // one cgo call: the data path's Alloc, Tx, Rx, Refill and the like, and
 // each turn of a wait) since the interface was created. Its use is to
 // check how many crossings a way of sending costs.
 func (i *Interface) EngineCalls() uint64 {
-	i.s.mu.Lock()
-	defer i.s.mu.Unlock()
+	i.dmu.Lock()
+	defer i.dmu.Unlock()
 	return i.calls
 }
 
 // lockAny enters the engine for a call that is not tied to a session.
 func (i *Interface) lockAny() (C.memif_conn_handle_t, error) {
 	i.s.mu.Lock()
+	i.dmu.Lock()
 	if i.h == nil {
-		i.s.mu.Unlock()
+		i.unlockAny()
 		return nil, ErrClosed
 	}
 	return C.memif_conn_handle_t(i.h), nil
+}
+
+func (i *Interface) unlockAny() {
+	i.dmu.Unlock()
+	i.s.mu.Unlock()
+}
+
+// lockEngine: the socket mutex and every interface's data mutex.
+func (s *Socket) lockEngine() {
+	s.mu.Lock()
+	for i := range s.ifaces {
+		i.dmu.Lock()
+	}
+}
+
+func (s *Socket) unlockEngine() {
+	for i := range s.ifaces {
+		i.dmu.Unlock()
+	}
+	s.mu.Unlock()
 }
 
 // The scratch area is C memory: nscratch memif_buffer_t, maxBurst uint32

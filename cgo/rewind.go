@@ -14,7 +14,7 @@ func (i *Interface) Rewind(s Session, qid uint16, b Buffer) error {
 	if err != nil {
 		return err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	cb := &i.scratchBufs()[0]
 	cb.desc_index = C.uint16_t(b.desc)
 	return dataErr(int(C.memif_set_next_free_buffer(h, C.uint16_t(qid), cb)))

@@ -66,12 +66,13 @@ type Interface struct {
 	scratch  unsafe.Pointer // C memory, see scratchBufs
 	nscratch int            // memif_buffer_t entries in it: a whole ring
 
-	txWait unsafe.Pointer // C scratch for WaitTx, used under the socket mutex
-	calls  uint64         // engine calls for a session, under the socket mutex (EngineCalls)
+	txWait unsafe.Pointer // C scratch for WaitTx, used under dmu
+	dmu    sync.Mutex     // the data path's, see lock
+	calls  uint64         // engine calls for a session, under dmu (EngineCalls)
 
 	// connects counts sessions that came up; session is the current one
-	// (its connects number) or 0. Both move only under the socket mutex,
-	// so a call holding it sees them exactly.
+	// (its connects number) or 0. Both move only under the socket mutex
+	// and dmu, so a call holding either sees them exactly.
 	connects    atomic.Uint64
 	session     atomic.Uint64
 	disconnects atomic.Uint64

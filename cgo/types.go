@@ -110,7 +110,7 @@ type Buffer struct {
 // connect count when it came up, so the n-th session is Session(n) and
 // Status().Connects is the latest. 0 is no session. Data-path calls take
 // the session they are meant for and fail with ErrNoConn in any other,
-// exactly: sessions change only under the socket mutex those calls hold.
+// exactly: sessions change only under the lock those calls hold.
 type Session uint64
 
 // Status is a snapshot of an interface's connection state.

@@ -15,7 +15,7 @@ import (
 )
 
 // Receive waits. A waiter takes its queues' interrupt eventfds under the
-// socket mutex, then sleeps in ppoll on them and on the interface's wake
+// data mutex, then sleeps in ppoll on them and on the interface's wake
 // eventfd without any lock. Meanwhile:
 //
 //   - a signal may interrupt ppoll: the wait goes on for the time left;
@@ -96,13 +96,13 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 	paused, masked := false, false
 	for k := 0; k < n; k++ {
 		if rc := C.memif_get_queue_efd(h, C.uint16_t(int(first)+k), out); rc != 0 {
-			i.s.mu.Unlock()
+			i.unlock()
 			return dataErr(int(rc))
 		}
 		efds[k] = int32(*out)
 		ready, was, rc := prepareRxWait(h, first+uint16(k), unsafe.Pointer(out))
 		if rc != 0 || ready {
-			i.s.mu.Unlock()
+			i.unlock()
 			return dataErr(int(rc)) // nil when ready: receive what is waiting
 		}
 		masked = masked || was
@@ -111,8 +111,8 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 			fds[k].Fd, paused = -1, true // poll ignores negative fds
 		}
 	}
-	gen := i.waitGen.Load() // exact: it moves only under the socket mutex too
-	i.s.mu.Unlock()
+	gen := i.waitGen.Load() // exact: it moves only under the data mutex too
+	i.unlock()
 	if masked {
 		for start := time.Now(); time.Since(start) < unmaskedLook; {
 		}
@@ -175,7 +175,7 @@ func (i *Interface) rxWaiting(s Session, first uint16, n int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer i.s.mu.Unlock()
+	defer i.unlock()
 	out := unsafe.Pointer(i.count())
 	for k := 0; k < n; k++ {
 		if ready, _, rc := prepareRxWait(h, first+uint16(k), out); rc != 0 || ready {
