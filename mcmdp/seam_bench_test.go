@@ -16,8 +16,9 @@ import (
 // The seam's own speed, measured here next to mcmdp's in the same run (the
 // machine is noisy, so only ratios of one run mean much): the same packets,
 // ring and buffer sizes as BenchmarkPackets64B, sent with the cgo seam
-// alone into a receiver process that uses the seam alone. What mcmdp adds
-// per frame is the difference.
+// alone into a receiver process that uses the seam alone, as
+// cgo.BenchmarkTwoProcess does. What mcmdp adds per frame is the
+// difference.
 
 const seamSinkRole = "sink-seam"
 
@@ -36,15 +37,20 @@ func runSeamSink(path string) int {
 			i.SetRxMode(0, true)
 			testsupport.Ready()
 			var rx [sinkBurst]memif.Buffer
+			var idle idleSink
 			for {
 				ch := i.Changed()
 				if !i.Status().Up {
 					<-ch
 					continue
 				}
-				if n, _ := i.Rx(i.Session(), 0, rx[:]); n > 0 {
-					i.Refill(i.Session(), 0, n)
+				n, _ := i.Rx(i.Session(), 0, rx[:])
+				if n == 0 {
+					idle.empty()
+					continue
 				}
+				idle.got()
+				i.Refill(i.Session(), 0, n)
 			}
 		}
 	}
@@ -69,38 +75,31 @@ func seamSender(b *testing.B) *memif.Interface {
 	return i
 }
 
-// benchSeam sends b.N 64-byte packets through the seam, one per
-// AllocPacket+Tx or burst per Alloc+Tx, and returns the rate in Mpps.
-func benchSeam(b *testing.B, burst int) float64 {
-	i := seamSender(b)
-	bufs := make([]memif.Buffer, burst)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for sent := 0; sent < b.N; {
-		var n int
+// sendSeamPackets sends n 64-byte packets through the seam, one per
+// AllocPacket+Tx or len(bufs) per Alloc+Tx, retrying while the ring is
+// full, as cgo.BenchmarkTwoProcess does.
+func sendSeamPackets(b *testing.B, i *memif.Interface, bufs []memif.Buffer, n int) {
+	for sent := 0; sent < n; {
+		var k int
 		var err error
-		if burst == 1 {
-			n, err = i.AllocPacket(i.Session(), 0, bufs[:1], 64)
+		if len(bufs) == 1 {
+			k, err = i.AllocPacket(i.Session(), 0, bufs[:1], 64)
 		} else {
-			n, err = i.Alloc(i.Session(), 0, bufs[:min(burst, b.N-sent)], 64)
+			k, err = i.Alloc(i.Session(), 0, bufs[:min(len(bufs), n-sent)], 64)
 		}
 		if err != nil && !errors.Is(err, memif.ErrNoBufRing) {
 			b.Fatal(err)
 		}
-		for k := range bufs[:n] {
-			bufs[k].Data[0] = byte(sent)
+		for j := range bufs[:k] {
+			bufs[j].Data[0] = byte(sent)
 		}
-		if n > 0 {
-			if _, err := i.Tx(i.Session(), 0, bufs[:n]); err != nil {
+		if k > 0 {
+			if _, err := i.Tx(i.Session(), 0, bufs[:k]); err != nil {
 				b.Fatal(err)
 			}
 		}
-		sent += n
+		sent += k
 	}
-	mpps := float64(b.N) / time.Since(start).Seconds() / 1e6
-	b.ReportMetric(mpps, "Mpps")
-	return mpps
 }
 
 // BenchmarkFrameCost is the CPU time per 64-byte frame of both ends in one
