@@ -76,6 +76,18 @@
 // DequeueBufferContext and DequeueBuffersContext end when their context
 // does.
 //
+// # Cost per frame
+//
+// DequeueBuffer on a sender hands out ring slots the engine reserved ahead
+// in batches; EnqueueBuffer sends the frame at once and, when the reserved
+// slots run out, reserves the next ones in the same engine call. A frame
+// sent per DequeueBuffer+EnqueueBuffer pair thus costs one call into C, a
+// burst one per burst; nothing waits to be batched, and reserved slots are
+// invisible to the peer. A receiver in interrupt mode masks the sender's
+// interrupts (memif's MEMIF_RING_FLAG_MASK_INT) while it is awake and
+// unmasks them, looking at the ring once more, before it sleeps: a busy
+// receiver costs the sender no eventfd writes, and no wake-up is lost.
+//
 // # Waiting
 //
 // A receiver waits for the sender's memif interrupt; a sender with a full
