@@ -13,7 +13,8 @@ import (
 // Sending is one engine call per frame sent one at a time, and one per
 // burst: DequeueBuffer hands out slots reserved ahead, and EnqueueBuffer
 // reserves the next ones in the call that sends. Frames stay whole and in
-// order across the ring's wrap-around and a Discard of the newest.
+// order, with their SeqNum and Timestamp, across the ring's wrap-around
+// and a Discard of the newest.
 func TestEngineCallsPerFrameSent(t *testing.T) {
 	for _, ring := range []uint8{3, 8} {
 		txp, rxp := packetParams(t)
@@ -27,6 +28,9 @@ func TestEngineCallsPerFrameSent(t *testing.T) {
 				require.NoError(t, err)
 				for _, b := range in[:m] {
 					require.True(t, testsupport.Check(b.Data, seq), "frame %d", seq)
+					require.True(t, b.Framed)
+					require.Equal(t, uint32(seq), b.SeqNum)
+					require.Equal(t, int64(seq)*10, b.Timestamp)
 					seq++
 				}
 				require.NoError(t, rx.EnqueueBuffers(in[:m]))
@@ -37,6 +41,7 @@ func TestEngineCallsPerFrameSent(t *testing.T) {
 		send := func(b *Buffer) {
 			b.Len = 40
 			testsupport.Fill(b.Data[:40], sent)
+			b.Timestamp = int64(sent) * 10
 			sent++
 		}
 

@@ -73,14 +73,14 @@ func (c *Conn) markTxRun(q *queue, bufs []*Buffer) int {
 // read and not yet delivered, up to the first one that needs more care (a
 // chain, a discarded frame, one too long); it returns how many.
 func (c *Conn) takeSingles(q *queue, bufs []*Buffer) int {
-	if !c.p.Raw || q.faulted {
-		return 0 // framed: see deliver
+	if q.faulted {
+		return 0
 	}
-	wire := int(c.layout.wire)
+	wire, framed := int(c.layout.wire), !c.p.Raw
 	n, next, frame, seq, bytes := 0, q.next, q.tail, c.rxCount, uint64(0)
 	for n < len(bufs) && next != q.read {
 		d := &q.descs[next&q.mask]
-		if d.Next || len(d.Data) > wire {
+		if d.Next || len(d.Data) > wire || framed && d.Metadata == discardMark {
 			break
 		}
 		b := &q.entries[frame&q.mask]
@@ -88,6 +88,16 @@ func (c *Conn) takeSingles(q *queue, bufs []*Buffer) int {
 		b.segs, b.chain = q.descs[k:k+1:k+1], nil
 		b.Data, b.Len = d.Data, len(d.Data)
 		b.SeqNum, b.Timestamp, b.Framed, b.state = seq, 0, false, bufOut
+		if framed { // see deliver
+			if d.Metadata != frameMark {
+				c.st.plain++
+			} else if s, ts, ok := getTrailer(pastEnd(d.Data)); ok {
+				b.SeqNum, b.Timestamp, b.Framed = s, ts, true
+				c.seq.add(s)
+			} else {
+				c.st.framing++
+			}
+		}
 		bufs[n] = b
 		bytes += uint64(len(d.Data))
 		n, next, frame, seq = n+1, next+1, frame+1, seq+1
