@@ -6,6 +6,23 @@ package mcmdp
 // (chains, Discard, Debug, a stale or foreign buffer) leaves the loop for
 // the general path, which handles it and reports its errors.
 
+// takeReserved is a sender's DequeueBuffer when a reserved slot is there
+// (see reserve), or nil: then the general path decides.
+func (c *Conn) takeReserved() *Buffer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.up || c.iface.Session() != c.session || c.closed.Load() {
+		return nil // sync has something to do
+	}
+	q := c.queues[c.rr]
+	if q.handed == q.reserved {
+		return nil
+	}
+	q.ask = 1
+	c.nextQueue()
+	return c.frameAt(q)
+}
+
 // handOut makes the next len(bufs) reserved slots of q frames; the caller
 // made sure that many are reserved.
 func (c *Conn) handOut(q *queue, bufs []*Buffer) {

@@ -22,6 +22,11 @@ import (
 // so a loop that just calls again never spins. Other errors: ErrTimeout,
 // ErrClosed. Never a nil buffer with a nil error.
 func (c *Conn) DequeueBuffer(timeout time.Duration) (*Buffer, error) {
+	if c.tx {
+		if b := c.takeReserved(); b != nil {
+			return b, nil
+		}
+	}
 	return c.dequeue(nil, timeout)
 }
 
@@ -249,6 +254,10 @@ func (c *Conn) EnqueueBuffer(b *Buffer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sync() // a buffer of an ended session is turned away below
+	one := [1]*Buffer{b}
+	if q, n := c.markRun(one[:]); n == 1 {
+		return c.flush(q)
+	}
 	if err := c.markDone(b); err != nil {
 		return err
 	}
