@@ -58,6 +58,9 @@ func (c *Conn) reserved(q *queue, n int, err error) error {
 		}
 	}
 	q.reserved += uint64(n)
+	if n > 0 {
+		c.frameSegs = 1 // see drain
+	}
 	return nil
 }
 
