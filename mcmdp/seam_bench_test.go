@@ -114,30 +114,12 @@ func BenchmarkFrameCost(b *testing.B) {
 		var seam float64
 		b.Run(fmt.Sprintf("seam-burst%d", burst), func(b *testing.B) {
 			m, s := seamPair(b)
-			tx, rx := make([]memif.Buffer, round), make([]memif.Buffer, round)
+			tx, rx := make([]memif.Buffer, burst), make([]memif.Buffer, round)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU()
 			for done := 0; done < b.N; done += round {
-				if burst == 1 {
-					for k := 0; k < round; k++ {
-						n, err := m.AllocPacket(m.Session(), 0, tx[:1], 64)
-						if n != 1 {
-							b.Fatal(n, err)
-						}
-						tx[0].Data[0] = byte(k)
-						m.Tx(m.Session(), 0, tx[:1])
-					}
-				} else {
-					n, err := m.Alloc(m.Session(), 0, tx, 64)
-					if n != round {
-						b.Fatal(n, err)
-					}
-					for k := range tx {
-						tx[k].Data[0] = byte(k)
-					}
-					m.Tx(m.Session(), 0, tx)
-				}
+				sendSeamPackets(b, m, tx, round)
 				n, err := s.Rx(s.Session(), 0, rx)
 				if n != round {
 					b.Fatal(n, err)
@@ -151,35 +133,17 @@ func BenchmarkFrameCost(b *testing.B) {
 			rxp.Memif.SocketPath, rxp.Polling = txp.Memif.SocketPath, true
 			txp.Type, txp.Memif.IsMaster = Tx, true
 			tx, rx := connect(b, txp, rxp)
-			bufs := make([]*Buffer, round)
+			out, in := make([]*Buffer, burst), make([]*Buffer, round)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU()
 			for done := 0; done < b.N; done += round {
-				if burst == 1 {
-					for k := 0; k < round; k++ {
-						buf, err := tx.DequeueBuffer(-1)
-						if err != nil {
-							b.Fatal(err)
-						}
-						buf.Len, buf.Data[0] = 64, byte(k)
-						tx.EnqueueBuffer(buf)
-					}
-				} else {
-					n, err := tx.DequeueBuffers(bufs, -1)
-					if n != round {
-						b.Fatal(n, err)
-					}
-					for k, buf := range bufs {
-						buf.Len, buf.Data[0] = 64, byte(k)
-					}
-					tx.EnqueueBuffers(bufs)
-				}
-				n, err := rx.DequeueBuffers(bufs, -1)
+				sendPackets(b, tx, out, round)
+				n, err := rx.DequeueBuffers(in, -1)
 				if n != round {
 					b.Fatal(n, err)
 				}
-				rx.EnqueueBuffers(bufs)
+				rx.EnqueueBuffers(in)
 			}
 			if cost := cpu.perOp(b); seam > 0 {
 				b.ReportMetric(cost/seam, "x-seam")
