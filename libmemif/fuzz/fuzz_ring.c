@@ -4,9 +4,10 @@
  * the engine's master, or the master of its slave, by the config byte), so
  * the harness holds its own mapping of the session's regions. Then the
  * input is a list of operations: write a ring's head or tail (absolute or
- * relative), write any bytes into a descriptor, and call memif_rx_burst,
- * memif_buffer_alloc(32), memif_tx_burst, memif_refill_queue and
- * memif_tx_wait_prepare on the engine.
+ * relative), write any bytes into a descriptor or a ring's flags, and call
+ * memif_rx_burst, memif_buffer_alloc(32), memif_tx_burst,
+ * memif_refill_queue, memif_tx_wait_prepare and memif_rx_wait_prepare on
+ * the engine.
  *
  * Properties:
  *  - every buffer the engine hands out lies inside one region of the
@@ -352,6 +353,16 @@ op (sess_t *ss, in_t *in)
 	    memif_tx_wait_done (ss->c, 0);
 	  }
 	return check_rc (ss, rc, "tx_wait_prepare");
+      }
+    case 9:			/* a receiver about to sleep; the peer may set the flags */
+      {
+	int ready = -1, was = -1;
+	if (o & 0x20)
+	  __atomic_store_n (&rg->flags, in_u16 (in), __ATOMIC_RELAXED);
+	rc = memif_rx_wait_prepare (ss->c, 0, &ready, &was);
+	PROP (rc != 0 || ((ready == 0 || ready == 1) && (was == 0 || was == 1)),
+	      "rx_wait_prepare ready %d was %d", ready, was);
+	return check_rc (ss, rc, "rx_wait_prepare");
       }
     default:			/* the control loop runs */
       loop_pump ();
