@@ -236,6 +236,25 @@ read_msg (int fd, char why[97])
   return b[0] | (b[1] << 8);
 }
 
+/* A master and a slave, each on its own socket on path, connected. */
+typedef struct
+{
+  state_t ms, ss;
+  memif_socket_handle_t msock, ssock;
+  memif_conn_handle_t m, s;
+} pair_t;
+
+static void
+pair_up (pair_t *p, const char *path, uint32_t id)
+{
+  memset (p, 0, sizeof (*p));
+  p->msock = mksock (path);
+  p->ssock = mksock (path);
+  p->m = mkconn (p->msock, 1, id, NULL, &p->ms, 0);
+  p->s = mkconn (p->ssock, 0, id, NULL, &p->ss, 0);
+  PUMP (p->msock, p->ssock, p->ms.up && p->ss.up);
+}
+
 /* Sends n single-buffer packets on queue 0 of tx; the interrupts it sent
  * this session come back. */
 static uint64_t
@@ -280,12 +299,9 @@ readable (int fd)
 static void
 test_interrupt_mask (void)
 {
-  const char *path = "/tmp/memif-test-mask.sock";
-  state_t ms = { 0 }, ss = { 0 };
-  memif_socket_handle_t msock = mksock (path), ssock = mksock (path);
-  memif_conn_handle_t m = mkconn (msock, 1, 3, NULL, &ms, 0);
-  memif_conn_handle_t s = mkconn (ssock, 0, 3, NULL, &ss, 0);
-  PUMP (msock, ssock, ms.up && ss.up);
+  pair_t p;
+  pair_up (&p, "/tmp/memif-test-mask.sock", 3);
+  memif_conn_handle_t m = p.m, s = p.s;
   int efd = -1, ready = -1, was = -1;
   CHECK_EQ (memif_get_queue_efd (m, 0, &efd), 0);
 
@@ -320,8 +336,8 @@ test_interrupt_mask (void)
 
   memif_delete (&s);
   memif_delete (&m);
-  CHECK_EQ (memif_delete_socket (&ssock), 0);
-  CHECK_EQ (memif_delete_socket (&msock), 0);
+  CHECK_EQ (memif_delete_socket (&p.ssock), 0);
+  CHECK_EQ (memif_delete_socket (&p.msock), 0);
 }
 
 /* A peer silent in the handshake is ended by the deadline timer alone, on
@@ -379,13 +395,12 @@ test_handshake_deadline (void)
 static void
 test_idle_timer (void)
 {
-  const char *path = "@memif-test-idle-timer";
-  state_t ms = { 0 }, ss = { 0 };
-  memif_socket_handle_t msock = mksock (path), ssock = mksock (path);
-  memif_conn_handle_t m = mkconn (msock, 1, 5, NULL, &ms, 0);
-  memif_conn_handle_t s = mkconn (ssock, 0, 5, NULL, &ss, 0);
-  PUMP (msock, ssock, ms.up && ss.up);
-  CHECK_EQ (ss.up, 1);
+  pair_t p;
+  pair_up (&p, "@memif-test-idle-timer", 5);
+  memif_socket_handle_t msock = p.msock, ssock = p.ssock;
+  memif_conn_handle_t m = p.m, s = p.s;
+  state_t *ms = &p.ms, *ss = &p.ss;
+  CHECK_EQ (ss->up, 1);
   for (int i = 0; i < 3; i++)
     memif_poll_event (ssock, 20);	/* the 10 ms tick that finds nobody waiting */
   uint64_t t0 = now_ms ();
@@ -393,11 +408,11 @@ test_idle_timer (void)
   CHECK (now_ms () - t0 >= 190);	/* nothing woke the loop */
 
   CHECK_EQ (memif_delete (&m), 0);
-  PUMP (msock, ssock, ss.down);
-  CHECK_EQ (ss.down, 1);
-  m = mkconn (msock, 1, 5, NULL, &ms, 0);
-  PUMP (msock, ssock, ss.up == 2);
-  CHECK_EQ (ss.up, 2);		/* the timer retried */
+  PUMP (msock, ssock, ss->down);
+  CHECK_EQ (ss->down, 1);
+  m = mkconn (msock, 1, 5, NULL, ms, 0);
+  PUMP (msock, ssock, ss->up == 2);
+  CHECK_EQ (ss->up, 2);		/* the timer retried */
   memif_delete (&s);
   memif_delete (&m);
   memif_delete_socket (&ssock);
