@@ -163,7 +163,7 @@ func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
 	}
 	got := i.count()
 	meta, room := i.scratchMeta(), i.scratchRoom()
-	rc := rxBurst(h, C.uint16_t(qid), &cb[0], meta, room, C.uint16_t(n), got)
+	rc := i.rxBurst(h, C.uint16_t(qid), &cb[0], meta, room, C.uint16_t(n), got)
 	if rc == C.MEMIF_ERR_NOBUF {
 		rc = 0 // libmemif 4.x: "more waiting", the interrupt stays pending
 	}

@@ -85,7 +85,7 @@ func prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (rea
 	return o[0] != 0, o[1] != 0, rc
 }
 
-func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
+func (i *Interface) rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
 	return C.seam_rx(handle(c), qid, addr(b), addr(meta), addr(room), n, addr(out))
 }
 
@@ -139,8 +139,8 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 			return err
 		}
 		// The C scratch is only touched under the data mutex.
-		w := (*C.seam_tx_wait_t)(i.txWait)
-		rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
+		w := (*C.seam_tx_wait_t)(i.extScratch)
+		rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.extScratch)
 		done := rc == 0 && ((need <= 0 && w.in_flight == 0) || (need > 0 && int(w.room) >= need))
 		if done || rc != 0 {
 			C.memif_tx_wait_done(h, C.uint16_t(qid))
@@ -187,9 +187,9 @@ func wakeTxWaiters(h C.memif_conn_handle_t) {
 	}
 }
 
-func allocTxWait() unsafe.Pointer { return C.calloc(1, C.sizeof_seam_tx_wait_t) }
+func allocExtScratch() unsafe.Pointer { return C.calloc(1, C.sizeof_seam_tx_wait_t) }
 
-func freeTxWait(p unsafe.Pointer) { C.free(p) }
+func freeExtScratch(p unsafe.Pointer) { C.free(p) }
 
 // SetCloseReason sets the reason Close sends the peer in its DISCONNECT
 // (96 bytes at most), e.g. to tell an end of stream from a failure.
@@ -286,8 +286,8 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 		return 0, err
 	}
 	defer i.unlock()
-	w := (*C.seam_tx_wait_t)(i.txWait)
-	rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.txWait)
+	w := (*C.seam_tx_wait_t)(i.extScratch)
+	rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.extScratch)
 	C.memif_tx_wait_done(h, C.uint16_t(qid)) // only counting: no wait armed
 	if rc != 0 {
 		return 0, dataErr(int(rc))

@@ -43,7 +43,6 @@ func txBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 	return C.memif_tx_burst(c, qid, b, n, out)
 }
 
-// No room reported either: nothing past a buffer's length is read.
 func refill(c C.memif_conn_handle_t, qid C.uint16_t, n C.uint16_t) C.int {
 	return C.memif_refill_queue(c, qid, n, 0)
 }
@@ -60,19 +59,6 @@ func prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (rea
 
 // TxInterrupts: upstream does not count them.
 func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) { return 0, ErrNotSupported }
-
-func rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta, room *C.uint32_t, n C.uint16_t, out *C.uint16_t) C.int {
-	clear(unsafe.Slice(meta, n))
-	clear(unsafe.Slice(room, n))
-	rc := C.memif_rx_burst(c, qid, b, n, out)
-	if rc == 0 && *out == 0 {
-		// Finding the ring empty, libmemif 4.x then reads the interrupt
-		// eventfd, swallowing the kick of a burst published in between:
-		// that burst is on the ring now, so one more look finds it.
-		rc = C.memif_rx_burst(c, qid, b, n, out)
-	}
-	return rc
-}
 
 // bufferAlloc: libmemif 4.x counts packets, so n entries become as many
 // packets as n holds whole (at least one; the caller gives back what runs
@@ -190,10 +176,6 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 	time.Sleep(200 * time.Microsecond)
 	return nil
 }
-
-func allocTxWait() unsafe.Pointer { return nil }
-
-func freeTxWait(p unsafe.Pointer) {}
 
 // SetCloseReason sets the reason Close sends the peer in a DISCONNECT (96
 // bytes at most). libmemif 4.x sends none when an interface is deleted, so
@@ -334,14 +316,6 @@ func (i *Interface) releaseStale(session Session) {
 			delete(i.stale, s)
 		}
 	}
-}
-
-// TxInFlight: upstream libmemif does not say what the peer has released.
-func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
-	if i.closed.Load() {
-		return 0, ErrClosed
-	}
-	return 0, ErrNotSupported
 }
 
 // prepareMaster removes a socket file left by a master that died: libmemif

@@ -282,7 +282,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	// the count asked for, up to the ring's room.
 	i.nscratch = max(maxBurst, 1<<cfg.log2Ring())
 	i.scratch = C.calloc(C.size_t(i.nscratch*C.sizeof_memif_buffer_t+2*maxBurst*4+8), 1)
-	i.txWait = allocTxWait()
+	i.extScratch = allocExtScratch()
 
 	var a C.memif_conn_args_t
 	if cfg.IsMaster {
@@ -333,8 +333,8 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 func (i *Interface) free() {
 	C.free(i.scratch)
 	i.scratch = nil
-	freeTxWait(i.txWait)
-	i.txWait = nil
+	freeExtScratch(i.extScratch)
+	i.extScratch = nil
 	i.handle.Delete()
 }
 

@@ -66,7 +66,9 @@ type Interface struct {
 	scratch  unsafe.Pointer // C memory, see scratchBufs
 	nscratch int            // memif_buffer_t entries in it: a whole ring
 
-	txWait unsafe.Pointer // C scratch for WaitTx, used under dmu
+	// extScratch: C scratch of the engine-specific calls, under dmu:
+	// WaitTx's state (bundled), memif_get_details' output (upstream).
+	extScratch unsafe.Pointer
 	dmu    sync.Mutex     // the data path's, see lock
 	calls  uint64         // engine calls for a session, under dmu (EngineCalls)
 
@@ -89,6 +91,10 @@ type Interface struct {
 	goneRegions []region
 	partials    map[uint16]*partialAlloc // bufferAllocPacket over upstream
 	stale       map[Session][]region
+	// libmemif_system, under the socket mutex: the regions of session
+	// regionsOf, which bound what Rx lets a reader see past a length.
+	regions   []region
+	regionsOf Session
 
 	changed notify.Broadcast // every state change
 
