@@ -41,6 +41,20 @@ type Capabilities struct {
 	// Prefault: Config.Prefault maps a session's buffers at connect.
 	// Without it they fault in on first touch.
 	Prefault bool
+	// Hardened: the engine holds up against a hostile peer and a process
+	// short of fds: it checks the peer's messages, descriptors and fds against
+	// the memif spec and ends a lying session with a reason, never blocks
+	// on a peer's fd, and backs off accepting at the fd limit. Upstream
+	// checks less (a received descriptor's bounds not at all): connect it
+	// only to peers you trust.
+	Hardened bool
+	// SharedSocket: masters and slaves of one process may share a socket,
+	// and the socket file goes with the last master on it. Without it
+	// (upstream: a slave connects with a blocking connect under the
+	// socket's lock, while only that socket's event goroutine would accept
+	// it; the listener stays until the socket is deleted) give each role
+	// its own socket on a path.
+	SharedSocket bool
 }
 
 // EngineCapabilities reports the capabilities of the linked engine.

@@ -38,7 +38,8 @@ const bundledEngine = true
 
 var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
 	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
-	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true, Prefault: true}
+	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true, Prefault: true,
+	Hardened: true, SharedSocket: true}
 
 const hasBufferSize32 = true
 

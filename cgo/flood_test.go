@@ -1,5 +1,3 @@
-//go:build !libmemif_system
-
 package memif
 
 import (

@@ -1,5 +1,3 @@
-//go:build !libmemif_system
-
 package memif
 
 import (
@@ -61,6 +59,7 @@ var wireLayout = map[uint16][]wireField{
 // bytes its type defines (text up to its first NUL, zeros after it and
 // outside the fields); and decoding that encoding gives it back.
 func FuzzDecodeMessage(f *testing.F) {
+	needCap(f, "Hardened")
 	for _, m := range seedMessages() {
 		f.Add(m)
 	}
@@ -107,6 +106,7 @@ func FuzzDecodeMessage(f *testing.F) {
 // its two regions) with INIT, and refuse the rest with a DISCONNECT whose
 // reason becomes its LastError.
 func FuzzHostileHello(f *testing.F) {
+	needCap(f, "Hardened")
 	f.Add(memifpeer.HelloFields{Name: "m", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode())
 	f.Add(memifpeer.HelloFields{Name: "m", MinVersion: 0x0100, MaxVersion: 0x0100, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 14}.Encode())
 	f.Add(memifpeer.HelloFields{Name: "m", MinVersion: memifpeer.Version, MaxVersion: memifpeer.Version, MaxRegion: 255, MaxM2SRing: 254, MaxS2MRing: 254, MaxLog2RingSize: 0}.Encode())

@@ -1,5 +1,3 @@
-//go:build !libmemif_system
-
 package memif
 
 import (
@@ -50,6 +48,7 @@ func checkDeadline(t *testing.T, start, end time.Time) {
 }
 
 func TestDeadlineSilentSlave(t *testing.T) {
+	needCap(t, "HandshakeTimeout")
 	cases := []struct {
 		name  string
 		stage func(h *hostileSlave)
@@ -95,6 +94,7 @@ func TestDeadlineSilentSlave(t *testing.T) {
 }
 
 func TestDeadlineSilentMaster(t *testing.T) {
+	needCap(t, "HandshakeTimeout")
 	cases := []struct {
 		name  string
 		stage func(h *hostileMaster)
@@ -138,6 +138,7 @@ func TestDeadlineSilentMaster(t *testing.T) {
 // TestDeadlineManySilentSlaves: 500 connections that never send INIT are
 // all closed by the deadline, with no further connection to sweep them.
 func TestDeadlineManySilentSlaves(t *testing.T) {
+	needCap(t, "HandshakeTimeout")
 	const n = 500
 	testsupport.CheckNoFdLeak(t)
 	path := testsupport.SockPath(t)
@@ -170,6 +171,7 @@ func TestDeadlineManySilentSlaves(t *testing.T) {
 // again once fds are free. It runs in a child process, whose fd limit it
 // lowers.
 func TestDeadlineAcceptBackoffAtFdLimit(t *testing.T) {
+	needCap(t, "Hardened")
 	if !testsupport.InChild("MEMIF_EMFILE_CHILD") {
 		out, err := testsupport.RunTestAlone(t, "MEMIF_EMFILE_CHILD", "-test.v")
 		for _, l := range strings.Split(string(out), "\n") {

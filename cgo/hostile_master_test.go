@@ -1,5 +1,3 @@
-//go:build !libmemif_system
-
 package memif
 
 import (
@@ -196,6 +194,7 @@ func masterAttacks() []masterAttack {
 
 // TestHostileMaster attacks the engine's slave with a hand-written master.
 func TestHostileMaster(t *testing.T) {
+	needCap(t, "Hardened")
 	testsupport.CheckNoFdLeak(t)
 	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
@@ -251,6 +250,7 @@ func TestHostileMaster(t *testing.T) {
 // with the master, and O_NONBLOCK lives in the shared open file
 // description, so the master can clear it; Rx must not block anyway.
 func TestHostileMasterClearsNonblock(t *testing.T) {
+	needCap(t, "Hardened")
 	s, h := upUnderHostileMaster(t)
 	fl, err := unix.FcntlInt(uintptr(h.M2SInterruptFd()), unix.F_GETFL, 0)
 	require.NoError(t, err)
@@ -271,6 +271,7 @@ func TestHostileMasterClearsNonblock(t *testing.T) {
 // A master that accepts and then says nothing must not wedge the slave: it
 // gives up the handshake (5 s) and retries.
 func TestHostileMasterSilentAfterAccept(t *testing.T) {
+	needCap(t, "HandshakeTimeout")
 	path := testsupport.SockPath(t)
 	lfd := listenHostile(t, path)
 	ss := newSocket(t, path)

@@ -1,5 +1,3 @@
-//go:build !libmemif_system
-
 package memif
 
 import (
@@ -333,6 +331,7 @@ func slaveAttacks() []slaveAttack {
 // every lie must be refused with a reason, and the master must serve a
 // real slave afterwards, with no fd left behind.
 func TestHostileSlave(t *testing.T) {
+	needCap(t, "Hardened")
 	testsupport.CheckNoFdLeak(t)
 	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
@@ -424,6 +423,7 @@ const hangTimeout = 2 * time.Second
 // TestHostileSlaveBlockingInterruptFd: the interrupt fd comes from the
 // peer, which chooses its file flags; Rx must not block on it.
 func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
+	needCap(t, "Hardened")
 	path := testsupport.SockPath(t)
 	ms := newSocket(t, path)
 	m := newIface(t, ms, Config{IsMaster: true, InterfaceID: hsID})
@@ -455,6 +455,7 @@ func TestHostileSlaveBlockingInterruptFd(t *testing.T) {
 // must fail and the master read on. It runs in a child process all the
 // same: a regression would be a SIGBUS, not a failed assertion.
 func TestHostileSlaveShrinksRegion(t *testing.T) {
+	needCap(t, "Hardened")
 	if !testsupport.InChild("MEMIF_HOSTILE_SHRINK_CHILD") {
 		out, err := testsupport.RunTestAlone(t, "MEMIF_HOSTILE_SHRINK_CHILD")
 		if err != nil && bytes.Contains(out, []byte("SIGBUS")) {

@@ -1,5 +1,3 @@
-//go:build !libmemif_system
-
 package memif
 
 // The hostile tests play the peer with internal/memifpeer, a memif 2.0
