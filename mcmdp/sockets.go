@@ -16,10 +16,15 @@ import (
 // by interface id. The first Conn of a path creates the socket (its
 // HandshakeTimeout applies to all), the last Close deletes it; a master's
 // socket file goes with the last master. Masters and slaves may share it,
-// as in upstream libmemif.
+// as in upstream libmemif. An engine without memif.Capabilities
+// SharedSocket (upstream libmemif) gets one socket per role on a path.
 
-// socketKey is a socket path: absolute, or "@name".
-type socketKey string
+// socketKey is a socket path (absolute, or "@name") and, when the engine
+// cannot share a socket between roles, the role.
+type socketKey struct {
+	path   string
+	master bool
+}
 
 // ifaceKey: the engine tells interfaces apart by role and id.
 type ifaceKey struct {
@@ -49,7 +54,7 @@ func keyOf(m MemifParam) socketKey {
 			path = abs
 		}
 	}
-	return socketKey(path)
+	return socketKey{path, m.IsMaster && !memif.EngineCapabilities().SharedSocket}
 }
 
 // attach creates an interface with cfg on the shared socket of p's path,
