@@ -73,7 +73,7 @@ func (c *Conn) markTxRun(q *queue, bufs []*Buffer) int {
 		seg := &b.segs[0]
 		seg.Len, seg.Metadata = b.Len, 0
 		if !raw { // allocated with room for it
-			putTrailer(seg.Data[b.Len:], b.SeqNum, b.Timestamp)
+			putTrailer(seg.Data[b.Len:], trailerMagic, b.SeqNum, b.Timestamp)
 			seg.Metadata = frameMark
 		}
 		b.state, b.Data = bufDone, nil
@@ -97,8 +97,8 @@ func (c *Conn) takeSingles(q *queue, bufs []*Buffer) int {
 	n, next, frame, seq, bytes := 0, q.next, q.tail, c.rxCount, uint64(0)
 	for n < len(bufs) && next != q.read {
 		d := &q.descs[next&q.mask]
-		if d.Next || len(d.Data) > wire || framed && d.Metadata == discardMark {
-			break
+		if d.Next || len(d.Data) > wire || framed && (d.Metadata == discardMark || d.Metadata == 0 && len(d.Data) == 0) {
+			break // an empty unmarked one may be a discard from a sender without metadata
 		}
 		b := &q.entries[frame&q.mask]
 		k := next & q.mask
@@ -106,13 +106,15 @@ func (c *Conn) takeSingles(q *queue, bufs []*Buffer) int {
 		b.Data, b.Len = d.Data, len(d.Data)
 		b.SeqNum, b.Timestamp, b.Framed, b.state = seq, 0, false, bufOut
 		if framed { // see deliver
-			if d.Metadata != frameMark {
-				c.st.plain++
-			} else if s, ts, ok := getTrailer(pastEnd(d.Data)); ok {
+			s, ts, ok := getTrailer(pastEnd(d.Data), trailerMagic)
+			switch {
+			case ok:
 				b.SeqNum, b.Timestamp, b.Framed = s, ts, true
 				c.seq.add(s)
-			} else {
+			case d.Metadata == frameMark:
 				c.st.framing++
+			default:
+				c.st.plain++
 			}
 		}
 		bufs[n] = b

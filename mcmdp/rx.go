@@ -171,12 +171,15 @@ func (c *Conn) deliver(q *queue, end uint64) *Buffer {
 	b.SeqNum, b.Timestamp, b.Framed = c.rxCount, 0, false
 	if !c.p.Raw {
 		if mark := markedSeg(b.segs); mark != nil {
-			if seq, ts, ok := getTrailer(pastEnd(mark.Data)); ok {
+			if seq, ts, ok := getTrailer(pastEnd(mark.Data), trailerMagic); ok {
 				b.SeqNum, b.Timestamp, b.Framed = seq, ts, true
 				c.seq.add(seq)
 			} else {
 				c.st.framing++ // marked, but no trailer where the mark says
 			}
+		} else if seq, ts, ok := unmarkedTrailer(b.segs); ok { // a sender without metadata
+			b.SeqNum, b.Timestamp, b.Framed = seq, ts, true
+			c.seq.add(seq)
 		} else {
 			c.st.plain++ // a plain peer: payload only, as it should be
 		}
@@ -238,7 +241,8 @@ func markedSeg(segs []memif.Buffer) *memif.Buffer {
 // discarded skips a frame its mcmdp sender discarded (Conn.Discard): its
 // descriptors go back to the ring in order, like a frame given back at once.
 func (c *Conn) discarded(q *queue, end uint64) bool {
-	if c.p.Raw || q.descs[q.next&q.mask].Metadata != discardMark {
+	first := &q.descs[q.next&q.mask]
+	if c.p.Raw || first.Metadata != discardMark && first.Metadata != 0 {
 		return false
 	}
 	for p := q.next; p != end; p++ {
@@ -246,7 +250,11 @@ func (c *Conn) discarded(q *queue, end uint64) bool {
 			return false // not what Discard sends: deliver it
 		}
 	}
-	if seq, _, ok := getTrailer(pastEnd(q.descs[q.next&q.mask].Data)); ok {
+	seq, _, ok := getTrailer(pastEnd(first.Data), discardMagic)
+	if !ok && first.Metadata != discardMark {
+		return false // unmarked (no metadata on the way): the magic decides
+	}
+	if ok {
 		c.seq.add(seq) // not a hole: the sender dropped it
 	}
 	b := q.push()

@@ -342,7 +342,7 @@ func (c *Conn) markDone(b *Buffer) error {
 			b.segs[k].Len, b.segs[k].Metadata = 0, 0
 		}
 		if len(b.segs[0].Data) >= trailerSize { // raw packets may be smaller
-			putTrailer(b.segs[0].Data, b.SeqNum, 0)
+			putTrailer(b.segs[0].Data, discardMagic, b.SeqNum, 0)
 		}
 		b.segs[0].Metadata = discardMark
 		b.state = bufDone
@@ -357,7 +357,7 @@ func (c *Conn) markDone(b *Buffer) error {
 		seg := &b.segs[0]
 		seg.Len, seg.Metadata = b.Len, 0
 		if !c.p.Raw { // allocated with room for it
-			putTrailer(seg.Data[b.Len:], b.SeqNum, b.Timestamp)
+			putTrailer(seg.Data[b.Len:], trailerMagic, b.SeqNum, b.Timestamp)
 			seg.Metadata = frameMark
 		}
 	}
@@ -392,10 +392,11 @@ func (c *Conn) flushAll(qs *[maxQueues]*queue) error {
 // order, and puts the trailer past the payload: after the payload's end if
 // 16 bytes are left there, else at the start of the next descriptor (a
 // chain is allocated with room for that; see allocFrameLocked). The
-// descriptor holding it is marked; any after it go out empty.
+// descriptor holding it is marked; any after it go out empty, without a
+// magic left there by an older frame (see unmarkedTrailer).
 func (c *Conn) scatter(b *Buffer) {
 	src, off := b.chain.stage[:b.Len], 0
-	placed := c.p.Raw
+	placed := false
 	for k := range b.segs {
 		seg := &b.segs[k]
 		n := 0
@@ -404,9 +405,13 @@ func (c *Conn) scatter(b *Buffer) {
 		}
 		off += n
 		seg.Len, seg.Metadata = n, 0
-		if !placed && off == len(src) && len(seg.Data)-n >= trailerSize {
-			putTrailer(seg.Data[n:], b.SeqNum, b.Timestamp)
+		switch {
+		case c.p.Raw:
+		case !placed && off == len(src) && len(seg.Data)-n >= trailerSize:
+			putTrailer(seg.Data[n:], trailerMagic, b.SeqNum, b.Timestamp)
 			seg.Metadata, placed = frameMark, true
+		case placed:
+			clear(seg.Data[:min(len(seg.Data), 4)])
 		}
 	}
 }
