@@ -75,6 +75,9 @@ func (i *Interface) alloc(s Session, qid uint16, bufs []Buffer, size uint32, one
 	for k := 0; k < got; k++ {
 		toGo(&bufs[k], &cb[k])
 	}
+	if got > 0 {
+		i.handedOut = s
+	}
 	return got, dataErr(int(rc))
 }
 
@@ -171,6 +174,9 @@ func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
 		*got = 0
 	}
 	i.noteRx(qid, int(*got))
+	if *got > 0 {
+		i.handedOut = s
+	}
 	ms, rs := unsafe.Slice(meta, maxBurst), unsafe.Slice(room, maxBurst)
 	for k := 0; k < int(*got); k++ {
 		toGo(&bufs[k], &cb[k])

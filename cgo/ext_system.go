@@ -274,9 +274,15 @@ type region struct {
 // buffers still held (and descriptors read but not yet delivered) point
 // into; private zero pages go where they were, as the bundled engine
 // does, until ReleaseStale. Only a use inside that engine call can still
-// fault, and a range someone mapped meanwhile is left alone.
+// fault, and a range someone mapped meanwhile is left alone. A session
+// that handed out no buffer (it came and went before anyone looked) keeps
+// nothing: no Release would ever come for it.
 func (i *Interface) keepStale() {
 	s := Session(i.session.Load())
+	if i.handedOut != s {
+		i.goneRegions = i.goneRegions[:0]
+		return
+	}
 	for _, r := range i.goneRegions {
 		p, err := unix.MmapPtr(-1, 0, r.addr, r.size, unix.PROT_READ|unix.PROT_WRITE,
 			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE|unix.MAP_NORESERVE)

@@ -91,6 +91,10 @@ type Interface struct {
 	goneRegions []region
 	partials    map[uint16]*partialAlloc // bufferAllocPacket over upstream
 	stale       map[Session][]region
+	// handedOut, under the socket mutex: the last session in which Alloc
+	// or Rx handed out a buffer (libmemif_system keeps zero pages only
+	// under a session whose buffers someone may hold).
+	handedOut Session
 	// libmemif_system, under the socket mutex: the regions of session
 	// regionsOf, which bound what Rx lets a reader see past a length.
 	regions   []region
