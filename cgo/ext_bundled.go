@@ -313,6 +313,9 @@ func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) {
 // prepareMaster: the bundled engine removes a dead master's socket file.
 func prepareMaster(path string) {}
 
+// createFailed: the bundled engine names a live master's path itself.
+func createFailed(isMaster bool, path string, rc C.int) C.int { return rc }
+
 // closeListener: the bundled engine closes and unlinks its listener.
 func listenerFd(h C.memif_socket_handle_t) int { return -1 }
 

@@ -344,6 +344,24 @@ func prepareMaster(path string) {
 	}
 }
 
+// createFailed: libmemif 4.x reports a master's bind to a path another
+// master listens on as a bare syscall error; a connect that is accepted
+// there says what it was.
+func createFailed(isMaster bool, path string, rc C.int) C.int {
+	if !isMaster || rc != C.MEMIF_ERR_SYSCALL {
+		return rc
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return rc
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err == nil || errors.Is(err, unix.EAGAIN) {
+		return C.MEMIF_ERR_ALREADY // listening (EAGAIN: with a full backlog)
+	}
+	return rc
+}
+
 // closeListener does what libmemif 4.x's memif_delete_socket leaves undone:
 // its listener stays open (an abstract name stays bound) and the socket
 // file stays. fd is taken before the delete and closed after it, so the

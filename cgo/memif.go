@@ -312,7 +312,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	var h C.memif_conn_handle_t
 	if rc := C.seam_create(&h, &a, C.uintptr_t(i.handle)); rc != 0 {
 		i.free()
-		return nil, check("create", int(rc))
+		return nil, check("create", int(createFailed(cfg.IsMaster, s.cfg.Path, rc)))
 	}
 	rc := setBufferSize32(h, cfg.BufferSize)
 	if rc == 0 {
