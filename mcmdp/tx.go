@@ -160,6 +160,25 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 }
 
 func (c *Conn) allocFrameLocked(q *queue) (*Buffer, uint16, error) {
+	b, id, err := c.allocFrameOnce(q)
+	if b == nil && err == nil && q.head == q.tail && c.nothingInFlight(q) {
+		// Upstream libmemif reports a frame larger than the ring as a full
+		// ring: with nothing of ours out and the whole ring free now (it
+		// may have been refilled since), one more try tells.
+		if b, id, err = c.allocFrameOnce(q); b == nil && err == nil {
+			return nil, 0, c.frameTooLarge()
+		}
+	}
+	return b, id, err
+}
+
+// nothingInFlight: the peer holds none of q's buffers.
+func (c *Conn) nothingInFlight(q *queue) bool {
+	n, err := c.iface.TxInFlight(c.session, q.id)
+	return err == nil && n == 0
+}
+
+func (c *Conn) allocFrameOnce(q *queue) (*Buffer, uint16, error) {
 	if c.iface.Session() != c.session {
 		return nil, 0, ErrDisconnected // reserved slots are the ended session's
 	}
@@ -454,8 +473,12 @@ func (c *Conn) frameTooLarge() error {
 		ring = len(c.queues[0].entries)
 	}
 	if c.p.Memif.IsMaster {
-		return fmt.Errorf("%w: the slave's ring of %d buffers cannot carry a %d-byte frame; the slave sets the buffer and ring sizes, so it needs larger ones",
-			ErrFrameTooLarge, ring, c.layout.wire)
+		advice := "so it needs larger ones"
+		if !memif.EngineCapabilities().BufferSize32 {
+			advice = "and a master over upstream libmemif fills at most 65,535 bytes of each: it needs buffers of at most that size, on a ring with room for as many as a frame takes"
+		}
+		return fmt.Errorf("%w: the slave's ring of %d buffers cannot carry a %d-byte frame; the slave sets the buffer and ring sizes, %s",
+			ErrFrameTooLarge, ring, c.layout.wire, advice)
 	}
 	if ring < 1<<c.p.log2Ring() { // the master's HELLO capped it: only larger buffers help
 		return fmt.Errorf("%w: the master limits the ring to %d buffers, and %d of %d bytes cannot carry a %d-byte frame; raise BufferSize",
