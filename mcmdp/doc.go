@@ -55,15 +55,15 @@
 // the buffer, with the descriptor length equal to the payload length:
 // what plain memif peers (DPDK's net_memif, libmemif applications) send and
 // expect, so they need no flag. Two mcmdp peers also carry SeqNum and
-// Timestamp out of band: the sender marks the frame's last descriptor
-// (metadata word 0x544D434D) and writes a 16-byte trailer past its declared
-// length (uint32 magic 0x314D434D, uint32 SeqNum, int64 Timestamp,
-// little-endian). The receiver reads it only where marked, and only inside
-// the peer's region; Buffer.Framed tells the two kinds apart, and a plain
-// peer's frames are counted in Stats.PlainFrames, not as errors. With Raw,
-// nothing is written past the payload and nothing is read there. Over an
-// upstream libmemif (libmemif_system) there is no metadata word: every
-// frame arrives plain.
+// Timestamp out of band: the sender writes a 16-byte trailer past the
+// payload (uint32 magic 0x314D434D, uint32 SeqNum, int64 Timestamp,
+// little-endian) and marks its descriptor (metadata word 0x544D434D). The
+// receiver reads it where marked or, when no descriptor is (an upstream
+// libmemif on either side has no metadata word), where a framed sender
+// puts it, and the magic decides; always only inside the peer's region.
+// Buffer.Framed tells the two kinds apart, and a plain peer's frames are
+// counted in Stats.PlainFrames, not as errors. With Raw, nothing is
+// written past the payload and nothing is read there.
 //
 // # Ends of sessions
 //
