@@ -66,6 +66,18 @@ func settled(t *testing.T, pid int, start usage) usage {
 	}
 }
 
+// letGo waits until the tool has closed what it held for the peer that
+// just died: fewer fds than while connected (no event says when), or 2 s.
+func letGo(t *testing.T, pid int, connected usage) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		if snapshot(t, pid).Fds < connected.Fds {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // noGrowth fails on any growth past what a Go process's runtime may add on
 // its own: a thread or two, each with its stack and malloc arena. The
 // system-wide Committed_AS is asserted only in the full soak, which runs
@@ -105,6 +117,9 @@ func killCycles(t *testing.T, n int, sock string, long *proc, peerTool string, p
 		require.NoError(t, peer.cmd.Process.Kill())
 		peer.wait(t)
 	}
+	// The stop must not race the last peer's end: a sender stopped before
+	// it saw its receiver die counts the frames sent to it as undelivered.
+	letGo(t, long.cmd.Process.Pid, last)
 	require.NoError(t, long.cmd.Process.Signal(syscall.SIGTERM))
 	require.Equal(t, 0, long.wait(t), "%s", long.stderr.String())
 	s := long.summary(t)
