@@ -220,10 +220,10 @@ func (i *Interface) keepStale() {}
 
 func (i *Interface) releaseStale(Session) {}
 
-// HoldMemory and ReleaseMemory bracket a copy into or out of shared
-// memory; the engine never unmaps a held buffer's pages (ReleaseStale), so
-// they do nothing here.
-func (i *Interface) HoldMemory() {}
+// HoldMemory and ReleaseMemory bracket a copy into or out of the shared
+// memory of session s; the engine never unmaps a held buffer's pages
+// (ReleaseStale), so they do nothing here and the memory is always there.
+func (i *Interface) HoldMemory(s Session) bool { return true }
 
 func (i *Interface) ReleaseMemory() {}
 

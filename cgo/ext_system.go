@@ -250,12 +250,22 @@ func (i *Interface) downReason(*C.char) *string {
 // caller must stop reading from the faulty peer instead.
 func (i *Interface) Fault(s Session, reason string) error { return ErrNotSupported }
 
-// HoldMemory keeps the memory of the interface's sessions mapped until
-// ReleaseMemory: libmemif 4.x unmaps a session's regions in the engine call
-// that ends it, and a copy into or out of a buffer (a chained frame's
-// staging) must not run across that moment. Hold it only for the copy, and
-// make no other call of the Interface or its Socket meanwhile.
-func (i *Interface) HoldMemory() { i.s.memMu.RLock() }
+// HoldMemory keeps the memory of session s mapped until ReleaseMemory and
+// reports true, or reports false, holding nothing, when s ended and its
+// memory is gone. libmemif 4.x unmaps a session's regions in the engine
+// call that ends it; the seam puts zero pages back right after (keepStale)
+// unless something else was mapped into the gap meanwhile. A copy into or
+// out of a buffer (a chained frame's staging) must not run across that
+// moment: hold the memory only for the copy, and make no other call of the
+// Interface or its Socket meanwhile.
+func (i *Interface) HoldMemory(s Session) bool {
+	i.s.memMu.RLock()
+	if s == 0 || Session(i.session.Load()) != s && i.uncovered[s] {
+		i.s.memMu.RUnlock()
+		return false
+	}
+	return true
+}
 
 // ReleaseMemory ends HoldMemory.
 func (i *Interface) ReleaseMemory() { i.s.memMu.RUnlock() }
@@ -274,7 +284,8 @@ type region struct {
 // buffers still held (and descriptors read but not yet delivered) point
 // into; private zero pages go where they were, as the bundled engine
 // does, until ReleaseStale. Only a use inside that engine call can still
-// fault, and a range someone mapped meanwhile is left alone. A session
+// fault, and a range someone mapped meanwhile is left alone (HoldMemory
+// then says the session's memory is gone). A session
 // that handed out no buffer (it came and went before anyone looked) keeps
 // nothing: no Release would ever come for it.
 func (i *Interface) keepStale() {
@@ -286,11 +297,14 @@ func (i *Interface) keepStale() {
 	for _, r := range i.goneRegions {
 		p, err := unix.MmapPtr(-1, 0, r.addr, r.size, unix.PROT_READ|unix.PROT_WRITE,
 			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE|unix.MAP_NORESERVE)
-		if err != nil {
-			continue
-		}
-		if p != r.addr { // a kernel without MAP_FIXED_NOREPLACE
+		if err == nil && p != r.addr { // a kernel without MAP_FIXED_NOREPLACE
 			unix.MunmapPtr(p, r.size)
+		}
+		if err != nil || p != r.addr {
+			if i.uncovered == nil {
+				i.uncovered = map[Session]bool{}
+			}
+			i.uncovered[s] = true // see HoldMemory
 			continue
 		}
 		if i.stale == nil {
@@ -305,6 +319,8 @@ func (i *Interface) keepStale() {
 // (of every ended session when session is 0); see the bundled engine's
 // ReleaseStale for the contract. Close releases everything.
 func (i *Interface) ReleaseStale(session Session) error {
+	i.s.lockUnmap() // no copy is running in the pages, see HoldMemory
+	defer i.s.unlockUnmap()
 	if _, err := i.lockAny(); err != nil {
 		return err
 	}
@@ -314,6 +330,10 @@ func (i *Interface) ReleaseStale(session Session) error {
 }
 
 func (i *Interface) releaseStale(session Session) {
+	if session == 0 {
+		clear(i.uncovered)
+	}
+	delete(i.uncovered, session)
 	for s, rs := range i.stale {
 		if session == 0 || s == session {
 			for _, r := range rs {

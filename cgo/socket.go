@@ -91,6 +91,9 @@ type Interface struct {
 	goneRegions []region
 	partials    map[uint16]*partialAlloc // bufferAllocPacket over upstream
 	stale       map[Session][]region
+	// uncovered: ended sessions with a region no zero pages could replace
+	// (written under memMu held exclusively, read under it shared).
+	uncovered map[Session]bool
 	// handedOut, under the socket mutex: the last session in which Alloc
 	// or Rx handed out a buffer (libmemif_system keeps zero pages only
 	// under a session whose buffers someone may hold).

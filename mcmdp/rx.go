@@ -86,7 +86,10 @@ func (c *Conn) takeFrameLocked() (*Buffer, error) {
 				continue
 			}
 			c.rr = rr
-			return c.deliver(q, end), nil
+			if b := c.deliver(q, end); b != nil {
+				return b, nil
+			}
+			return nil, ErrDisconnected
 		}
 	}
 	return nil, nil
@@ -150,8 +153,12 @@ func (c *Conn) peerFault(q *queue, reason string) error {
 	return fmt.Errorf("%w: %w: %s", ErrDisconnected, ErrPeerFault, reason)
 }
 
-// deliver turns descs[q.next:end] into a Buffer.
+// deliver turns descs[q.next:end] into a Buffer. It returns nil when the
+// frame is a chain and the session ended since sync, its memory with it.
 func (c *Conn) deliver(q *queue, end uint64) *Buffer {
+	if end-q.next > 1 && !c.iface.HoldMemory(c.session) {
+		return nil
+	}
 	b := q.push()
 	c.takeSegs(q, b, end)
 	var data []byte
@@ -160,11 +167,10 @@ func (c *Conn) deliver(q *queue, end uint64) *Buffer {
 			b.chain.stage = make([]byte, 0, c.layout.wire)
 		}
 		data = b.chain.stage[:0]
-		c.iface.HoldMemory()    // the session may be ending under us
 		for k := range b.segs { // fillPending bounded the sum by the wire size
 			data = append(data, b.segs[k].Data...)
 		}
-		c.iface.ReleaseMemory()
+		defer c.iface.ReleaseMemory() // the trailer is read from it too
 	} else {
 		data = b.segs[0].Data
 	}

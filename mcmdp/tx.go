@@ -369,7 +369,11 @@ func (c *Conn) markDone(b *Buffer) error {
 		return nil
 	}
 	if b.chain != nil {
-		c.iface.HoldMemory() // the session may be ending under us
+		if !c.iface.HoldMemory(b.q.session) { // it ended since sync, its memory with it
+			b.state = bufFree
+			c.retire(b)
+			return ErrDisconnected
+		}
 		c.scatter(b)
 		c.iface.ReleaseMemory()
 	} else {
