@@ -222,6 +222,9 @@ func TestVersion(t *testing.T) {
 		p := run(t, runDir(t), tool, "--version")
 		assert.Equal(t, 0, p.code)
 		assert.Regexp(t, `^`+tool+` \S+.* go1\.\d+`, p.stdout.String())
+		// The tools link the engine this test binary was built with.
+		engine := map[string]string{"": "engine: bundled", "libmemif_system": "engine: system libmemif"}[toolTags]
+		assert.Contains(t, p.stdout.String(), engine)
 	}
 }
 
