@@ -185,6 +185,7 @@ func TestConnectLineDescribesTheSession(t *testing.T) {
 	assert.Regexp(t, `mcm-recv: connected to .* as slave: peer "mcm1 v320x240 yuv422p10le" of "mcmdp" \(master\), interface id 0, 1 queue\(s\) each way, ring `+ring+`, buffers \d+ bytes, ethernet mode`,
 		recv.stderr.String())
 	assert.Regexp(t, `mcm-send: connected to .* as master: peer "mcm1 v320x240 yuv422p10le" of "mcmdp" \(slave\), interface id 0`, send.stderr.String())
+	assert.NotContains(t, send.stderr.String(), "buffers 0 bytes", "a master not told the slave's size says so")
 }
 
 // With --keep-going, waiting for a lost peer to return still ends at

@@ -205,6 +205,10 @@ func describe(conn *mcmdp.Conn) string {
 		return ""
 	}
 	peer := map[bool]string{true: "slave", false: "master"}[d.IsMaster]
-	return fmt.Sprintf(": peer %q of %q (%s), interface id %d, %d queue(s) each way, ring %d, buffers %d bytes, ethernet mode",
-		d.PeerName, d.PeerApp, peer, d.InterfaceID, d.Queues, d.RingSize, d.BufferSize)
+	buffers := fmt.Sprintf("buffers %d bytes", d.BufferSize)
+	if d.BufferSize == 0 { // a master over upstream libmemif is not told
+		buffers = "buffers sized by the slave"
+	}
+	return fmt.Sprintf(": peer %q of %q (%s), interface id %d, %d queue(s) each way, ring %d, %s, ethernet mode",
+		d.PeerName, d.PeerApp, peer, d.InterfaceID, d.Queues, d.RingSize, buffers)
 }
