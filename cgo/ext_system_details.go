@@ -5,7 +5,26 @@ package memif
 /*
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <libmemif.h>
+
+// memif_get_details packs its arrays right after the strings, unaligned:
+// entries are copied out, not read in place.
+static memif_region_details_t
+seam_region_details (const memif_details_t *md, int k)
+{
+  memif_region_details_t r;
+  memcpy (&r, (const char *) md->regions + k * sizeof (r), sizeof (r));
+  return r;
+}
+
+static memif_queue_details_t
+seam_tx_queue_details (const memif_details_t *md, int k)
+{
+  memif_queue_details_t q;
+  memcpy (&q, (const char *) md->tx_queues + k * sizeof (q), sizeof (q));
+  return q;
+}
 */
 import "C"
 
@@ -62,7 +81,8 @@ func (i *Interface) fillRoom(h C.memif_conn_handle_t, bufs []C.memif_buffer_t, r
 			return // no room: nothing past a length is read
 		}
 		i.regions = i.regions[:0]
-		for _, r := range unsafe.Slice(md.regions, md.regions_num) {
+		for k := 0; k < int(md.regions_num); k++ {
+			r := C.seam_region_details(md, C.int(k))
 			i.regions = append(i.regions, region{r.addr, uintptr(r.size)})
 		}
 		i.regionsOf = s
@@ -98,7 +118,7 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 	if int(qid) >= int(md.tx_queues_num) || md.tx_queues == nil {
 		return 0, Errno(ErrQueueID)
 	}
-	q := unsafe.Slice(md.tx_queues, md.tx_queues_num)[qid]
+	q := C.seam_tx_queue_details(md, C.int(qid))
 	used := int(uint16(q.head - q.tail))
 	if i.cfg.IsMaster {
 		return int(q.ring_size) - used, nil
