@@ -117,12 +117,7 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 		return 0, 0, ErrDisconnected // reserved slots are the ended session's
 	}
 	if c.chains && q.handed == q.reserved { // chains: one frame at a time
-		b, _, err := c.allocFrameLocked(q)
-		if b == nil {
-			return 0, q.id, err
-		}
-		bufs[0] = b
-		return 1, q.id, nil
+		return c.oneFrame(q, bufs)
 	}
 	q.ask = min(len(bufs), maxBurst)
 	if short := len(bufs) - int(q.reserved-q.handed); short > 0 && !c.chains {
@@ -134,12 +129,27 @@ func (c *Conn) takeBurstLocked(bufs []*Buffer) (int, uint16, error) {
 		}
 	}
 	n := min(len(bufs), int(q.reserved-q.handed))
+	if n == 0 && q.head == q.tail && c.nothingInFlight(q) {
+		// A free ring without room: the one-frame way tells a frame too
+		// large for it (upstream libmemif says "full").
+		return c.oneFrame(q, bufs)
+	}
 	if n == 0 {
 		return 0, q.id, c.ringFull(q)
 	}
 	c.handOut(q, bufs[:n])
 	c.nextQueue()
 	return n, q.id, nil
+}
+
+// oneFrame takes one frame of q into bufs[0], the one-frame way.
+func (c *Conn) oneFrame(q *queue, bufs []*Buffer) (int, uint16, error) {
+	b, _, err := c.allocFrameLocked(q)
+	if b == nil {
+		return 0, q.id, err
+	}
+	bufs[0] = b
+	return 1, q.id, nil
 }
 
 // EnqueueBuffers is the burst form of EnqueueBuffer: one engine call for
