@@ -1,5 +1,3 @@
-//go:build !libmemif_system
-
 package memif
 
 import (
@@ -19,9 +17,8 @@ import (
 // descriptor each way points outside any region. The master maps at most
 // its own buffer size (4 KB) per slot, skips the bad ones, and comes up.
 func TestPrefaultHostileSlave(t *testing.T) {
-	if !EngineCapabilities().Prefault {
-		t.Skip("the linked engine maps pages on first touch (Capabilities.Prefault)")
-	}
+	needCap(t, "Prefault")
+	needCap(t, "Hardened")
 	const page, huge, claim = 4096, 1 << 30, 16 << 20
 	path := testsupport.SockPath(t)
 	m := newIface(t, newSocket(t, path), Config{IsMaster: true, InterfaceID: hsID,

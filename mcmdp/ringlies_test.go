@@ -18,6 +18,7 @@ import (
 // liar is told why, the next call waits for a new peer instead of failing
 // again, and the next peer is served.
 func TestRingIndexLieEndsTheSessionInEveryCall(t *testing.T) {
+	needCap(t, "Hardened") // the engine checks the peer's ring indexes
 	for _, tc := range []struct {
 		name  string
 		typ   TransferType
@@ -73,6 +74,7 @@ func TestRingIndexLieEndsTheSessionInEveryCall(t *testing.T) {
 // the end comes with the next call; those frames belong to the ended
 // session.
 func TestRingIndexLieAfterFramesOfABurst(t *testing.T) {
+	needCap(t, "Hardened") // the engine checks the peer's ring indexes
 	rxp := videoParam(testsupport.SockPath(t), Rx)
 	rxp.Raw = true
 	rx, liar := underPeerSlave(t, rxp, memifpeer.SlaveConfig{Log2Ring: 4, BufferSize: 256})

@@ -31,6 +31,7 @@ func TestSeqGapsCountsMissingFrames(t *testing.T) {
 // garbage after the payload, or no room for it in the buffer. The payload
 // is still delivered, as a plain frame numbered on this side.
 func TestFramingErrorsCountMarksWithoutATrailer(t *testing.T) {
+	needCap(t, "Metadata") // the marks travel in the descriptor's metadata
 	for _, tc := range []struct {
 		name    string
 		bufSize uint32
