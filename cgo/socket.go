@@ -69,8 +69,8 @@ type Interface struct {
 	// extScratch: C scratch of the engine-specific calls, under dmu:
 	// WaitTx's state (bundled), memif_get_details' output (upstream).
 	extScratch unsafe.Pointer
-	dmu    sync.Mutex     // the data path's, see lock
-	calls  uint64         // engine calls for a session, under dmu (EngineCalls)
+	dmu        sync.Mutex // the data path's, see lock
+	calls      uint64     // engine calls for a session, under dmu (EngineCalls)
 
 	// connects counts sessions that came up; session is the current one
 	// (its connects number) or 0. Both move only under the socket mutex
@@ -94,12 +94,12 @@ type Interface struct {
 	// uncovered: ended sessions with a region no zero pages could replace
 	// (written under memMu held exclusively, read under it shared).
 	uncovered map[Session]bool
-	// handedOut, under the socket mutex: the last session in which Alloc
-	// or Rx handed out a buffer (libmemif_system keeps zero pages only
-	// under a session whose buffers someone may hold).
+	// handedOut, under dmu: the last session in which Alloc or Rx handed
+	// out a buffer (libmemif_system keeps zero pages only under a session
+	// whose buffers someone may hold).
 	handedOut Session
-	// libmemif_system, under the socket mutex: the regions of session
-	// regionsOf, which bound what Rx lets a reader see past a length.
+	// libmemif_system, under dmu: the regions of session regionsOf, which
+	// bound what Rx lets a reader see past a length.
 	regions   []region
 	regionsOf Session
 
