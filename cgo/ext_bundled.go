@@ -80,7 +80,7 @@ func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 // prepareRxWait arms receive queue qid for a sleep (memif_rx_wait_prepare):
 // ready says a burst is waiting already, masked that the receiver had kept
 // the sender's interrupts masked until now. out is 8 bytes of C scratch.
-func prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (ready, masked bool, rc C.int) {
+func (i *Interface) prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (ready, masked bool, rc C.int) {
 	rc = C.seam_rx_wait_prepare(handle(c), C.uint16_t(qid), C.uintptr_t(uintptr(out)))
 	o := unsafe.Slice((*C.int)(out), 2)
 	return o[0] != 0, o[1] != 0, rc

@@ -6,6 +6,7 @@ package memif
 #cgo LDFLAGS: -lmemif
 #include <stdint.h>
 #include <libmemif.h>
+
 */
 import "C"
 
@@ -50,11 +51,6 @@ func refill(c C.memif_conn_handle_t, qid C.uint16_t, n C.uint16_t) C.int {
 // txAlloc over upstream only sends: out[1], the count allocated, stays 0.
 func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta *C.uint32_t, n, want C.uint16_t, size uint32, out *C.uint16_t) C.int {
 	return txBurst(c, qid, b, meta, n, out)
-}
-
-// prepareRxWait: upstream has no interrupt suppression for interrupt mode.
-func prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (ready, masked bool, rc C.int) {
-	return false, false, 0
 }
 
 // TxInterrupts: upstream does not count them.

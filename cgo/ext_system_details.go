@@ -19,10 +19,10 @@ seam_region_details (const memif_details_t *md, int k)
 }
 
 static memif_queue_details_t
-seam_tx_queue_details (const memif_details_t *md, int k)
+seam_queue_details (const memif_queue_details_t *qs, int k)
 {
   memif_queue_details_t q;
-  memcpy (&q, (const char *) md->tx_queues + k * sizeof (q), sizeof (q));
+  memcpy (&q, (const char *) qs + k * sizeof (q), sizeof (q));
   return q;
 }
 */
@@ -70,8 +70,36 @@ func (i *Interface) rxBurst(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_
 	}
 	if *out > 0 {
 		i.fillRoom(c, unsafe.Slice(b, *out), unsafe.Slice(room, *out))
+		i.rxTakenIn(Session(i.session.Load()))[qid] += uint16(*out)
 	}
 	return rc
+}
+
+// rxTakenIn is how many descriptors of each receive queue this side took
+// in session s (mod 2^16, as ring indexes count), reset for a new session.
+func (i *Interface) rxTakenIn(s Session) *[maxRxQueues]uint16 {
+	if i.rxTakenOf != s {
+		i.rxTaken, i.rxTakenOf = [maxRxQueues]uint16{}, s
+	}
+	return &i.rxTaken
+}
+
+// prepareRxWait reports a burst waiting on receive queue qid: what the peer
+// produced (the slave's head, the master's tail) beyond what this side
+// took. libmemif 4.x reads the interrupt eventfd at the end of a burst,
+// swallowing the kick of one published meanwhile, so a waiter looks at the
+// ring before it sleeps. Upstream masks no interrupts.
+func (i *Interface) prepareRxWait(c C.memif_conn_handle_t, qid uint16, out unsafe.Pointer) (ready, masked bool, rc C.int) {
+	md, err := i.details(c)
+	if err != nil || int(qid) >= int(md.rx_queues_num) || md.rx_queues == nil {
+		return false, false, 0 // the wait tells the rest
+	}
+	q := C.seam_queue_details(md.rx_queues, C.int(qid))
+	produced := q.head
+	if !i.cfg.IsMaster {
+		produced = q.tail
+	}
+	return uint16(produced) != i.rxTakenIn(Session(i.session.Load()))[qid], false, 0
 }
 
 func (i *Interface) fillRoom(h C.memif_conn_handle_t, bufs []C.memif_buffer_t, room []C.uint32_t) {
@@ -118,7 +146,7 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 	if int(qid) >= int(md.tx_queues_num) || md.tx_queues == nil {
 		return 0, Errno(ErrQueueID)
 	}
-	q := C.seam_tx_queue_details(md, C.int(qid))
+	q := C.seam_queue_details(md.tx_queues, C.int(qid))
 	used := int(uint16(q.head - q.tail))
 	if i.cfg.IsMaster {
 		return int(q.ring_size) - used, nil

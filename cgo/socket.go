@@ -102,6 +102,10 @@ type Interface struct {
 	// bound what Rx lets a reader see past a length.
 	regions   []region
 	regionsOf Session
+	// libmemif_system, under dmu: the descriptors taken from each receive
+	// queue in session rxTakenOf, see prepareRxWait.
+	rxTaken   [maxRxQueues]uint16
+	rxTakenOf Session
 
 	changed notify.Broadcast // every state change
 

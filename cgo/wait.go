@@ -100,7 +100,7 @@ func (i *Interface) waitRx(s Session, first uint16, n int, timeout time.Duration
 			return dataErr(int(rc))
 		}
 		efds[k] = int32(*out)
-		ready, was, rc := prepareRxWait(h, first+uint16(k), unsafe.Pointer(out))
+		ready, was, rc := i.prepareRxWait(h, first+uint16(k), unsafe.Pointer(out))
 		if rc != 0 || ready {
 			i.unlock()
 			return dataErr(int(rc)) // nil when ready: receive what is waiting
@@ -178,7 +178,7 @@ func (i *Interface) rxWaiting(s Session, first uint16, n int) (bool, error) {
 	defer i.unlock()
 	out := unsafe.Pointer(i.count())
 	for k := 0; k < n; k++ {
-		if ready, _, rc := prepareRxWait(h, first+uint16(k), out); rc != 0 || ready {
+		if ready, _, rc := i.prepareRxWait(h, first+uint16(k), out); rc != 0 || ready {
 			return ready, dataErr(int(rc))
 		}
 	}
