@@ -310,6 +310,10 @@ func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) {
 	return *(*uint64)(out), dataErr(int(rc))
 }
 
+// retryTimer: the bundled engine stops its connection-request timer
+// itself while no slave needs it.
+func (s *Socket) retryTimer() {}
+
 // prepareMaster: the bundled engine removes a dead master's socket file.
 func prepareMaster(path string) {}
 

@@ -7,6 +7,16 @@ package memif
 #include <stdint.h>
 #include <libmemif.h>
 
+// Sets the connection-request timer to every ns nanoseconds (0: stopped).
+static int
+seam_set_retry_timer (memif_socket_handle_t s, long long ns)
+{
+  struct itimerspec t = { 0 };
+  t.it_value.tv_sec = ns / 1000000000;
+  t.it_value.tv_nsec = ns % 1000000000;
+  t.it_interval = t.it_value;
+  return memif_set_connection_request_timer (s, t);
+}
 */
 import "C"
 
@@ -357,6 +367,30 @@ func prepareMaster(path string) {
 	defer unix.Close(fd)
 	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); errors.Is(err, unix.ECONNREFUSED) {
 		os.Remove(path)
+	}
+}
+
+// retryTimer, under the socket mutex, arms libmemif 4.x's
+// connection-request timer only while a slave of the socket is down:
+// upstream ticks it for ever, a wakeup every RetryInterval for nothing on
+// an idle socket (and on every master's).
+func (s *Socket) retryTimer() {
+	need := false
+	for i := range s.ifaces {
+		if !i.cfg.IsMaster && i.session.Load() == 0 {
+			need = true
+			break
+		}
+	}
+	if s.h == nil || need == s.timerArmed {
+		return
+	}
+	ns := int64(0)
+	if need {
+		ns = s.cfg.RetryInterval
+	}
+	if C.seam_set_retry_timer(C.memif_socket_handle_t(s.h), C.longlong(ns)) == 0 {
+		s.timerArmed = need
 	}
 }
 

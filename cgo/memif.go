@@ -47,7 +47,7 @@ func NewSocket(cfg SocketConfig) (*Socket, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("memif: eventfd: %w", err)
 	}
-	s := &Socket{cfg: cfg, epfd: epfd, wakeFd: wake, fds: map[int32]watched{},
+	s := &Socket{cfg: cfg, epfd: epfd, wakeFd: wake, fds: map[int32]watched{}, timerArmed: true,
 		ifaces: map[*Interface]struct{}{}, loopDone: make(chan struct{})}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &ev); err != nil {
@@ -104,6 +104,7 @@ func (s *Socket) loop() {
 			C.seam_fd_handler(C.uintptr_t(w.priv), C.int(epollToMemif(events[0].Events)))
 			s.handling, s.peerBye = 0, nil
 			s.flushDown()
+			s.retryTimer()
 		}
 		s.unlockEngine()
 		s.unlockUnmap()
@@ -325,6 +326,7 @@ func (s *Socket) NewInterface(cfg Config) (*Interface, error) {
 	}
 	i.h = unsafe.Pointer(h)
 	s.ifaces[i] = struct{}{}
+	s.retryTimer()
 	return i, nil
 }
 
@@ -354,6 +356,7 @@ func (i *Interface) Close() error {
 	i.releaseStale(0)
 	i.h = nil
 	delete(s.ifaces, i)
+	s.retryTimer()
 	i.free()
 	i.unlockAny()
 	s.unlockUnmap()

@@ -46,6 +46,9 @@ type Socket struct {
 	// calls that may unmap a session (events, delete). Lock order:
 	// a caller's own locks, memMu, mu.
 	memMu sync.RWMutex
+	// timerArmed, libmemif_system only, under mu: the engine's
+	// connection-request timer runs (see retryTimer); it does from creation.
+	timerArmed bool
 }
 
 // watched is one fd registration. An event read without the lock may
