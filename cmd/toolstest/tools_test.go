@@ -20,7 +20,7 @@ import (
 func TestHelpMatchesFlags(t *testing.T) {
 	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt",
 		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "raw",
-		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version", "interval"}
+		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version", "interval", "burst"}
 	own := map[string][]string{"mcm-send": {"input", "loop", "fps"}, "mcm-recv": {"output", "check", "polling"}}
 	for tool, mine := range own {
 		p := run(t, runDir(t), tool, "--help")
