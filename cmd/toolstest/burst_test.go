@@ -96,3 +96,27 @@ func TestBurstOutOfRangeIsABadFlag(t *testing.T) {
 		assert.Contains(t, p.stderr.String(), "--burst "+n+": want 1..256")
 	}
 }
+
+// A peer killed mid-stream ends a tool in bursts as it ends one frame at
+// a time (exit 5, peer-lost), and --keep-going rides through a sender's
+// restart in bursts with no frame miscounted as corrupt.
+func TestBurstLostPeer(t *testing.T) {
+	burst := []string{"--burst", "16"}
+	for _, victim := range []string{"mcm-send", "mcm-recv"} {
+		dir := runDir(t)
+		recv := start(t, dir, "mcm-recv", args(small, burst, []string{"--json"})...)
+		send := start(t, dir, "mcm-send", args(small, burst, []string{"--json", "--fps", "0"})...)
+		send.waitConnected(t)
+		recv.waitConnected(t)
+		killed, survivor := send, recv
+		if victim == "mcm-recv" {
+			killed, survivor = recv, send
+		}
+		require.NoError(t, killed.cmd.Process.Kill())
+		killed.wait(t)
+		assert.Equal(t, 5, survivor.wait(t), "%s killed: %s", victim, survivor.stderr.String())
+		assert.Equal(t, "peer-lost", survivor.summary(t).End, "%s killed", victim)
+	}
+
+	assert.Equal(t, "end-of-stream", keepGoingThroughRestart(t, burst...).End)
+}
