@@ -98,9 +98,10 @@ bench: bench-testpmd
 
 # The tools against DPDK: testpmd txonly into testpmd rxonly, mcm-send
 # --burst 32 into testpmd rxonly and testpmd txonly into mcm-recv --burst 32,
-# 64 B packets, in one run (about a minute; skipped without dpdk-testpmd).
+# 64 B packets, in MCM_BENCH_ROUNDS rounds (3: about two and a half
+# minutes; skipped without dpdk-testpmd).
 bench-testpmd:
-	$(GO) test -run '^$$' -bench '^BenchmarkTestpmd$$' -benchtime 1x ./cmd/toolstest/
+	$(GO) test -run '^$$' -bench '^BenchmarkTestpmd$$' -benchtime 1x -timeout 20m ./cmd/toolstest/
 
 # libFuzzer harnesses of the engine (libmemif/fuzz/): the message decoder,
 # whole handshakes as master and slave, and the data path against a peer
