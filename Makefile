@@ -7,7 +7,7 @@ HEADERS  := $(wildcard libmemif/*.h)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CTEST_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 $(SAN)
 
-.PHONY: all build engine test deps c-test vet go-test race sanitize system-test bench fuzz fuzz-deps fuzz-replay soak cover tools demo clean docker docker-images docker-test
+.PHONY: all build engine test deps c-test vet go-test race sanitize system-test bench bench-testpmd fuzz fuzz-deps fuzz-replay soak cover tools demo clean docker docker-images docker-test
 
 all: build
 
@@ -89,12 +89,19 @@ build-system:
 # table and one row for each other benchmark. BENCHFLAGS adds go test flags
 # (e.g. BENCHFLAGS=-count=3: medians of three).
 BENCHFLAGS ?=
-bench:
+bench: bench-testpmd
 	@mkdir -p $(BUILD)
 	@{ $(GO) test -run '^$$' -bench . -benchtime 2s -timeout 30m $(BENCHFLAGS) ./cgo/ ./mcmdp/; echo $$? > $(BUILD)/bench.rc; } \
 	  | tee $(BUILD)/bench.txt
 	@test "$$(cat $(BUILD)/bench.rc)" = 0
 	@$(GO) run ./internal/benchtable < $(BUILD)/bench.txt
+
+# The tools against DPDK: testpmd txonly into testpmd rxonly, mcm-send
+# --burst 32 into testpmd rxonly and testpmd txonly into mcm-recv --burst 32,
+# 64 B packets, in MCM_BENCH_ROUNDS rounds (3: about two and a half
+# minutes; skipped without dpdk-testpmd).
+bench-testpmd:
+	$(GO) test -run '^$$' -bench '^BenchmarkTestpmd$$' -benchtime 1x -timeout 20m ./cmd/toolstest/
 
 # libFuzzer harnesses of the engine (libmemif/fuzz/): the message decoder,
 # whole handshakes as master and slave, and the data path against a peer

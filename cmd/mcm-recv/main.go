@@ -107,11 +107,7 @@ func run(args []string, stdout io.Writer) int {
 	}
 	r.conn = conn
 	r.auto = auto
-	sum := r.loop(ctx)
-	if err := out.Flush(); err != nil && sum.ExitCode == cli.ExitOK {
-		sum.ExitCode, sum.Error = cli.ExitError, "writing "+f.output+": "+err.Error()
-	}
-	return cli.Report(tool, &f.Common, sum, stdout)
+	return cli.Report(tool, &f.Common, r.loop(ctx), stdout)
 }
 
 type receiver struct {
@@ -125,104 +121,61 @@ type receiver struct {
 	content bool // auto: the sender sends real content, not the pattern
 	lat     *cli.Latency
 	crc     *cli.Checksum
-	cnt     cli.Counters
 	bad     uint64
 }
 
 func (r *receiver) loop(ctx context.Context) *cli.Summary {
-	done := ctx.Done()
-	limits := cli.NewLimits(&r.f.Common)
-	stopProgress := cli.Progress(&r.cnt)
-	stopIntervals := cli.Intervals(&r.cnt, r.f.Interval, r.stdout, r.f.JSON)
-	start := time.Now()
-	var n uint64
-	end, code, failure, detail := "", cli.ExitOK, "", ""
-	for end == "" {
-		buf, stop, err := cli.Step(ctx, r.conn, limits, n, nil)
-		switch {
-		case stop != "":
-			end = stop
-			continue
-		case buf == nil && err == nil:
-			continue
-		case errors.Is(err, mcmdp.ErrDisconnected):
-			var eos *mcmdp.EndOfStream
-			if errors.As(err, &eos) { // counts of this session, not of the run
-				end, detail = "end-of-stream", fmt.Sprintf("the sender sent %d frames in its last session", eos.Sent)
-				if eos.Lost() > 0 {
-					code, failure = cli.ExitIntegrity, fmt.Sprintf("the sender sent %d frames, %d arrived", eos.Sent, eos.Received)
-				}
-				continue
-			}
-			reason := r.conn.PeerReason()
-			if r.f.KeepGoing {
-				continue // the next dequeues wait for the next peer, within --duration
-			}
-			end, code, failure = "peer-lost", cli.ExitPeerLost, "sender lost: "+reason
-			continue
-		case err != nil:
-			end, code, failure = "error", cli.ExitError, err.Error()
-			continue
+	l := cli.NewLoop(ctx, r.conn, &r.f.Common, mcmdp.Rx, r.stdout)
+	for !l.Out.Over() {
+		bufs := l.Next(nil)
+		bad := r.take(bufs)
+		if l.Done(bufs) {
+			r.bad -= bad // the session's memory went away under the check
 		}
-		ok := r.take(buf)
-		err = r.conn.EnqueueBuffer(buf)
-		switch {
-		case errors.Is(err, mcmdp.ErrDisconnected):
-			// The session ended while we read the frame: its memory went
-			// away under the check, so a mismatch proves nothing.
-			if !ok {
-				r.bad--
-			}
-		case err != nil:
-			end, code, failure = "error", cli.ExitError, err.Error()
-		}
-		n++
 	}
-	elapsed := time.Since(start)
-	if code == cli.ExitOK && end != "signal" {
-		cli.Linger(&r.f.Common, r.conn, done)
+	st, elapsed := l.End(tool)
+	if r.bad > 0 {
+		l.Out.Fault(cli.ExitIntegrity, fmt.Sprintf("%d frames differ from what was sent", r.bad))
 	}
-	st := r.conn.Stats()
-	r.conn.Close()
-	stopProgress()
-	stopIntervals()
-	if r.bad > 0 && code == cli.ExitOK {
-		code, failure = cli.ExitIntegrity, fmt.Sprintf("%d frames differ from what was sent", r.bad)
+	if err := r.out.Flush(); err != nil {
+		l.Out.Fault(cli.ExitError, "writing "+r.f.output+": "+err.Error())
 	}
-	sum := &cli.Summary{Frames: n, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
+	sum := &cli.Summary{Frames: l.Frames, Bytes: st.BytesRx, LatencyUS: r.lat.Summary(),
 		SeqGaps: st.SeqGaps, IntegrityErrors: r.bad, Reconnects: st.Reconnects, PeerFaults: st.PeerFaults,
 		PlainFrames: st.PlainFrames, Check: r.checkDone(),
-		Media: &cli.Media{FrameBytes: r.conn.FrameSize()},
-		End:   end, EndDetail: detail, ExitCode: code, Error: failure, CRC32C: r.crc.String()}
+		Media: &cli.Media{FrameBytes: r.conn.FrameSize()}, CRC32C: r.crc.String()}
+	l.Out.Fill(sum)
 	sum.Finish(elapsed)
 	return sum
 }
 
-// take checks, measures and stores one frame; false when the pattern check
-// failed.
-func (r *receiver) take(buf *mcmdp.Buffer) bool {
+// take checks, measures and stores the frames of bufs, and returns how
+// many failed the pattern check.
+func (r *receiver) take(bufs []*mcmdp.Buffer) (bad uint64) {
+	if len(bufs) == 0 {
+		return 0
+	}
 	now := time.Now().UnixNano()
-	if buf.Timestamp != 0 {
-		r.lat.Add(time.Duration(now - buf.Timestamp))
-	}
-	if r.auto && r.pattern != nil && buf.Framed && !r.decided {
-		// The first frame tells: mcm-send's pattern, or real content
-		// (mcm-send --input), which only the sender's CRC can vouch for.
-		r.decided = true
-		if !cli.IsPattern(buf.Data) {
-			r.pattern, r.content = nil, true
+	for _, buf := range bufs {
+		if buf.Timestamp != 0 {
+			r.lat.Add(time.Duration(now - buf.Timestamp))
 		}
+		if r.auto && r.pattern != nil && buf.Framed && !r.decided {
+			// The first frame tells: mcm-send's pattern, or real content
+			// (mcm-send --input), which only the sender's CRC can vouch for.
+			r.decided = true
+			if !cli.IsPattern(buf.Data) {
+				r.pattern, r.content = nil, true
+			}
+		}
+		if r.pattern != nil && !(r.auto && !buf.Framed) && !r.pattern.Check(buf.Data, buf.SeqNum) {
+			bad++
+		}
+		r.crc.Add(buf.Data)
+		r.out.Write(buf.Data)
 	}
-	ok := r.pattern == nil || (r.auto && !buf.Framed) || r.pattern.Check(buf.Data, buf.SeqNum)
-	if !ok {
-		r.bad++
-	}
-	r.crc.Add(buf.Data)
-	r.out.Write(buf.Data)
-	r.cnt.Frames.Add(1)
-	r.cnt.Bytes.Add(uint64(len(buf.Data)))
-	r.cnt.Gaps.Store(r.conn.Stats().SeqGaps)
-	return ok
+	r.bad += bad
+	return bad
 }
 
 // checkDone says which integrity check the frames got: "pattern", or

@@ -107,103 +107,53 @@ type sender struct {
 	src     *os.File
 	pattern *cli.Pattern
 	crc     *cli.Checksum
-	cnt     cli.Counters
 }
 
 func (s *sender) loop(ctx context.Context) *cli.Summary {
-	done := ctx.Done()
-	sum := &cli.Summary{Media: &cli.Media{FrameBytes: s.conn.FrameSize()}}
-	limits := cli.NewLimits(&s.f.Common)
+	l := cli.NewLoop(ctx, s.conn, &s.f.Common, mcmdp.Tx, s.stdout)
 	pacer := cli.NewPacer(s.f.Rate())
-	stopProgress := cli.Progress(&s.cnt)
-	stopIntervals := cli.Intervals(&s.cnt, s.f.Interval, s.stdout, s.f.JSON)
-	start := time.Now()
-	var n uint64
-	end, code, failure, detail := "", cli.ExitOK, "", ""
-	pace := func(n uint64) { pacer.Wait(n, done) }
-	for end == "" {
-		buf, stop, err := cli.Step(ctx, s.conn, limits, n, pace)
-		switch {
-		case stop != "":
-			end = stop
-			continue
-		case buf == nil && err == nil:
-			continue
-		case errors.Is(err, mcmdp.ErrDisconnected):
-			if s.f.KeepGoing {
-				continue // the next dequeues wait for the next peer, within --duration
-			}
-			if pc := (*mcmdp.PeerClosed)(nil); errors.As(err, &pc) {
-				end, detail = "receiver-closed", pc.Reason // on purpose: a clean end
-				continue
-			}
-			end, code, failure = "peer-lost", cli.ExitPeerLost, "receiver lost: "+s.conn.PeerReason()
-			continue
-		case err != nil:
-			end, code, failure = "error", cli.ExitError, err.Error()
-			continue
-		}
-		if err := s.fill(buf, n); err != nil {
-			// Not sent: Close drops a dequeued buffer that never went out.
-			if err == errInputEnd {
-				end = "input"
-			} else {
-				end, code, failure = "error", cli.ExitError, err.Error()
-			}
-			continue
-		}
-		if int64(n) == s.f.corrupt {
-			buf.Data[buf.Len/2] ^= 0xFF
-		}
-		s.crc.Add(buf.Data[:buf.Len])
-		buf.Timestamp = time.Now().UnixNano()
-		size := buf.Len
-		if err := s.conn.EnqueueBuffer(buf); err != nil {
-			switch {
-			case errors.Is(err, mcmdp.ErrDisconnected):
-				// The frame is lost with its session; the next dequeue
-				// tells how the session ended (a receiver that left on
-				// purpose, or one that vanished).
-			default:
-				end, code, failure = "error", cli.ExitError, err.Error()
-			}
-			continue
-		}
-		n++
-		s.cnt.Frames.Add(1)
-		s.cnt.Bytes.Add(uint64(size))
+	pace := func(n uint64) { pacer.Wait(n, ctx.Done()) }
+	for !l.Out.Over() {
+		bufs := l.Next(pace)
+		filled := s.fill(bufs, l.Frames, l.Out)
+		l.Discard(bufs[filled:]) // not sent
+		l.Done(bufs[:filled])
 	}
-	elapsed := time.Since(start)
-	if code == cli.ExitOK && end != "signal" {
-		cli.Linger(&s.f.Common, s.conn, done)
-	}
-	st := s.conn.Stats()
-	var closeErr error
-	if code == cli.ExitOK {
-		closeErr = s.conn.Close() // an end of stream, once the receiver took what was sent
-	} else {
-		closeErr = s.conn.CloseWithReason("mcm-send stopped: " + end)
-	}
-	if ue := (*mcmdp.UndeliveredError)(nil); errors.As(closeErr, &ue) {
-		sum.Undelivered = uint64(ue.Frames)
-		if code == cli.ExitOK {
-			code, failure = cli.ExitPeerLost, fmt.Sprintf("%d frames not delivered: the receiver stopped taking them", ue.Frames)
-		}
-	}
-	stopProgress()
-	stopIntervals()
-	sum.Frames, sum.Bytes = n, st.BytesTx
-	sum.RingFull, sum.Reconnects = st.RingFull, st.Reconnects
-	sum.End, sum.EndDetail, sum.ExitCode, sum.Error = end, detail, code, failure
-	sum.CRC32C = s.crc.String()
+	st, elapsed := l.End(tool)
+	sum := &cli.Summary{Frames: l.Frames, Bytes: st.BytesTx, RingFull: st.RingFull, Reconnects: st.Reconnects,
+		CRC32C: s.crc.String(), Media: &cli.Media{FrameBytes: s.conn.FrameSize()}}
+	l.Out.Fill(sum)
 	sum.Finish(elapsed)
 	return sum
 }
 
+// fill writes the frames of bufs, the first being frame n, and returns
+// how many it filled: fewer when the input ended or failed (out says).
+func (s *sender) fill(bufs []*mcmdp.Buffer, n uint64, out *cli.Outcome) int {
+	for k, buf := range bufs {
+		if err := s.read(buf, n+uint64(k)); err == errInputEnd {
+			out.Stop("input")
+			return k
+		} else if err != nil {
+			out.Fail(err)
+			return k
+		}
+		if int64(n)+int64(k) == s.f.corrupt {
+			buf.Data[buf.Len/2] ^= 0xFF
+		}
+		s.crc.Add(buf.Data[:buf.Len])
+	}
+	now := time.Now().UnixNano() // once the frames are ready to go
+	for _, buf := range bufs {
+		buf.Timestamp = now
+	}
+	return len(bufs)
+}
+
 var errInputEnd = errors.New("end of input")
 
-// fill writes frame n: from the file, or the test pattern.
-func (s *sender) fill(buf *mcmdp.Buffer, n uint64) error {
+// read writes frame n: from the file, or the test pattern.
+func (s *sender) read(buf *mcmdp.Buffer, n uint64) error {
 	if s.src == nil {
 		s.pattern.Fill(buf.Data, buf.SeqNum)
 		return nil

@@ -27,12 +27,13 @@ func startTestpmd(t *testing.T, mode, path string) *testpmd.Process {
 // Timestamp where an mcmdp sender marked them.
 func TestInteropRecvFromTestpmdTxonly(t *testing.T) {
 	testpmd.Require(t)
-	for _, raw := range []bool{true, false} {
+	for _, tc := range interopCases {
+		raw := tc.raw
 		dir := runDir(t)
 		path := filepath.Join(dir, "pmd.sock")
 		pmd := startTestpmd(t, "txonly", path)
 		const n = 20000
-		a := append(packets(raw), "--socket", path, "--frames", strconv.Itoa(n), "--linger", "30s")
+		a := append(packets(raw), "--socket", path, "--frames", strconv.Itoa(n), "--linger", "30s", "--burst", tc.burst)
 		recv := start(t, dir, "mcm-recv", a...)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		// testpmd's counters reset when its peer leaves: read them while connected.
@@ -40,11 +41,11 @@ func TestInteropRecvFromTestpmdTxonly(t *testing.T) {
 		cancel()
 		require.NoError(t, err, pmd.Output())
 		stopTestpmd(t, pmd) // DPDK first: its memif may crash if we leave mid-forwarding
-		require.Equal(t, 0, recv.wait(t), "raw %v: %s", raw, recv.stderr.String())
+		require.Equal(t, 0, recv.wait(t), "%+v: %s", tc, recv.stderr.String())
 		rs := recv.summary(t)
-		assert.Equal(t, uint64(n), rs.Frames, "raw %v", raw)
+		assert.Equal(t, uint64(n), rs.Frames, "%+v", tc)
 		assert.Equal(t, uint64(n*64), rs.Bytes, "testpmd txonly sends 64-byte frames")
-		assert.Zero(t, rs.IntegrityErrors, "raw %v", raw)
+		assert.Zero(t, rs.IntegrityErrors, "%+v", tc)
 		if !raw {
 			assert.Equal(t, uint64(n), rs.PlainFrames, "told apart from mcmdp frames")
 		}
@@ -57,25 +58,33 @@ func TestInteropRecvFromTestpmdTxonly(t *testing.T) {
 // mcm-send sent: framing travels outside the descriptors' lengths.
 func TestInteropSendToTestpmdRxonly(t *testing.T) {
 	testpmd.Require(t)
-	for _, raw := range []bool{true, false} {
+	for _, tc := range interopCases {
+		raw := tc.raw
 		dir := runDir(t)
 		path := filepath.Join(dir, "pmd.sock")
 		pmd := startTestpmd(t, "rxonly", path)
 		const n = 20000
 		payload := map[bool]uint64{true: 2048, false: 2048 - 16}[raw] // framed: room for the trailer
 		send := start(t, dir, "mcm-send", append(packets(raw), "--socket", path, "--frames", strconv.Itoa(n),
-			"--fps", "0", "--linger", "30s")...)
+			"--fps", "0", "--linger", "30s", "--burst", tc.burst)...)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		st, err := pmd.WaitStats(ctx, func(s testpmd.Stats) bool { return s.RxPackets >= n })
 		cancel()
 		require.NoError(t, err, pmd.Output())
 		assert.Equal(t, uint64(n), st.RxPackets, "testpmd counted exactly what mcm-send sent")
-		assert.Equal(t, n*payload, st.RxBytes, "raw %v: frames x payload", raw)
+		assert.Equal(t, n*payload, st.RxBytes, "%+v: frames x payload", tc)
 		stopTestpmd(t, pmd) // DPDK first, then our sender sees its peer leave
 		assert.Equal(t, 0, send.wait(t), "%s", send.stderr.String())
 		assert.Equal(t, uint64(n), send.summary(t).Frames)
 	}
 }
+
+// interopCases: raw and framed one frame a call, and raw in bursts as
+// testpmd itself moves packets.
+var interopCases = []struct {
+	raw   bool
+	burst string
+}{{true, "1"}, {false, "1"}, {true, "32"}}
 
 // packets: 2048-byte ancillary buffers as the memif slave of testpmd.
 func packets(raw bool) []string {

@@ -80,14 +80,14 @@ func (s *syncBuffer) String() string {
 var seq atomic.Int64
 
 // runDir is a fresh run directory: the tools' default socket lives there.
-func runDir(t *testing.T) string { return testsupport.ShortDir(t) }
+func runDir(t testing.TB) string { return testsupport.ShortDir(t) }
 
-func start(t *testing.T, dir, tool string, args ...string) *proc {
+func start(t testing.TB, dir, tool string, args ...string) *proc {
 	return startAs(t, nil, dir, tool, args...)
 }
 
 // startAs is start under other credentials (nil: this process's).
-func startAs(t *testing.T, cred *syscall.Credential, dir, tool string, args ...string) *proc {
+func startAs(t testing.TB, cred *syscall.Credential, dir, tool string, args ...string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	p := &proc{done: make(chan struct{}), connected: make(chan struct{})}
@@ -138,7 +138,7 @@ func startAs(t *testing.T, cred *syscall.Credential, dir, tool string, args ...s
 }
 
 // waitConnected blocks until the tool reports its connection.
-func (p *proc) waitConnected(t *testing.T) {
+func (p *proc) waitConnected(t testing.TB) {
 	select {
 	case <-p.connected:
 	case <-p.done:
@@ -149,7 +149,7 @@ func (p *proc) waitConnected(t *testing.T) {
 }
 
 // wait returns the exit code; the test fails if the tool does not end.
-func (p *proc) wait(t *testing.T) int {
+func (p *proc) wait(t testing.TB) int {
 	select {
 	case <-p.done:
 		return p.code
@@ -160,7 +160,7 @@ func (p *proc) wait(t *testing.T) int {
 }
 
 // run starts a tool and waits for it.
-func run(t *testing.T, dir, tool string, args ...string) *proc {
+func run(t testing.TB, dir, tool string, args ...string) *proc {
 	p := start(t, dir, tool, args...)
 	p.wait(t)
 	return p
@@ -188,7 +188,7 @@ type summary struct {
 	} `json:"latency_us"`
 }
 
-func (p *proc) summary(t *testing.T) summary {
+func (p *proc) summary(t testing.TB) summary {
 	var s summary
 	require.NoError(t, json.Unmarshal(p.stdout.Bytes(), &s), "stdout: %s\nstderr: %s", &p.stdout, p.stderr.String())
 	return s

@@ -20,7 +20,7 @@ import (
 func TestHelpMatchesFlags(t *testing.T) {
 	common := []string{"role", "socket", "id", "secret", "payload", "width", "height", "pix-fmt",
 		"audio-format", "sampling", "ptime", "channels", "ring", "queues", "buffer-size", "raw",
-		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version", "interval"}
+		"frames", "duration", "json", "connect-timeout", "keep-going", "linger", "crc", "version", "interval", "burst"}
 	own := map[string][]string{"mcm-send": {"input", "loop", "fps"}, "mcm-recv": {"output", "check", "polling"}}
 	for tool, mine := range own {
 		p := run(t, runDir(t), tool, "--help")
@@ -152,20 +152,28 @@ func TestLostPeerExit5UnlessKeepGoing(t *testing.T) {
 	assert.Equal(t, "peer-lost", recv.summary(t).End)
 
 	// --keep-going rides through a restart of the sender.
-	dir = runDir(t)
-	recv = start(t, dir, "mcm-recv", args(small, []string{"--json", "--keep-going"})...)
-	send = start(t, dir, "mcm-send", args(small, []string{"--fps", "200"})...)
+	keepGoingThroughRestart(t)
+}
+
+// keepGoingThroughRestart: a --keep-going receiver whose sender is killed
+// takes the next sender's 30 frames, with no integrity error; extra flags
+// go to all three runs.
+func keepGoingThroughRestart(t *testing.T, extra ...string) summary {
+	dir := runDir(t)
+	recv := start(t, dir, "mcm-recv", args(small, extra, []string{"--json", "--keep-going"})...)
+	send := start(t, dir, "mcm-send", args(small, extra, []string{"--fps", "200"})...)
 	send.waitConnected(t)
 	recv.waitConnected(t)
 	send.cmd.Process.Kill()
 	send.wait(t)
-	second := run(t, dir, "mcm-send", args(small, []string{"--frames", "30", "--fps", "0"})...)
+	second := run(t, dir, "mcm-send", args(small, extra, []string{"--frames", "30", "--fps", "0"})...)
 	require.Equal(t, 0, second.code, "%s", second.stderr.String())
 	require.Equal(t, 0, recv.wait(t), "%s", recv.stderr.String())
 	rs := recv.summary(t)
 	assert.Equal(t, uint64(1), rs.Reconnects)
 	assert.GreaterOrEqual(t, rs.Frames, uint64(30))
 	assert.Zero(t, rs.IntegrityErrors)
+	return rs
 }
 
 func TestSignalEndsCleanlyWithSummary(t *testing.T) {

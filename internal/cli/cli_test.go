@@ -74,3 +74,18 @@ func TestLatencyBuckets(t *testing.T) {
 	}
 	assert.Less(t, bucket(^uint64(0)>>1), 64*latencySub)
 }
+
+// A turn takes a whole burst until --frames leaves less; without --frames
+// always a whole burst.
+func TestLimitsBurst(t *testing.T) {
+	for _, tc := range []struct {
+		frames, done uint64
+		burst, want  int
+	}{
+		{0, 0, 32, 32}, {0, 1 << 40, 32, 32}, {1000, 0, 32, 32}, {1000, 992, 32, 8},
+		{1000, 999, 32, 1}, {1000, 968, 32, 32}, {5, 0, 1, 1}, {5, 4, 256, 1},
+	} {
+		l := NewLimits(&Common{Frames: tc.frames})
+		assert.Equal(t, tc.want, l.Burst(tc.done, tc.burst), "%+v", tc)
+	}
+}

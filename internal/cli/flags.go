@@ -41,6 +41,7 @@ type Common struct {
 	Linger         time.Duration
 	CRC            bool
 	Interval       time.Duration
+	Burst          uint
 }
 
 // Register adds the flags both tools take; defaultRole is the tool's memif
@@ -71,6 +72,7 @@ func (c *Common) Register(fs *flag.FlagSet, defaultRole string) {
 	fs.BoolVar(&c.KeepGoing, "keep-going", false, "ride through the peer's restart instead of failing")
 	fs.Var(durationValue{&c.Interval}, "interval", "print the counters every so often (e.g. 1s), as text or JSON lines with --json")
 	fs.BoolVar(&c.CRC, "crc", false, "report a CRC-32C of every payload byte in order (compare the two summaries)")
+	fs.UintVar(&c.Burst, "burst", 1, "frames per dequeue and enqueue call, 1..256: bursts cut the per-frame cost of small packets")
 	fs.Var(durationValue{&c.Linger}, "linger", "after the last frame, stay connected this long or until the peer leaves (e.g. to read a DPDK peer's counters)")
 }
 
@@ -182,6 +184,9 @@ func (c *Common) Param(typ mcmdp.TransferType) (*mcmdp.ConnParam, error) {
 			return nil, usage("%s %d: at most %d", r.name, r.v, r.hi)
 		}
 	}
+	if c.Burst < 1 || c.Burst > maxBurst {
+		return nil, usage("--burst %d: want 1..%d", c.Burst, maxBurst)
+	}
 	if c.Queues < 1 || c.Queues > 8 {
 		return nil, usage("--queues %d: want 1..8", c.Queues)
 	}
@@ -233,6 +238,9 @@ func flagOf(field string) string {
 	}
 	return field
 }
+
+// maxBurst is the most buffers one mcmdp burst call moves.
+const maxBurst = 256
 
 // Hidden starts the usage of a flag PrintFlags leaves out.
 const Hidden = "(hidden) "

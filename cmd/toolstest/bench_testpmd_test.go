@@ -1,0 +1,194 @@
+package toolstest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/mcmgo/mcm/third_party/testpmd"
+)
+
+// The tools are never what limits a benchmark: in one run, 64 B packets
+// from testpmd txonly into testpmd rxonly (the yardstick), from mcm-send
+// --burst into testpmd rxonly, and from testpmd txonly into mcm-recv
+// --burst, each rate measured the same way (testpmd's own counter over a
+// window of its periodic blocks), with the ratios to the yardstick and
+// each tool's count beside testpmd's. It runs MCM_BENCH_ROUNDS rounds of
+// the three (3; run it with -benchtime 1x), each tool's ratio taken to
+// its own round's yardstick, so a load that comes and goes on a shared
+// machine weighs on both sides of a ratio; the metrics are the medians. A benchmark, not a test: nothing here asserts
+// a speed. Run it with `make bench-testpmd`.
+func BenchmarkTestpmd(b *testing.B) {
+	testpmd.Require(b)
+	rounds := 3
+	if r, err := strconv.Atoi(os.Getenv("MCM_BENCH_ROUNDS")); err == nil && r > 0 {
+		rounds = r
+	}
+	var base, send, recv []float64
+	for i := 0; i < b.N*rounds; i++ {
+		rows := benchTestpmdRows(b)
+		pmd := rows[0].windowPPS
+		fmt.Fprintf(os.Stdout, "\nround %d of %d: 64 B packets, memif ring 1024 x 64 B buffers, rates over %v of testpmd's blocks\n", i+1, b.N*rounds, benchWindow)
+		fmt.Fprintf(os.Stdout, "%-40s %6s %6s  %s\n", "run", "Mpps", "ratio", "counts")
+		for _, r := range rows {
+			fmt.Fprintf(os.Stdout, "%-40s %6.2f %6.2f  %s\n", r.name, r.windowPPS/1e6, r.windowPPS/pmd, r.counts)
+		}
+		base, send, recv = append(base, pmd/1e6), append(send, rows[1].windowPPS/pmd), append(recv, rows[2].windowPPS/pmd)
+	}
+	fmt.Fprintf(os.Stdout, "\nmedians of %d rounds: testpmd -> testpmd %.2f Mpps, mcm-send/testpmd %.2f, mcm-recv/testpmd %.2f\n",
+		len(base), median(base), median(send), median(recv))
+	b.ReportMetric(median(base), "pmd-Mpps")
+	b.ReportMetric(median(send), "send/pmd")
+	b.ReportMetric(median(recv), "recv/pmd")
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// benchWindow is how long each rate is measured, once traffic runs; a
+// tool runs for benchRun, so the window fits whatever its rate.
+const (
+	benchWindow = 4 * time.Second
+	benchRun    = benchWindow + 6*time.Second
+)
+
+type benchRow struct {
+	name      string
+	windowPPS float64 // testpmd's counter over the window
+	counts    string  // the tool's own count beside testpmd's
+}
+
+func benchTestpmdRows(b *testing.B) []benchRow {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var rows []benchRow
+
+	// The yardstick. The two forwarding lcores (1) get a CPU each; the
+	// mostly idle main lcores (0) print the blocks.
+	sock := filepath.Join(runDir(b), "pmd.sock")
+	sink := startPMD(b, ctx, testpmd.Config{Role: "server", Socket: sock, ForwardMode: "rxonly", Lcores: "0@1,1@0"})
+	source := startPMD(b, ctx, testpmd.Config{Role: "client", Socket: sock, ForwardMode: "txonly",
+		BufferSize: 64, Log2Ring: 10, Lcores: "0@1,1@1"})
+	pps := window(b, ctx, "testpmd rxonly, from testpmd txonly", sink, rxPackets)
+	sinkSt := sink.Stats() // before the source leaves: that zeroes the sink's counters
+	srcSt, _ := source.Stop()
+	sink.Stop()
+	rows = append(rows, benchRow{"testpmd txonly -> testpmd rxonly", pps,
+		fmt.Sprintf("testpmd rxonly RX-packets %d at the window's end, testpmd txonly TX-packets %d at its exit", sinkSt.RxPackets, srcSt.TxPackets)})
+
+	// mcm-send into testpmd rxonly: testpmd must count exactly what it sent.
+	dir := runDir(b)
+	sock = filepath.Join(dir, "pmd.sock")
+	sink = startPMD(b, ctx, testpmd.Config{Role: "server", Socket: sock, ForwardMode: "rxonly"})
+	send := startOnCPU0(b, dir, "mcm-send", append(benchPacketFlags(sock), "--fps", "0")...)
+	pps = window(b, ctx, "testpmd rxonly, from mcm-send", sink, rxPackets)
+	sinkSt = settle(b, ctx, "testpmd rxonly, from mcm-send", sink, rxPackets)
+	sink.Stop() // while mcm-send lingers: its leaving would zero the counters
+	if code := send.wait(b); code != 0 {
+		b.Fatalf("mcm-send exit %d: %s", code, send.stderr.String())
+	}
+	ss := send.summary(b)
+	rows = append(rows, benchRow{"mcm-send --burst 32 -> testpmd rxonly", pps,
+		fmt.Sprintf("mcm-send sent %d (%.2f Mpps over its run), testpmd RX-packets %d", ss.Frames, ss.FPS/1e6, sinkSt.RxPackets)})
+
+	// testpmd txonly into mcm-recv: testpmd's TX count is mcm-recv's plus
+	// what was still on the ring when mcm-recv stopped taking.
+	dir = runDir(b)
+	sock = filepath.Join(dir, "pmd.sock")
+	source = startPMD(b, ctx, testpmd.Config{Role: "server", Socket: sock, ForwardMode: "txonly"})
+	recv := startOnCPU0(b, dir, "mcm-recv", benchPacketFlags(sock)...)
+	pps = window(b, ctx, "testpmd txonly, into mcm-recv", source, txPackets)
+	srcSt = settle(b, ctx, "testpmd txonly, into mcm-recv", source, txPackets)
+	source.Stop()
+	if code := recv.wait(b); code != 0 {
+		b.Fatalf("mcm-recv exit %d: %s", code, recv.stderr.String())
+	}
+	rs := recv.summary(b)
+	rows = append(rows, benchRow{"testpmd txonly -> mcm-recv --burst 32", pps,
+		fmt.Sprintf("mcm-recv took %d (%.2f Mpps over its run), testpmd TX-packets %d (%d left on the ring)",
+			rs.Frames, rs.FPS/1e6, srcSt.TxPackets, int64(srcSt.TxPackets-rs.Frames))})
+	return rows
+}
+
+// benchPacketFlags: 64 B raw packets in 64 B buffers on a ring of 1024,
+// the slave of testpmd, in bursts of 32 (testpmd's own burst).
+func benchPacketFlags(sock string) []string {
+	return []string{"--raw", "--payload", "anc", "--buffer-size", "64", "--ring", "10", "--role", "slave",
+		"--socket", sock, "--burst", "32", "--json", "--duration", benchRun.String(), "--linger", "60s"}
+}
+
+// startOnCPU0 starts a tool held to CPU 0, testpmd's forwarding lcore
+// having CPU 1: each end of the traffic owns a CPU, as the two testpmds of
+// the yardstick do, and a load elsewhere on the machine weighs on both
+// runs alike.
+func startOnCPU0(b *testing.B, dir, tool string, args ...string) *proc {
+	taskset, err := exec.LookPath("taskset")
+	if err != nil {
+		b.Fatalf("taskset (util-linux) is needed to pin the tool: %v", err)
+	}
+	return start(b, dir, taskset, append([]string{"-c", "0", filepath.Join(binDir, tool)}, args...)...)
+}
+
+func startPMD(b *testing.B, ctx context.Context, cfg testpmd.Config) *testpmd.Process {
+	p, err := testpmd.Start(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Stop() })
+	return p
+}
+
+// counter is one of testpmd's packet counters, with its rate since the
+// previous block.
+type counter struct{ packets, pps func(testpmd.Stats) uint64 }
+
+var (
+	rxPackets = counter{func(s testpmd.Stats) uint64 { return s.RxPackets }, func(s testpmd.Stats) uint64 { return s.RxPPS }}
+	txPackets = counter{func(s testpmd.Stats) uint64 { return s.TxPackets }, func(s testpmd.Stats) uint64 { return s.TxPPS }}
+)
+
+// window is the rate of c over benchWindow of p's periodic blocks, from
+// the first block after traffic started: WaitStats wakes as each block
+// arrives, so both ends of the window are timed fresh.
+func window(b *testing.B, ctx context.Context, what string, p *testpmd.Process, c counter) float64 {
+	ctx, cancel := context.WithTimeout(ctx, benchRun+20*time.Second) // slow starts on a busy machine
+	defer cancel()
+	moving, err := p.WaitStats(ctx, func(s testpmd.Stats) bool { return c.packets(s) > 0 })
+	if err != nil {
+		b.Fatalf("%s: no traffic: %v", what, err)
+	}
+	first, err := p.WaitStats(ctx, func(s testpmd.Stats) bool { return c.packets(s) != c.packets(moving) })
+	if err != nil {
+		b.Fatalf("%s: traffic stopped: %v", what, err)
+	}
+	began := time.Now()
+	last, err := p.WaitStats(ctx, func(s testpmd.Stats) bool {
+		return c.packets(s) != c.packets(first) && time.Since(began) >= benchWindow
+	})
+	if err != nil {
+		b.Fatalf("%s: traffic stopped within the window: %v", what, err)
+	}
+	return float64(c.packets(last)-c.packets(first)) / time.Since(began).Seconds()
+}
+
+// settle waits for a block that saw no traffic: the tool ran its time and
+// lingers, so testpmd's count is final.
+func settle(b *testing.B, ctx context.Context, what string, p *testpmd.Process, c counter) testpmd.Stats {
+	st, err := p.WaitStats(ctx, func(s testpmd.Stats) bool { return c.packets(s) > 0 && c.pps(s) == 0 })
+	if err != nil {
+		b.Fatalf("%s: the tool never stopped: %v", what, err)
+	}
+	return st
+}
