@@ -102,25 +102,7 @@ func BenchmarkSweep(b *testing.B) {
 
 // sweepConn connects this process's sender (master) to a receiver process.
 func sweepConn(b *testing.B, sink string, size int) *Conn {
-	path := testsupport.SockPath(b)
-	p := sweepParam(path, Tx, true, size)
-	done := make(chan *Conn, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		c, err := CreateConnection(ctx, p)
-		if err != nil {
-			b.Error(err)
-		}
-		done <- c
-	}()
-	startPeer(b, sink, path) // a slave: it retries until our master exists
-	c := <-done
-	if c == nil {
-		b.FailNow()
-	}
-	b.Cleanup(func() { c.Close() })
-	return c
+	return benchSender(b, sink, sweepParam("", Tx, true, size))
 }
 
 // sweepPMD is dpdk-testpmd rxonly and this process's sender to it.

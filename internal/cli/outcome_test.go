@@ -38,7 +38,9 @@ func TestOutcomeOfEachEnd(t *testing.T) {
 			Outcome{End: "end-of-stream", Detail: "the sender sent 1 frames in its last session"}, true},
 		{"sender vanished", mcmdp.Rx, false, func(o *Outcome) { o.Connection(mcmdp.ErrDisconnected, "peer closed the control channel") },
 			Outcome{End: "peer-lost", Code: ExitPeerLost, Failure: "sender lost: peer closed the control channel"}, false},
-		{"sender closed without an end of stream", mcmdp.Rx, false, func(o *Outcome) { o.Connection(&mcmdp.PeerClosed{Reason: "mcm-send stopped: error"}, "mcm-send stopped: error") },
+		{"sender closed without an end of stream", mcmdp.Rx, false, func(o *Outcome) {
+			o.Connection(&mcmdp.PeerClosed{Reason: "mcm-send stopped: error"}, "mcm-send stopped: error")
+		},
 			Outcome{End: "peer-lost", Code: ExitPeerLost, Failure: "sender lost: mcm-send stopped: error"}, false},
 		{"sender at fault", mcmdp.Rx, false, func(o *Outcome) { o.Connection(peerFault, "frame too large") },
 			Outcome{End: "peer-lost", Code: ExitPeerLost, Failure: "sender lost: frame too large"}, false},
