@@ -3,28 +3,17 @@ package mcmdp
 import (
 	"context"
 	"os"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/internal/capcheck"
 	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
-// needCap skips a test of a behaviour the linked engine lacks (upstream
-// libmemif under libmemif_system), by the memif.Capabilities field's name.
-func needCap(t testing.TB, name string) {
-	t.Helper()
-	v := reflect.ValueOf(memif.EngineCapabilities()).FieldByName(name)
-	if !v.IsValid() {
-		t.Fatalf("no capability %q", name)
-	}
-	if !v.Bool() {
-		t.Skipf("needs capability %s", name)
-	}
-}
+// needCap skips a test of a behaviour the linked engine lacks.
+var needCap = capcheck.Need
 
 const waitTimeout = 10 * time.Second
 

@@ -3,7 +3,6 @@ package toolstest
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -11,23 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mcmgo/mcm/cgo"
+	"github.com/mcmgo/mcm/internal/capcheck"
 	"github.com/mcmgo/mcm/internal/memifpeer"
 )
 
-// needCap skips a test of a behaviour the tools' engine lacks (upstream
-// libmemif under libmemif_system: the tools are built with this binary's
-// tags), by the memif.Capabilities field's name.
-func needCap(t *testing.T, name string) {
-	t.Helper()
-	v := reflect.ValueOf(memif.EngineCapabilities()).FieldByName(name)
-	if !v.IsValid() {
-		t.Fatalf("no capability %q", name)
-	}
-	if !v.Bool() {
-		t.Skipf("needs capability %s", name)
-	}
-}
+// needCap skips a test of a behaviour the linked engine lacks.
+var needCap = capcheck.Need
 
 // Hostile slaves against the real mcm-recv in the master role: each lie
 // ends the liar's session with a reason and costs nothing sized by it, and
