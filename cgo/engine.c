@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 164f206b2534cc3950227eb57a3ee43ba42c48d088df99ee3ff9b965965baec5 */
+ * sources sha256: dbcf031b55ca71f1960c20d5a6710101074676a4a76881504f8972a1b4f13bff */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -121,6 +121,10 @@ func setHandshakeTimeout(s C.memif_socket_handle_t, ns int64) {
 const (
 	txWaitWoken  = 50 * time.Millisecond
 	txWaitPolled = 200 * time.Microsecond
+	// txSpin: how long a sender looks for room before it arms a wait. A
+	// busy receiver frees some within microseconds; a sleep costs this
+	// side a wake-up and the peer a system call to wake it.
+	txSpin = 20 * time.Microsecond
 )
 
 // WaitTx blocks until transmit queue qid has room for need buffers
@@ -134,13 +138,20 @@ func (i *Interface) WaitTx(s Session, qid uint16, timeout time.Duration, need in
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	for {
+	for spin := need > 0 && timeout != 0; ; spin = false {
 		h, err := i.lock(s)
 		if err != nil {
 			return err
 		}
 		// The C scratch is only touched under the data mutex.
 		w := (*C.seam_tx_wait_t)(i.extScratch)
+		if spin {
+			rc := C.memif_tx_spin(h, C.uint16_t(qid), C.uint16_t(min(need, 0xFFFF)), C.uint32_t(txSpin), &w.room)
+			if rc == 0 && int(w.room) >= need {
+				i.unlock()
+				return nil
+			}
+		}
 		rc := C.seam_tx_wait_prepare(h, C.uint16_t(qid), i.extScratch)
 		done := rc == 0 && ((need <= 0 && w.in_flight == 0) || (need > 0 && int(w.room) >= need))
 		if done || rc != 0 {

@@ -87,11 +87,18 @@ int
 take_slot (memif_conn_t *c, queue_t *q, uint16_t slot, memif_buffer_t *b,
 	   uint32_t *cap)
 {
-  if (!c->args.is_master)
-    slave_desc_reset (c, q, slot, 0);
-  mw_desc_t d = ring_desc_read (q, slot);
-  *cap = c->args.is_master ? d.length : c->buffer_size;
-  void *p = session_ptr (c, d.region, d.offset, *cap);
+  void *p;
+  if (c->args.is_master)
+    {
+      mw_desc_t d = ring_desc_read (q, slot);
+      *cap = d.length;
+      p = session_ptr (c, d.region, d.offset, *cap);
+    }
+  else
+    {				/* its own buffer: tx writes the descriptor */
+      *cap = c->buffer_size;
+      p = slave_buffer_ptr (c, q, slot);
+    }
   if (!p || *cap == 0)
     return -1;
   q->spans[slot & (q->size - 1)] = (span_t)
@@ -280,7 +287,7 @@ tx_check (memif_conn_t *c, queue_t *q, const memif_buffer_t *b,
     return MEMIF_ERR_INVAL_ARG;	/* the application overran its buffer */
   /* Within what alloc handed out, but above what the slave posts now: the
    * slave shrank a buffer the master owns. */
-  if (c->args.is_master && b->len > ring_desc_read (q, slot).length)
+  if (c->args.is_master && b->len > ring_desc_length (q, slot))
     return lying (c, "peer shrank a posted buffer");
   return 0;
 }
@@ -315,7 +322,7 @@ memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 	break;
       mw_desc_t *d = &q->ring->desc[slot & (q->size - 1)];
       if (!c->args.is_master)
-	d->offset += off;	/* reset to the buffer's start at alloc */
+	slave_desc_reset (c, q, slot, off);	/* where the data starts */
       d->length = bufs[n].len;
       d->flags = bufs[n].flags & MEMIF_BUFFER_FLAG_NEXT ? MW_DESC_FLAG_NEXT
 	: 0;

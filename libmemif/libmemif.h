@@ -361,6 +361,12 @@ int memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
 			   uint16_t *room, uint16_t *in_flight,
 			   uint32_t **word, uint32_t *value, int *peer_wakes);
 int memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid);
+/* Looks at the peer's index for up to ns nanoseconds, without arming a
+ * wait, until at least need slots are free; *room is what it last saw. A
+ * busy peer frees room within microseconds, and sleeping costs both sides
+ * a system call: a sender spins this long before it arms a wait. */
+int memif_tx_spin (memif_conn_handle_t conn, uint16_t qid, uint16_t need,
+		   uint32_t ns, uint16_t *room);
 /* Wakes every thread of this process sleeping on queue qid's word, so a
  * waiter the application wants back (a cancelled wait) re-checks. */
 int memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid);

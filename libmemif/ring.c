@@ -33,6 +33,13 @@ ring_desc_read (const queue_t *q, uint16_t slot)
   return d;
 }
 
+uint32_t
+ring_desc_length (const queue_t *q, uint16_t slot)
+{
+  const volatile mw_desc_t *v = &q->ring->desc[slot & (q->size - 1)];
+  return v->length;
+}
+
 int
 ring_tx_room (const queue_t *q, bool master)
 {

@@ -46,6 +46,8 @@ uint64_t ring_stride (unsigned log2);
 
 /* Reads a descriptor once: only this private copy is checked and used. */
 mw_desc_t ring_desc_read (const queue_t *q, uint16_t slot);
+/* Just the length: what a master re-checks on every buffer it sends. */
+uint32_t ring_desc_length (const queue_t *q, uint16_t slot);
 
 /* Free slots this side may fill on a tx ring, or -1 if the peer lied. */
 int ring_tx_room (const queue_t *q, bool master);

@@ -3,7 +3,51 @@
 /* txwait.c - EXTENSION: transmit flow control across processes. */
 #include "datapath.h"
 
+#include <time.h>
+
 /* The cross-process wakeup itself is ring.c's. */
+
+static uint64_t
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+int
+memif_tx_spin (memif_conn_handle_t conn, uint16_t qid, uint16_t need,
+	       uint32_t ns, uint16_t *room)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  if (!room)
+    return MEMIF_ERR_INVAL_ARG;
+  uint64_t until = 0;
+  for (unsigned k = 0;; k++)
+    {
+      int rm = tx_room (c, q);
+      if (rm < 0)
+	return lying (c, "peer moved a ring index too far");
+      *room = (uint16_t) rm;
+      if (rm >= need)
+	return MEMIF_ERR_SUCCESS;
+      if ((k & 31) == 0)
+	{			/* the clock every 32 looks: a look is a load */
+	  uint64_t t = now_ns ();
+	  if (!until)
+	    until = t + ns;
+	  else if (t >= until)
+	    return MEMIF_ERR_SUCCESS;
+	}
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause ();
+#endif
+    }
+}
 
 int
 memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
