@@ -70,7 +70,8 @@ type queue struct {
 	// back to the ring, [next, read) were read and not yet delivered.
 	descs                  []memif.Buffer
 	sent, handed, reserved uint64
-	ask                    int // Tx: buffers the last dequeue asked for
+	ask                    int    // Tx: buffers the last dequeue asked for
+	popped                 uint64 // Tx: frames before head done and not yet sent (see markTxRun)
 	freed, next, read      uint64
 	faulted                bool        // Rx: the peer broke the frame size; not read again
 	chains                 []*chainMem // memory of finished chains, for the next ones

@@ -66,6 +66,10 @@ func (c *Conn) markRun(bufs []*Buffer) (*queue, int) {
 func (c *Conn) markTxRun(q *queue, bufs []*Buffer) int {
 	payload, raw := c.layout.payload, c.p.Raw
 	n, bytes := 0, uint64(0)
+	// While the run is the oldest outstanding frames, in order, marking
+	// them done is popping them too (see flushTx, which sends them first):
+	// one pass over the frames instead of two.
+	popping := true
 	for _, b := range bufs {
 		if b == nil || b.q != q || b.state != bufOut || b.chain != nil || b.discard || uint(b.Len) > uint(payload) {
 			break
@@ -77,6 +81,11 @@ func (c *Conn) markTxRun(q *queue, bufs []*Buffer) int {
 			seg.Metadata = frameMark
 		}
 		b.state, b.Data = bufDone, nil
+		if popping = popping && b == &q.entries[q.head&q.mask] && q.popped < maxBurst; popping {
+			b.state = bufFree
+			q.head++
+			q.popped++
+		}
 		bytes += uint64(b.Len)
 		n++
 	}

@@ -442,8 +442,9 @@ func (c *Conn) scatter(b *Buffer) {
 // flushTx sends the done prefix of q in ring order: runs of frames of one
 // descriptor straight from q.descs, chains from their own memory.
 func (c *Conn) flushTx(q *queue) error {
+	singles := q.popped // the oldest of all, already off the queue
+	q.popped = 0
 	for {
-		var singles uint64
 		var chain *Buffer
 		for singles < maxBurst {
 			b := q.popDone()
@@ -466,6 +467,7 @@ func (c *Conn) flushTx(q *queue) error {
 		if singles == 0 && chain == nil {
 			return nil
 		}
+		singles = 0
 	}
 }
 
