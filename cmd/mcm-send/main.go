@@ -143,6 +143,9 @@ func (s *sender) fill(bufs []*mcmdp.Buffer, n uint64, out *cli.Outcome) int {
 		}
 		s.crc.Add(buf.Data[:buf.Len])
 	}
+	if s.f.Raw {
+		return len(bufs) // raw frames carry no timestamp: no clock to read
+	}
 	now := time.Now().UnixNano() // once the frames are ready to go
 	for _, buf := range bufs {
 		buf.Timestamp = now

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcmgo/mcm/mcmdp"
@@ -155,6 +156,7 @@ func (l *Loop) End(tool string) (st mcmdp.Stats, elapsed time.Duration) {
 	}
 	st = l.conn.Stats()
 	l.Out.Close(l.conn, tool)
+	l.limits.Stop()
 	for _, stop := range l.stops {
 		stop()
 	}
@@ -165,6 +167,10 @@ func (l *Loop) End(tool string) (st mcmdp.Stats, elapsed time.Duration) {
 type Limits struct {
 	frames   uint64
 	deadline time.Time
+	// expired is set by a timer at the deadline: a turn looks at it
+	// instead of reading the clock, which costs more than a packet.
+	expired *atomic.Bool
+	timer   *time.Timer
 }
 
 // NewLimits starts the --duration clock.
@@ -172,6 +178,8 @@ func NewLimits(c *Common) Limits {
 	l := Limits{frames: c.Frames}
 	if c.Duration > 0 {
 		l.deadline = time.Now().Add(c.Duration)
+		expired := new(atomic.Bool)
+		l.expired, l.timer = expired, time.AfterFunc(c.Duration, func() { expired.Store(true) })
 	}
 	return l
 }
@@ -181,10 +189,17 @@ func (l Limits) Reached(n uint64) (bool, string) {
 	if l.frames > 0 && n >= l.frames {
 		return true, "frames"
 	}
-	if !l.deadline.IsZero() && !time.Now().Before(l.deadline) {
+	if l.expired != nil && l.expired.Load() {
 		return true, "duration"
 	}
 	return false, ""
+}
+
+// Stop releases the --duration timer.
+func (l Limits) Stop() {
+	if l.timer != nil {
+		l.timer.Stop()
+	}
 }
 
 // Burst is how many frames the next turn may take after n: burst, or
