@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: dbcf031b55ca71f1960c20d5a6710101074676a4a76881504f8972a1b4f13bff */
+ * sources sha256: e4faa8abdbbf32cb03297bffa1884f962af7d9c1aa894c43421b899afff9caec */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

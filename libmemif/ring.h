@@ -36,6 +36,12 @@ typedef struct
   uint16_t alloc;		/* tx: allocated, not yet sent */
   uint16_t held;		/* rx: handed out, not yet refilled */
   uint32_t first_buffer;	/* slave: index of slot 0's buffer */
+  /* Slave, when every slot's buffer lies in one region (the usual case):
+   * slot s's buffer is at sbuf + s * buffer_size, and its descriptor says
+   * region sregion, offset soffset + s * buffer_size. NULL otherwise. */
+  uint8_t *sbuf;
+  uint16_t sregion;
+  uint32_t soffset;
   span_t *spans;		/* per slot: what alloc / rx handed out */
   bool mask_awake;		/* rx: the waiter masks interrupts while awake */
   uint64_t kicks;		/* tx: interrupts sent this session */

@@ -39,6 +39,13 @@ static void
 slave_buffer (memif_conn_t *c, const queue_t *q, uint16_t slot,
 	      uint16_t *region, uint32_t *offset)
 {
+  if (q->sbuf)
+    {				/* no division on the data path */
+      *region = q->sregion;
+      *offset = q->soffset + (uint32_t) (slot & (q->size - 1))
+	* c->buffer_size;
+      return;
+    }
   uint32_t idx = q->first_buffer + (slot & (q->size - 1));
   *region = (uint16_t) (1 + idx / c->bufs_per_region);
   *offset = (uint32_t) ((uint64_t) (idx % c->bufs_per_region) * c->buffer_size);
@@ -47,10 +54,32 @@ slave_buffer (memif_conn_t *c, const queue_t *q, uint16_t slot,
 void *
 slave_buffer_ptr (memif_conn_t *c, const queue_t *q, uint16_t slot)
 {
+  if (q->sbuf)			/* checked against its region once */
+    return q->sbuf + (size_t) (slot & (q->size - 1)) * c->buffer_size;
   uint16_t region;
   uint32_t offset;
   slave_buffer (c, q, slot, &region, &offset);
   return session_ptr (c, region, offset, c->buffer_size);
+}
+
+/* Sets q's one-region shortcut (see queue_t) when its buffers allow. */
+static void
+slave_queue_shortcut (memif_conn_t *c, queue_t *q)
+{
+  uint32_t per = c->bufs_per_region;
+  uint32_t last = q->first_buffer + q->size - 1;
+  q->sbuf = NULL;
+  if (q->first_buffer / per != last / per)
+    return;
+  uint16_t region;
+  uint32_t offset;
+  slave_buffer (c, q, 0, &region, &offset);
+  uint64_t span = (uint64_t) q->size * c->buffer_size;
+  if (region >= c->nregions || offset + span > c->regions[region].size)
+    return;
+  q->sregion = region;
+  q->soffset = offset;
+  q->sbuf = (uint8_t *) c->regions[region].addr + offset;
 }
 
 void
@@ -107,6 +136,7 @@ slave_ring_init (memif_conn_t *c, uint32_t g)
   q->offset = (uint32_t) (g * ring_stride (c->log2_ring));
   q->ring = (mw_ring_t *) ((uint8_t *) c->regions[0].addr + q->offset);
   q->first_buffer = g * rsize;
+  slave_queue_shortcut (c, q);
   q->efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (q->efd < 0)
     return err_from_errno (errno);
