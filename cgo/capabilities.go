@@ -45,6 +45,9 @@ type Capabilities struct {
 	// one engine call. Without it TxAlloc only sends, and the allocation
 	// costs a call of its own.
 	TxAlloc bool
+	// TxSingles: Interface.TxSingles, the leaner TxAlloc for packets of
+	// one buffer each. Without it, use TxAlloc.
+	TxSingles bool
 	// Hardened: the engine holds up against a hostile peer and a process
 	// short of fds: it checks the peer's messages, descriptors and fds against
 	// the memif spec and ends a lying session with a reason, never blocks

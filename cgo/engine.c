@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: e4faa8abdbbf32cb03297bffa1884f962af7d9c1aa894c43421b899afff9caec */
+ * sources sha256: c8d82e5c1648964ec80b0dd8873883938f73309289e33f93890a41bc130d918d */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

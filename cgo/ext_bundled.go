@@ -16,6 +16,7 @@ int seam_rx(uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta, uintptr_t
 int seam_alloc(uintptr_t c, uint16_t qid, uintptr_t bufs, uint16_t n, uintptr_t out, uint32_t size, int one_packet);
 int seam_refill(uintptr_t c, uint16_t qid, uint16_t n);
 int seam_tx_alloc(uintptr_t c, uint16_t qid, uintptr_t bufs, uintptr_t meta, uint16_t n, uint16_t want, uint32_t size, uintptr_t out);
+int seam_tx_singles(uintptr_t c, uint16_t qid, uintptr_t len, uintptr_t meta, uint16_t n, uintptr_t data, uint16_t want, uint32_t size, uintptr_t out);
 typedef struct {
   uint16_t room, in_flight;
   uint32_t value;
@@ -39,7 +40,7 @@ const bundledEngine = true
 var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
 	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
 	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true, Prefault: true,
-	TxAlloc: true, Hardened: true, SharedSocket: true}
+	TxAlloc: true, TxSingles: true, Hardened: true, SharedSocket: true}
 
 const hasBufferSize32 = true
 

@@ -66,6 +66,11 @@ func txAlloc(c C.memif_conn_handle_t, qid C.uint16_t, b *C.memif_buffer_t, meta 
 // TxInterrupts: upstream does not count them.
 func (i *Interface) TxInterrupts(s Session, qid uint16) (uint64, error) { return 0, ErrNotSupported }
 
+// TxSingles needs the bundled engine's memif_tx_singles: use TxAlloc.
+func (i *Interface) TxSingles(s Session, qid uint16, bufs, next []Buffer, size uint32) (int, int, bool, error) {
+	return 0, 0, false, ErrNotSupported
+}
+
 // bufferAlloc: libmemif 4.x counts packets, so n entries become as many
 // packets as n holds whole (at least one; the caller gives back what runs
 // past n). A size of 0 means whole buffers of the configured size.

@@ -125,3 +125,27 @@ seam_refill (uintptr_t c, uint16_t qid, uint16_t n)
 {
   return memif_refill_queue ((memif_conn_handle_t) c, qid, n, 0);
 }
+
+/* memif_tx_singles of bufs[0..n), then memif_alloc_singles of up to want
+ * into data: one crossing. out[0] = sent, out[1] = allocated, out[2] = 1
+ * when the allocation stopped before a buffer smaller than size. */
+int
+seam_tx_singles (uintptr_t c, uint16_t qid, uintptr_t len, uintptr_t meta,
+		 uint16_t n, uintptr_t data, uint16_t want, uint32_t size,
+		 uintptr_t out)
+{
+  uint16_t *o = (uint16_t *) out;
+  int short_slot = 0;
+  o[0] = o[1] = o[2] = 0;
+  int rc = memif_tx_singles ((memif_conn_handle_t) c, qid,
+			     (const uint32_t *) len, (const uint32_t *) meta,
+			     n, &o[0]);
+  if (rc != MEMIF_ERR_SUCCESS || !want)
+    return rc;
+  int arc = memif_alloc_singles ((memif_conn_handle_t) c, qid, (void **) data,
+				 want, size, &o[1], &short_slot);
+  if (arc != MEMIF_ERR_SUCCESS && arc != MEMIF_ERR_NOBUF_RING)
+    o[1] = 0;
+  o[2] = (uint16_t) short_slot;
+  return n ? rc : arc;		/* nothing sent: the allocation's answer */
+}

@@ -285,11 +285,39 @@ tx_check (memif_conn_t *c, queue_t *q, const memif_buffer_t *b,
     }
   if (b->len > sp->len - *off)
     return MEMIF_ERR_INVAL_ARG;	/* the application overran its buffer */
-  /* Within what alloc handed out, but above what the slave posts now: the
-   * slave shrank a buffer the master owns. */
-  if (c->args.is_master && b->len > ring_desc_length (q, slot))
-    return lying (c, "peer shrank a posted buffer");
   return 0;
+}
+
+/* Writes slot's descriptor for a send of len bytes from off. Within what
+ * alloc handed out, but above what the slave posts now, means the slave
+ * shrank a buffer the master owns: that ends the session. */
+static int
+put_desc (memif_conn_t *c, queue_t *q, uint16_t slot, uint32_t off,
+	  uint32_t len, uint16_t flags, uint32_t meta)
+{
+  if (c->args.is_master && len > ring_desc_length (q, slot))
+    return lying (c, "peer shrank a posted buffer");
+  mw_desc_t *d = &q->ring->desc[slot & (q->size - 1)];
+  if (!c->args.is_master)
+    slave_desc_reset (c, q, slot, off);	/* where the data starts */
+  d->length = len;
+  d->flags = flags;
+  d->metadata = meta;
+  return 0;
+}
+
+/* Hands the n oldest allocated slots to the peer and signals it. */
+static void
+publish (memif_conn_t *c, queue_t *q, uint16_t n)
+{
+  q->own += n;
+  q->alloc -= n;
+  if (c->args.is_master)
+    mw_store_release (&q->ring->tail, q->own);
+  else
+    mw_store_release (&q->ring->head, q->own);
+  if (n)
+    kick (q);
 }
 
 int
@@ -316,26 +344,14 @@ memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 	rc = MEMIF_ERR_INVAL_ARG;	/* never allocated */
       else
 	rc = tx_check (c, q, &bufs[n], slot, &off);
-      if (rc == MEMIF_ERR_DISCONNECTED)
-	return rc;
       if (rc)
 	break;
-      mw_desc_t *d = &q->ring->desc[slot & (q->size - 1)];
-      if (!c->args.is_master)
-	slave_desc_reset (c, q, slot, off);	/* where the data starts */
-      d->length = bufs[n].len;
-      d->flags = bufs[n].flags & MEMIF_BUFFER_FLAG_NEXT ? MW_DESC_FLAG_NEXT
-	: 0;
-      d->metadata = meta ? meta[n] : 0;
+      uint16_t flags = bufs[n].flags & MEMIF_BUFFER_FLAG_NEXT
+	? MW_DESC_FLAG_NEXT : 0;
+      if (put_desc (c, q, slot, off, bufs[n].len, flags, meta ? meta[n] : 0))
+	return MEMIF_ERR_DISCONNECTED;
     }
-  q->own += n;
-  q->alloc -= n;
-  if (c->args.is_master)
-    mw_store_release (&q->ring->tail, q->own);
-  else
-    mw_store_release (&q->ring->head, q->own);
-  if (n)
-    kick (q);
+  publish (c, q, n);
   *tx = n;
   return rc;
 }
@@ -345,6 +361,73 @@ memif_tx_burst (memif_conn_handle_t conn, uint16_t qid,
 		memif_buffer_t *bufs, uint16_t count, uint16_t *tx)
 {
   return memif_tx_burst_meta (conn, qid, bufs, NULL, count, tx);
+}
+
+int
+memif_tx_singles (memif_conn_handle_t conn, uint16_t qid,
+		  const uint32_t *len, const uint32_t *meta, uint16_t count,
+		  uint16_t *tx)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  if (!tx || (count && !len))
+    return MEMIF_ERR_INVAL_ARG;
+  *tx = 0;
+  uint16_t n = 0;
+  int rc = MEMIF_ERR_SUCCESS;
+  for (; n < count; n++)
+    {
+      uint16_t slot = (uint16_t) (q->own + n);
+      if (n >= q->alloc || len[n] > q->spans[slot & (q->size - 1)].len)
+	{
+	  rc = MEMIF_ERR_INVAL_ARG;	/* never allocated, or overrun */
+	  break;
+	}
+      if (put_desc (c, q, slot, 0, len[n], 0, meta ? meta[n] : 0))
+	return MEMIF_ERR_DISCONNECTED;
+    }
+  publish (c, q, n);
+  *tx = n;
+  return rc;
+}
+
+int
+memif_alloc_singles (memif_conn_handle_t conn, uint16_t qid, void **data,
+		     uint16_t count, uint32_t size, uint16_t *got,
+		     int *short_slot)
+{
+  memif_conn_t *c = conn;
+  queue_t *q;
+  int err = queue_of (c, qid, true, &q);
+  if (err)
+    return err;
+  if (!got || !short_slot || (count && !data))
+    return MEMIF_ERR_INVAL_ARG;
+  *got = 0;
+  *short_slot = 0;
+  int room = tx_room (c, q);
+  if (room < 0)
+    return lying (c, "peer moved a ring index too far");
+  uint16_t n = 0;
+  for (; n < count && n < room; n++)
+    {
+      memif_buffer_t b;
+      uint32_t cap;
+      if (take_slot (c, q, (uint16_t) (q->own + q->alloc), &b, &cap))
+	return lying (c, "peer posted a buffer outside its region");
+      if (cap < size)
+	{
+	  *short_slot = 1;	/* stays free: a chain of them is the way */
+	  break;
+	}
+      data[n] = b.data;
+      q->alloc++;
+      *got = (uint16_t) (n + 1);
+    }
+  return n < count && !*short_slot ? MEMIF_ERR_NOBUF_RING : MEMIF_ERR_SUCCESS;
 }
 
 int

@@ -347,6 +347,23 @@ int memif_rx_burst_room (memif_conn_handle_t conn, uint16_t qid,
  * a handshake that never came up; this tells the two apart inside it. */
 int memif_is_up (memif_conn_handle_t conn);
 
+/* The send path of packets that take one buffer each, written from the
+ * buffer's start (no headroom, no chains), with no memif_buffer_t per
+ * packet. memif_tx_singles sends the count oldest allocated slots of qid,
+ * slot k with len[k] bytes and metadata meta[k] (meta NULL: 0); a length
+ * over what alloc gave stops it there (INVAL_ARG), like memif_tx_burst.
+ * memif_alloc_singles allocates up to count slots of at least size bytes
+ * and writes each one's data address to data[k]; it stops before a slot
+ * whose buffer is smaller (*short_slot = 1: such packets need chains) and
+ * answers NOBUF_RING when the ring had fewer free slots than count. */
+#define MEMIF_HAVE_EXT_TX_SINGLES 1
+int memif_tx_singles (memif_conn_handle_t conn, uint16_t qid,
+		      const uint32_t *len, const uint32_t *meta,
+		      uint16_t count, uint16_t *tx);
+int memif_alloc_singles (memif_conn_handle_t conn, uint16_t qid, void **data,
+			 uint16_t count, uint32_t size, uint16_t *got,
+			 int *short_slot);
+
 /* Transmit flow control. memif 2.0 has no event for "the peer released
  * buffers"; this engine adds one in the rings' unused padding.
  * memif_tx_wait_prepare reports the slots this side may allocate (room) and

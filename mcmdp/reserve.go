@@ -31,8 +31,30 @@ func (c *Conn) reserve(q *queue, want int) error {
 	if n == 0 {
 		return nil
 	}
+	if singles {
+		_, got, short, err := c.iface.TxSingles(c.session, q.id, nil, q.descs[at:at+n], c.layout.wire)
+		return c.reservedSingles(q, got, short, err)
+	}
 	got, err := c.iface.Alloc(c.session, q.id, q.descs[at:at+n], c.layout.wire)
 	return c.reserved(q, got, err)
+}
+
+// singles: the engine sends and allocates frames of one buffer passing
+// only their lengths and addresses (TxSingles); else TxAlloc and Alloc.
+var singles = memif.EngineCapabilities().TxSingles
+
+// reservedSingles is reserved for slots TxSingles allocated: they are one
+// buffer each, and short says the next one is too small for a frame.
+func (c *Conn) reservedSingles(q *queue, n int, short bool, err error) error {
+	if err != nil && err != memif.ErrNoBufRing {
+		return c.mapErr(err)
+	}
+	c.chains = c.chains || short && n == 0
+	q.reserved += uint64(n)
+	if n > 0 {
+		c.frameSegs = 1 // see drain
+	}
+	return nil
 }
 
 // reserved takes n slots the engine just allocated at q.reserved. A
@@ -79,19 +101,35 @@ func (c *Conn) sendSingles(q *queue, n uint64, last bool) error {
 			q.rebaseTx() // the frames sent here were the last outstanding
 		} // (reserved slots would move over the ones sent here)
 		r, room := c.reserveRoom(q, 0)
+		if singles {
+			_, got, short, err := c.iface.TxSingles(c.session, q.id, q.descs[at:at+n], q.descs[r:r+room], c.layout.wire)
+			if err != nil {
+				return c.mapErr(err)
+			}
+			return c.reservedSingles(q, got, short, nil)
+		}
 		_, got, err := c.iface.TxAlloc(c.session, q.id, q.descs[at:at+n], q.descs[r:r+room], c.layout.wire)
 		if err != nil {
 			return c.mapErr(err)
 		}
 		return c.reserved(q, got, nil)
 	}
-	if _, err := c.iface.Tx(c.session, q.id, q.descs[at:at+first]); err != nil {
-		return c.mapErr(err)
+	if err := c.send(q, q.descs[at:at+first]); err != nil {
+		return err
 	}
 	if first < n {
-		if _, err := c.iface.Tx(c.session, q.id, q.descs[:n-first]); err != nil {
-			return c.mapErr(err)
-		}
+		return c.send(q, q.descs[:n-first])
 	}
 	return nil
+}
+
+// send sends single-descriptor frames, the oldest allocated of q.
+func (c *Conn) send(q *queue, descs []memif.Buffer) error {
+	var err error
+	if singles {
+		_, _, _, err = c.iface.TxSingles(c.session, q.id, descs, nil, 0)
+	} else {
+		_, err = c.iface.Tx(c.session, q.id, descs)
+	}
+	return c.mapErr(err)
 }
