@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: c8d82e5c1648964ec80b0dd8873883938f73309289e33f93890a41bc130d918d */
+ * sources sha256: 7d93362237349aa8d6a154d08e26fd28db8aae73c5e68e5c9f179be444a05de8 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

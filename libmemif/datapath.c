@@ -295,11 +295,14 @@ static int
 put_desc (memif_conn_t *c, queue_t *q, uint16_t slot, uint32_t off,
 	  uint32_t len, uint16_t flags, uint32_t meta)
 {
-  if (c->args.is_master && len > ring_desc_length (q, slot))
+  if (!c->args.is_master)
+    {
+      slave_desc_put (c, q, slot, off, len, flags, meta);
+      return 0;
+    }
+  if (len > ring_desc_length (q, slot))
     return lying (c, "peer shrank a posted buffer");
   mw_desc_t *d = &q->ring->desc[slot & (q->size - 1)];
-  if (!c->args.is_master)
-    slave_desc_reset (c, q, slot, off);	/* where the data starts */
   d->length = len;
   d->flags = flags;
   d->metadata = meta;

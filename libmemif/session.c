@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include "session.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "stale.h"
 
 static int
@@ -83,18 +87,28 @@ slave_queue_shortcut (memif_conn_t *c, queue_t *q)
 }
 
 void
+slave_desc_put (memif_conn_t *c, queue_t *q, uint16_t slot, uint32_t headroom,
+		uint32_t length, uint16_t flags, uint32_t metadata)
+{
+  mw_desc_t d = {.flags = flags,.length = length,.metadata = metadata };
+  uint32_t offset;
+  slave_buffer (c, q, slot, &d.region, &offset);
+  d.offset = offset + headroom;
+  /* One 16-byte store, not five: the line is usually the peer's, and a
+   * core waiting for it holds every store behind it in its store buffer. */
+  mw_desc_t *to = &q->ring->desc[slot & (q->size - 1)];
+#if defined(__SSE2__)
+  _mm_storeu_si128 ((__m128i *) to, _mm_loadu_si128 ((const __m128i *) &d));
+#else
+  *to = d;
+#endif
+}
+
+void
 slave_desc_reset (memif_conn_t *c, queue_t *q, uint16_t slot,
 		  uint32_t headroom)
 {
-  mw_desc_t *d = &q->ring->desc[slot & (q->size - 1)];
-  uint16_t region;
-  uint32_t offset;
-  slave_buffer (c, q, slot, &region, &offset);
-  d->flags = 0;
-  d->region = region;
-  d->offset = offset + headroom;
-  d->length = c->buffer_size - headroom;
-  d->metadata = 0;
+  slave_desc_put (c, q, slot, headroom, c->buffer_size - headroom, 0, 0);
 }
 
 /* Region 0 holds the rings, regions 1.. the buffers, each buffer region

@@ -37,6 +37,10 @@ void *session_ptr (memif_conn_t *c, uint16_t region, uint32_t offset,
 
 /* Where the buffer bound to a slave's slot starts, or NULL. */
 void *slave_buffer_ptr (memif_conn_t *c, const queue_t *q, uint16_t slot);
+/* Writes a slave-owned descriptor whole: its own buffer from headroom. */
+void slave_desc_put (memif_conn_t *c, queue_t *q, uint16_t slot,
+		     uint32_t headroom, uint32_t length, uint16_t flags,
+		     uint32_t metadata);
 /* Points a slave-owned descriptor back at its own buffer. */
 void slave_desc_reset (memif_conn_t *c, queue_t *q, uint16_t slot,
 		       uint32_t headroom);
