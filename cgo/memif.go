@@ -453,7 +453,8 @@ func (i *Interface) scratchRoom() *C.uint32_t {
 }
 
 // count is zeroed before each use: libmemif 4.x leaves it unwritten on an
-// early return. It starts 8 bytes of outputs (TxAlloc has two counts).
+// early return. It starts 8 bytes of outputs (TxAlloc has two counts,
+// TxSingles three).
 func (i *Interface) count() *C.uint16_t {
 	p := (*C.uint16_t)(unsafe.Add(i.scratch, i.nscratch*C.sizeof_memif_buffer_t+2*maxBurst*4))
 	*(*uint64)(unsafe.Pointer(p)) = 0
