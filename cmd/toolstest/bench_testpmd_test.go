@@ -91,8 +91,8 @@ func benchTestpmdRows(b *testing.B) []benchRow {
 	// mcm-send into testpmd rxonly: testpmd must count exactly what it sent.
 	dir := runDir(b)
 	sock = filepath.Join(dir, "pmd.sock")
-	sink = startPMD(b, ctx, testpmd.Config{Role: "server", Socket: sock, ForwardMode: "rxonly"})
-	send := startOnCPU0(b, dir, "mcm-send", append(benchPacketFlags(sock), "--fps", "0")...)
+	sink = startPMD(b, ctx, testpmd.Config{Role: "server", Socket: sock, ForwardMode: "rxonly", Lcores: "0@1,1@0"})
+	send := startOnCPU(b, "1", dir, "mcm-send", append(benchPacketFlags(sock), "--fps", "0")...)
 	pps = window(b, ctx, "testpmd rxonly, from mcm-send", sink, rxPackets)
 	sinkSt = settle(b, ctx, "testpmd rxonly, from mcm-send", sink, rxPackets)
 	sink.Stop() // while mcm-send lingers: its leaving would zero the counters
@@ -107,8 +107,8 @@ func benchTestpmdRows(b *testing.B) []benchRow {
 	// what was still on the ring when mcm-recv stopped taking.
 	dir = runDir(b)
 	sock = filepath.Join(dir, "pmd.sock")
-	source = startPMD(b, ctx, testpmd.Config{Role: "server", Socket: sock, ForwardMode: "txonly"})
-	recv := startOnCPU0(b, dir, "mcm-recv", benchPacketFlags(sock)...)
+	source = startPMD(b, ctx, testpmd.Config{Role: "server", Socket: sock, ForwardMode: "txonly", Lcores: "0@1,1@1"})
+	recv := startOnCPU(b, "0", dir, "mcm-recv", benchPacketFlags(sock)...)
 	pps = window(b, ctx, "testpmd txonly, into mcm-recv", source, txPackets)
 	srcSt = settle(b, ctx, "testpmd txonly, into mcm-recv", source, txPackets)
 	source.Stop()
@@ -129,16 +129,17 @@ func benchPacketFlags(sock string) []string {
 		"--socket", sock, "--burst", "32", "--json", "--duration", benchRun.String(), "--linger", "60s"}
 }
 
-// startOnCPU0 starts a tool held to CPU 0, testpmd's forwarding lcore
-// having CPU 1: each end of the traffic owns a CPU, as the two testpmds of
-// the yardstick do, and a load elsewhere on the machine weighs on both
-// runs alike.
-func startOnCPU0(b *testing.B, dir, tool string, args ...string) *proc {
+// startOnCPU starts a tool held to one CPU, testpmd's forwarding lcore
+// having the other, each end where the yardstick's testpmd of the same
+// role runs: senders on CPU 1, receivers on CPU 0. The two CPUs of a VM
+// need not be alike (this one's CPU 0 has slow spells the other does not
+// share), so a tool and the testpmd it is compared with get the same one.
+func startOnCPU(b *testing.B, cpu, dir, tool string, args ...string) *proc {
 	taskset, err := exec.LookPath("taskset")
 	if err != nil {
 		b.Fatalf("taskset (util-linux) is needed to pin the tool: %v", err)
 	}
-	return start(b, dir, taskset, append([]string{"-c", "0", filepath.Join(binDir, tool)}, args...)...)
+	return start(b, dir, taskset, append([]string{"-c", cpu, filepath.Join(binDir, tool)}, args...)...)
 }
 
 func startPMD(b *testing.B, ctx context.Context, cfg testpmd.Config) *testpmd.Process {
