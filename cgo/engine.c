@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 7d93362237349aa8d6a154d08e26fd28db8aae73c5e68e5c9f179be444a05de8 */
+ * sources sha256: 18e03762ef0e9f010d7172a5ab8aa3d3089d56a811bd9bd35b1644713caf14b0 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -111,6 +111,30 @@ take_slot (memif_conn_t *c, queue_t *q, uint16_t slot, memif_buffer_t *b,
   return 0;
 }
 
+/* Most this side warms ahead in one call: a burst's worth. */
+#define WARM_AHEAD_MAX 64
+
+/* Warms the lines of the next n free slots past those allocated: their
+ * descriptor lines and, for a slave, the first line of each buffer. The
+ * peer's core read them a lap ago; taken back now, while the application
+ * fills what it was just given, its stores into them later do not wait.
+ * Only free slots: the peer is done with them. */
+static void
+warm_ahead (memif_conn_t *c, queue_t *q, uint32_t n)
+{
+  if (n > WARM_AHEAD_MAX)
+    n = WARM_AHEAD_MAX;
+  for (uint32_t i = 0; i < n; i++)
+    {
+      uint16_t s = (uint16_t) (q->own + q->alloc + i) & (q->size - 1);
+      const mw_desc_t *d = &q->ring->desc[s];
+      if (i == 0 || ((uintptr_t) d & 63) == 0)
+	prefetch_for_write (d);
+      if (q->sbuf)
+	prefetch_for_write (q->sbuf + (size_t) s * c->buffer_size);
+    }
+}
+
 /* Takes the entries of one packet of size bytes (0: one whole buffer) at
  * bufs[n], *k of them. On NOBUF (out of entries) or NOBUF_RING (out of
  * room) the packet's entries are zeroed. */
@@ -171,14 +195,15 @@ alloc_common (memif_conn_t *c, uint16_t qid, memif_buffer_t *bufs,
       uint32_t k;
       err = alloc_packet (c, q, bufs, n, max_entries, (uint32_t) room, size,
 			  &k);
-      if (err == MEMIF_ERR_NOBUF)
-	return n ? MEMIF_ERR_SUCCESS : MEMIF_ERR_NOBUF;
+      if (err == MEMIF_ERR_NOBUF && n)
+	break;			/* the caller's array is full */
       if (err)
 	return err;
       q->alloc += k;
       n += k;
       *count_out = (uint16_t) n;
     }
+  warm_ahead (c, q, n < (uint32_t) room - n ? n : (uint32_t) room - n);
   return MEMIF_ERR_SUCCESS;
 }
 
@@ -430,6 +455,7 @@ memif_alloc_singles (memif_conn_handle_t conn, uint16_t qid, void **data,
       q->alloc++;
       *got = (uint16_t) (n + 1);
     }
+  warm_ahead (c, q, n < room - n ? n : (uint32_t) (room - n));
   return n < count && !*short_slot ? MEMIF_ERR_NOBUF_RING : MEMIF_ERR_SUCCESS;
 }
 
