@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 18e03762ef0e9f010d7172a5ab8aa3d3089d56a811bd9bd35b1644713caf14b0 */
+ * sources sha256: 3f46c7892d4dcfce501de0145453b2ad9072dba5eccad1a90fc6e118536772aa */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

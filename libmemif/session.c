@@ -9,9 +9,6 @@
 
 #include "session.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include "stale.h"
 
 static int
@@ -37,22 +34,6 @@ void *
 session_ptr (memif_conn_t *c, uint16_t region, uint32_t offset, uint32_t len)
 {
   return region_ptr (c->regions, c->nregions, region, offset, len);
-}
-
-static void
-slave_buffer (memif_conn_t *c, const queue_t *q, uint16_t slot,
-	      uint16_t *region, uint32_t *offset)
-{
-  if (q->sbuf)
-    {				/* no division on the data path */
-      *region = q->sregion;
-      *offset = q->soffset + (uint32_t) (slot & (q->size - 1))
-	* c->buffer_size;
-      return;
-    }
-  uint32_t idx = q->first_buffer + (slot & (q->size - 1));
-  *region = (uint16_t) (1 + idx / c->bufs_per_region);
-  *offset = (uint32_t) ((uint64_t) (idx % c->bufs_per_region) * c->buffer_size);
 }
 
 void *
@@ -84,24 +65,6 @@ slave_queue_shortcut (memif_conn_t *c, queue_t *q)
   q->sregion = region;
   q->soffset = offset;
   q->sbuf = (uint8_t *) c->regions[region].addr + offset;
-}
-
-void
-slave_desc_put (memif_conn_t *c, queue_t *q, uint16_t slot, uint32_t headroom,
-		uint32_t length, uint16_t flags, uint32_t metadata)
-{
-  mw_desc_t d = {.flags = flags,.length = length,.metadata = metadata };
-  uint32_t offset;
-  slave_buffer (c, q, slot, &d.region, &offset);
-  d.offset = offset + headroom;
-  /* One 16-byte store, not five: the line is usually the peer's, and a
-   * core waiting for it holds every store behind it in its store buffer. */
-  mw_desc_t *to = &q->ring->desc[slot & (q->size - 1)];
-#if defined(__SSE2__)
-  _mm_storeu_si128 ((__m128i *) to, _mm_loadu_si128 ((const __m128i *) &d));
-#else
-  *to = d;
-#endif
 }
 
 void
