@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 3f46c7892d4dcfce501de0145453b2ad9072dba5eccad1a90fc6e118536772aa */
+ * sources sha256: ee5df907797a25d735fe34ccfee6c394b128fe57f9af395e639696f5bf1001aa */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -236,20 +236,24 @@ memif_buffer_alloc_packet32 (memif_conn_handle_t conn, uint16_t qid,
 /* The interrupt eventfd's open file is shared with the peer, which can
  * clear O_NONBLOCK on it at any time: never rely on the fd's flags.
  *
+ * flags is the ring's flags word as read just before the index was
+ * published: a relaxed load after the release store could be ordered
+ * before it anyway, and after it the load would wait for the line the
+ * store is taking back from the peer.
+ *
  * A polling receiver masks interrupts for good. An awake one masks them
- * until it prepares to sleep (memif_rx_wait_prepare), so a mask seen here
- * may just have been cleared: the fence pairs with the one there, and
- * either this side sees the mask cleared or the receiver sees the index
+ * until it prepares to sleep (memif_rx_wait_prepare), so a mask seen may
+ * just have been cleared: the fence pairs with the one there, and the
+ * second look sees either the mask cleared or the receiver sees the index
  * just published; no wake-up is lost. Polling needs no fence. */
 static void
-kick (queue_t *q)
+kick (queue_t *q, uint16_t flags)
 {
   uint64_t one = 1;
   struct pollfd p = {.fd = q->efd,.events = POLLOUT };
-  uint16_t f = __atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED);
-  if (f & MW_RING_FLAG_MASK_INT)
+  if (flags & MW_RING_FLAG_MASK_INT)
     {
-      if (!(f & MW_RING_FLAG_EXT_AWAKE))
+      if (!(flags & MW_RING_FLAG_EXT_AWAKE))
 	return;
       __atomic_thread_fence (__ATOMIC_SEQ_CST);
       if (__atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED)
@@ -334,10 +338,23 @@ put_desc (memif_conn_t *c, queue_t *q, uint16_t slot, uint32_t off,
   return 0;
 }
 
+/* Asks, as a send starts, for the lines it reads last: the flags word
+ * kick needs and the index the next allocation looks at. The peer's
+ * polling keeps them in its core; loaded cold they would each stall the
+ * core for a round trip, fetched now they come while the descriptors are
+ * written. */
+static inline void
+ring_lines_early (queue_t *q, bool master)
+{
+  __builtin_prefetch (&q->ring->flags, 0, 3);
+  __builtin_prefetch (master ? &q->ring->head : &q->ring->tail, 0, 3);
+}
+
 /* Hands the n oldest allocated slots to the peer and signals it. */
 static void
 publish (memif_conn_t *c, queue_t *q, uint16_t n)
 {
+  uint16_t flags = __atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED);
   q->own += n;
   q->alloc -= n;
   if (c->args.is_master)
@@ -345,7 +362,7 @@ publish (memif_conn_t *c, queue_t *q, uint16_t n)
   else
     mw_store_release (&q->ring->head, q->own);
   if (n)
-    kick (q);
+    kick (q, flags);
 }
 
 int
@@ -361,6 +378,7 @@ memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
   if (!tx || (count && !bufs))
     return MEMIF_ERR_INVAL_ARG;
   *tx = 0;
+  ring_lines_early (q, c->args.is_master);
   /* Upstream's contract: the good prefix goes, the first bad buffer stops. */
   uint16_t n = 0;
   int rc = MEMIF_ERR_SUCCESS;
@@ -404,6 +422,7 @@ memif_tx_singles (memif_conn_handle_t conn, uint16_t qid,
   if (!tx || (count && !len))
     return MEMIF_ERR_INVAL_ARG;
   *tx = 0;
+  ring_lines_early (q, c->args.is_master);
   uint16_t n = 0;
   int rc = MEMIF_ERR_SUCCESS;
   for (; n < count; n++)
