@@ -30,17 +30,14 @@ func (c *Conn) dequeueBurst(ctx context.Context, bufs []*Buffer, timeout time.Du
 	if len(bufs) == 0 {
 		return 0, nil
 	}
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
+	w := waitClock{timeout: timeout}
 	for {
 		n, q, err := c.takeBurst(bufs)
 		switch {
 		case n > 0:
 			return n, err
 		case err == errNoSession:
-			if err := c.awaitSession(ctx, timeout, deadline); err != nil {
+			if err := c.awaitSession(ctx, &w); err != nil {
 				return 0, err
 			}
 			continue
@@ -50,7 +47,7 @@ func (c *Conn) dequeueBurst(ctx context.Context, bufs []*Buffer, timeout time.Du
 		if err := ctxErr(ctx); err != nil {
 			return 0, err
 		}
-		wait, ok := remaining(timeout, deadline)
+		wait, ok := w.remaining()
 		wait = ctxSlice(ctx, wait)
 		if !ok {
 			return 0, ErrTimeout

@@ -5,19 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"time"
 
 	"github.com/mcmgo/mcm/cgo"
 )
 
-func (c *Conn) dequeueRx(ctx context.Context, timeout time.Duration, deadline time.Time) (*Buffer, error) {
+func (c *Conn) dequeueRx(ctx context.Context, w *waitClock) (*Buffer, error) {
 	for {
 		b, err := c.takeFrame()
 		switch {
 		case b != nil:
 			return b, nil
 		case err == errNoSession:
-			if err := c.awaitSession(ctx, timeout, deadline); err != nil {
+			if err := c.awaitSession(ctx, w); err != nil {
 				return nil, err
 			}
 			continue
@@ -27,7 +26,7 @@ func (c *Conn) dequeueRx(ctx context.Context, timeout time.Duration, deadline ti
 		if err := ctxErr(ctx); err != nil {
 			return nil, err
 		}
-		wait, ok := remaining(timeout, deadline)
+		wait, ok := w.remaining()
 		wait = ctxSlice(ctx, wait)
 		if !ok {
 			return nil, ErrTimeout

@@ -100,7 +100,7 @@ func (c *Conn) lossErr() error {
 // awaitSession waits, without mu, until a session is up or an end is
 // waiting to be reported (the caller looks again), the Conn closes, the
 // timeout passes, or ctx ends.
-func (c *Conn) awaitSession(ctx context.Context, timeout time.Duration, deadline time.Time) error {
+func (c *Conn) awaitSession(ctx context.Context, w *waitClock) error {
 	for {
 		ch := c.iface.Changed()
 		if c.closed.Load() {
@@ -109,7 +109,7 @@ func (c *Conn) awaitSession(ctx context.Context, timeout time.Duration, deadline
 		if c.syncOrLoss() {
 			return nil
 		}
-		wait, ok := remaining(timeout, deadline)
+		wait, ok := w.remaining()
 		if !ok {
 			return ErrTimeout
 		}

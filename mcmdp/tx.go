@@ -39,14 +39,11 @@ func (c *Conn) DequeueBufferContext(ctx context.Context) (*Buffer, error) {
 }
 
 func (c *Conn) dequeue(ctx context.Context, timeout time.Duration) (*Buffer, error) {
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
+	w := waitClock{timeout: timeout}
 	if c.tx {
-		return c.dequeueTx(ctx, timeout, deadline)
+		return c.dequeueTx(ctx, &w)
 	}
-	return c.dequeueRx(ctx, timeout, deadline)
+	return c.dequeueRx(ctx, &w)
 }
 
 // contextWait turns ctx into a timeout (its deadline) and makes its end
@@ -69,19 +66,31 @@ func contextTimeout(ctx context.Context, err error) error {
 	return err
 }
 
-// remaining turns the caller's timeout into the next wait's.
-func remaining(timeout time.Duration, deadline time.Time) (time.Duration, bool) {
+// waitClock is one call's timeout, its clock started at the call's first
+// wait: a frame or a slot that is already there costs no clock read (on
+// this VM a read costs more than moving a 64 B packet). The time the first
+// look takes, well under a microsecond, is not counted.
+type waitClock struct {
+	timeout  time.Duration // < 0 forever, 0 no wait
+	deadline time.Time     // once started
+}
+
+// remaining is the next wait's length, and false once the time is up.
+func (w *waitClock) remaining() (time.Duration, bool) {
 	switch {
-	case timeout < 0:
+	case w.timeout < 0:
 		return -1, true
-	case timeout == 0:
+	case w.timeout == 0:
 		return 0, false
+	case w.deadline.IsZero():
+		w.deadline = time.Now().Add(w.timeout)
+		return w.timeout, true
 	}
-	left := time.Until(deadline)
+	left := time.Until(w.deadline)
 	return left, left > 0
 }
 
-func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline time.Time) (*Buffer, error) {
+func (c *Conn) dequeueTx(ctx context.Context, w *waitClock) (*Buffer, error) {
 	counted, grow := false, 0
 	for {
 		b, q, err := c.allocFrame()
@@ -89,7 +98,7 @@ func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline ti
 		case b != nil:
 			return b, nil
 		case err == errNoSession:
-			if err := c.awaitSession(ctx, timeout, deadline); err != nil {
+			if err := c.awaitSession(ctx, w); err != nil {
 				return nil, err
 			}
 			continue
@@ -105,7 +114,7 @@ func (c *Conn) dequeueTx(ctx context.Context, timeout time.Duration, deadline ti
 		if err := ctxErr(ctx); err != nil {
 			return nil, err
 		}
-		wait, ok := remaining(timeout, deadline)
+		wait, ok := w.remaining()
 		wait = ctxSlice(ctx, wait)
 		if !ok {
 			return nil, ErrTimeout
