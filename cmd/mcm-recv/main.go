@@ -155,9 +155,12 @@ func (r *receiver) take(bufs []*mcmdp.Buffer) (bad uint64) {
 	if len(bufs) == 0 {
 		return 0
 	}
-	now := time.Now().UnixNano()
+	var now int64 // read once, and only for frames that carry a timestamp
 	for _, buf := range bufs {
 		if buf.Timestamp != 0 {
+			if now == 0 {
+				now = time.Now().UnixNano()
+			}
 			r.lat.Add(time.Duration(now - buf.Timestamp))
 		}
 		if r.auto && r.pattern != nil && buf.Framed && !r.decided {

@@ -58,7 +58,13 @@ func (l *Loop) Next(pace func(n uint64)) []*mcmdp.Buffer {
 	var n int
 	var err error
 	if len(l.bufs) == 1 { // the one-frame calls, as services mostly use them
-		if l.bufs[0], err = l.conn.DequeueBuffer(l.limits.Left(turnWait)); err == nil {
+		var b *mcmdp.Buffer
+		if l.tx { // one look: each that finds the ring full counts as a wait
+			b, err = l.conn.DequeueBuffer(l.limits.Left(turnWait))
+		} else if b, err = l.conn.DequeueBuffer(0); err == mcmdp.ErrTimeout { // see burst
+			b, err = l.conn.DequeueBuffer(l.limits.Left(turnWait))
+		}
+		if l.bufs[0] = b; err == nil {
 			n = 1
 		}
 	} else {
@@ -76,8 +82,15 @@ func (l *Loop) Next(pace func(n uint64)) []*mcmdp.Buffer {
 const txSpin = 50 * time.Microsecond
 
 // burst dequeues up to len(bufs) buffers. Frames may come with an error
-// (a peer fault after them): both count.
+// (a peer fault after them): both count. A receiver looks once without
+// waiting first: what is there costs no read of the clock for the wait's
+// length (Limits.Left), which costs more than a packet.
 func (l *Loop) burst(bufs []*mcmdp.Buffer) (int, error) {
+	if !l.tx {
+		if n, err := l.conn.DequeueBuffers(bufs, 0); n > 0 || err != mcmdp.ErrTimeout {
+			return n, err
+		}
+	}
 	if l.tx {
 		var began time.Time // the clock starts at the first full ring
 		for began.IsZero() || time.Since(began) < txSpin {
