@@ -143,7 +143,12 @@ func write(w io.Writer, results []*result) {
 		ratio := "–"
 		if okM && okT && touch > 0 {
 			ratio = fmt.Sprintf("%.2f", memif/touch)
-			if stops == "" && memif >= 0.9*touch {
+			// The claim below holds for every size from stops on: a
+			// smaller ratio after it moves it past that size.
+			switch {
+			case memif < 0.9*touch:
+				stops = ""
+			case stops == "":
 				stops = s.label
 			}
 		}

@@ -50,3 +50,22 @@ func TestWriteSweepTableAndTheRest(t *testing.T) {
 	assert.Contains(t, got, "| `FirstLap/no-prefault` (mcmdp) | 17216 first-lap-faults, 182.5 first-lap-ms, 210 ms/op |")
 	assert.NotContains(t, got, "`Sweep/", "sweep rows only in the sweep table")
 }
+
+// "From X on" must hold for every size after X: a size that falls short
+// again moves it on.
+func TestSweepStopsOnlyWhereEveryLargerSizeKeepsUp(t *testing.T) {
+	const dip = `pkg: github.com/mcmgo/mcm/mcmdp
+BenchmarkSweep/1500B/memif-2 	 1	 1 ns/op	 7400.00 MB/s	 4.9 Mpps
+BenchmarkSweep/1500B/touch-2 	 1	 1 ns/op	 6400.00 MB/s	 4.2 Mpps
+BenchmarkSweep/9000B/memif-2 	 1	 1 ns/op	 7600.00 MB/s	 0.85 Mpps
+BenchmarkSweep/9000B/touch-2 	 1	 1 ns/op	 10200.00 MB/s	 1.1 Mpps
+BenchmarkSweep/64KB/memif-2 	 1	 1 ns/op	 11000.00 MB/s	 0.17 Mpps
+BenchmarkSweep/64KB/touch-2 	 1	 1 ns/op	 5000.00 MB/s	 0.08 Mpps
+`
+	rs, err := parse(strings.NewReader(dip))
+	require.NoError(t, err)
+	var out strings.Builder
+	write(&out, rs)
+	assert.Contains(t, out.String(), "From 64 KB on")
+	assert.NotContains(t, out.String(), "From 1500 B on", "9000 B falls short")
+}
