@@ -90,8 +90,7 @@ func (l *Loop) burst(bufs []*mcmdp.Buffer) (int, error) {
 		if n, err := l.conn.DequeueBuffers(bufs, 0); n > 0 || err != mcmdp.ErrTimeout {
 			return n, err
 		}
-	}
-	if l.tx {
+	} else {
 		var began time.Time // the clock starts at the first full ring
 		for began.IsZero() || time.Since(began) < txSpin {
 			if n, err := l.conn.DequeueBuffers(bufs, 0); n > 0 || err != mcmdp.ErrTimeout {
