@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: ee5df907797a25d735fe34ccfee6c394b128fe57f9af395e639696f5bf1001aa */
+ * sources sha256: b9153b27bd10ed473a01e5912c0470cf1d870c2112ae475474385858f5c907d0 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

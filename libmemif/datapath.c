@@ -350,6 +350,22 @@ ring_lines_early (queue_t *q, bool master)
   __builtin_prefetch (master ? &q->ring->head : &q->ring->tail, 0, 3);
 }
 
+/* What both sends do first: find the queue, check the arguments (args_ok:
+ * the caller's array is there), zero *tx, and fetch the index lines. */
+static int
+send_start (memif_conn_t *c, uint16_t qid, queue_t **q, uint16_t *tx,
+	    bool args_ok)
+{
+  int err = queue_of (c, qid, true, q);
+  if (err)
+    return err;
+  if (!tx || !args_ok)
+    return MEMIF_ERR_INVAL_ARG;
+  *tx = 0;
+  ring_lines_early (*q, c->args.is_master);
+  return 0;
+}
+
 /* Hands the n oldest allocated slots to the peer and signals it. */
 static void
 publish (memif_conn_t *c, queue_t *q, uint16_t n)
@@ -372,13 +388,9 @@ memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 {
   memif_conn_t *c = conn;
   queue_t *q;
-  int err = queue_of (c, qid, true, &q);
+  int err = send_start (c, qid, &q, tx, !count || bufs);
   if (err)
     return err;
-  if (!tx || (count && !bufs))
-    return MEMIF_ERR_INVAL_ARG;
-  *tx = 0;
-  ring_lines_early (q, c->args.is_master);
   /* Upstream's contract: the good prefix goes, the first bad buffer stops. */
   uint16_t n = 0;
   int rc = MEMIF_ERR_SUCCESS;
@@ -416,13 +428,9 @@ memif_tx_singles (memif_conn_handle_t conn, uint16_t qid,
 {
   memif_conn_t *c = conn;
   queue_t *q;
-  int err = queue_of (c, qid, true, &q);
+  int err = send_start (c, qid, &q, tx, !count || len);
   if (err)
     return err;
-  if (!tx || (count && !len))
-    return MEMIF_ERR_INVAL_ARG;
-  *tx = 0;
-  ring_lines_early (q, c->args.is_master);
   uint16_t n = 0;
   int rc = MEMIF_ERR_SUCCESS;
   for (; n < count; n++)
