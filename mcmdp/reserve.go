@@ -50,10 +50,7 @@ func (c *Conn) reservedSingles(q *queue, n int, short bool, err error) error {
 		return c.mapErr(err)
 	}
 	c.chains = c.chains || short && n == 0
-	q.reserved += uint64(n)
-	if n > 0 {
-		c.frameSegs = 1 // see drain
-	}
+	c.addReserved(q, n)
 	return nil
 }
 
@@ -79,11 +76,17 @@ func (c *Conn) reserved(q *queue, n int, err error) error {
 			break
 		}
 	}
+	c.addReserved(q, n)
+	return nil
+}
+
+// addReserved counts n more slots reserved at q.reserved, each a frame of
+// one descriptor.
+func (c *Conn) addReserved(q *queue, n int) {
 	q.reserved += uint64(n)
 	if n > 0 {
 		c.frameSegs = 1 // see drain
 	}
-	return nil
 }
 
 // maxBurst: descriptors per engine call.
