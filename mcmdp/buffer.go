@@ -134,10 +134,12 @@ func (q *queue) setSingle(b *Buffer, pos uint64) {
 // (its stage is then the pooled staging copy, nil or of any size: the
 // caller sizes it).
 func (q *queue) setChain(b *Buffer, segs ...[]memif.Buffer) {
-	m := &chainMem{}
+	var m *chainMem
 	if n := len(q.chains); n > 0 {
 		m = q.chains[n-1]
 		q.chains = q.chains[:n-1]
+	} else {
+		m = &chainMem{} // only then: allocated up front it escaped every time
 	}
 	m.segs = m.segs[:0]
 	for _, s := range segs {

@@ -72,3 +72,31 @@ func TestHeldBufferBlockingTheRingIsReported(t *testing.T) {
 		require.NoError(t, rx.EnqueueBuffer(recvFrame(t, rx)))
 	}
 }
+
+// Sent and received, chained frames allocate nothing either once the
+// first has set up their memory.
+func TestChainedFramesAllocateNothing(t *testing.T) {
+	path := testsupport.SockPath(t)
+	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
+	txp.Width, txp.Height, rxp.Width, rxp.Height = 64, 4, 64, 4 // 1024-byte frames
+	txp.BufferSize, rxp.BufferSize = 256, 256                  // chains of buffers
+	tx, rx := connect(t, txp, rxp)
+	round := func() {
+		b, err := tx.DequeueBuffer(waitTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.EnqueueBuffer(b); err != nil {
+			t.Fatal(err)
+		}
+		r, err := rx.DequeueBuffer(waitTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rx.EnqueueBuffer(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	round()
+	assert.Zero(t, testing.AllocsPerRun(50, round))
+}
