@@ -313,6 +313,9 @@ func (c *Conn) Discard(b *Buffer) error {
 			c.nextSeq-- // the sequence stays without a hole
 		}
 		b.state = bufFree
+		if b.chain != nil { // its memory serves the next chain, as popDone does
+			q.chains = append(q.chains, b.chain)
+		}
 		c.retire(b)
 		return nil
 	}
