@@ -80,7 +80,7 @@ func TestDiscardingAChainKeepsItsStagingMemory(t *testing.T) {
 	path := testsupport.SockPath(t)
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	txp.Width, txp.Height, rxp.Width, rxp.Height = 64, 4, 64, 4 // 1024-byte frames
-	txp.BufferSize, rxp.BufferSize = 256, 256                  // chains of buffers
+	txp.BufferSize, rxp.BufferSize = 256, 256                   // chains of buffers
 	tx, _ := connect(t, txp, rxp)
 	b, err := tx.DequeueBuffer(waitTimeout) // the first chain allocates
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestChainedFramesAllocateNothing(t *testing.T) {
 	path := testsupport.SockPath(t)
 	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
 	txp.Width, txp.Height, rxp.Width, rxp.Height = 64, 4, 64, 4 // 1024-byte frames
-	txp.BufferSize, rxp.BufferSize = 256, 256                  // chains of buffers
+	txp.BufferSize, rxp.BufferSize = 256, 256                   // chains of buffers
 	tx, rx := connect(t, txp, rxp)
 	round := func() {
 		b, err := tx.DequeueBuffer(waitTimeout)
