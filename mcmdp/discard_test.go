@@ -77,10 +77,7 @@ func TestHeldBufferBlockingTheRingIsReported(t *testing.T) {
 // for the next chained frame: dequeue and discard in a loop allocate
 // nothing (the staging buffer is a whole frame, 1 KB here, 8 MB for 1080p).
 func TestDiscardingAChainKeepsItsStagingMemory(t *testing.T) {
-	path := testsupport.SockPath(t)
-	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
-	txp.Width, txp.Height, rxp.Width, rxp.Height = 64, 4, 64, 4 // 1024-byte frames
-	txp.BufferSize, rxp.BufferSize = 256, 256                   // chains of buffers
+	txp, rxp := chainParams(t)
 	tx, _ := connect(t, txp, rxp)
 	b, err := tx.DequeueBuffer(waitTimeout) // the first chain allocates
 	require.NoError(t, err)
@@ -95,32 +92,4 @@ func TestDiscardingAChainKeepsItsStagingMemory(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
-}
-
-// Sent and received, chained frames allocate nothing either once the
-// first has set up their memory.
-func TestChainedFramesAllocateNothing(t *testing.T) {
-	path := testsupport.SockPath(t)
-	txp, rxp := videoParam(path, Tx), videoParam(path, Rx)
-	txp.Width, txp.Height, rxp.Width, rxp.Height = 64, 4, 64, 4 // 1024-byte frames
-	txp.BufferSize, rxp.BufferSize = 256, 256                   // chains of buffers
-	tx, rx := connect(t, txp, rxp)
-	round := func() {
-		b, err := tx.DequeueBuffer(waitTimeout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.EnqueueBuffer(b); err != nil {
-			t.Fatal(err)
-		}
-		r, err := rx.DequeueBuffer(waitTimeout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rx.EnqueueBuffer(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	round()
-	assert.Zero(t, testing.AllocsPerRun(50, round))
 }
