@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: b9153b27bd10ed473a01e5912c0470cf1d870c2112ae475474385858f5c907d0 */
+ * sources sha256: 558d6b31d4e87813476054cb8bae65bb5989b727673721edd1a77eadf3d8266d */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

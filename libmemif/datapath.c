@@ -350,19 +350,20 @@ ring_lines_early (queue_t *q, bool master)
   __builtin_prefetch (master ? &q->ring->head : &q->ring->tail, 0, 3);
 }
 
-/* What both sends do first: find the queue, check the arguments (args_ok:
- * the caller's array is there), zero *tx, and fetch the index lines. */
+/* What both sends do first: find the queue, check the arguments (count
+ * entries of array), zero *tx, and fetch the index lines if anything goes. */
 static int
 send_start (memif_conn_t *c, uint16_t qid, queue_t **q, uint16_t *tx,
-	    bool args_ok)
+	    uint16_t count, const void *array)
 {
   int err = queue_of (c, qid, true, q);
   if (err)
     return err;
-  if (!tx || !args_ok)
+  if (!tx || (count && !array))
     return MEMIF_ERR_INVAL_ARG;
   *tx = 0;
-  ring_lines_early (*q, c->args.is_master);
+  if (count)
+    ring_lines_early (*q, c->args.is_master);
   return 0;
 }
 
@@ -370,6 +371,8 @@ send_start (memif_conn_t *c, uint16_t qid, queue_t **q, uint16_t *tx,
 static void
 publish (memif_conn_t *c, queue_t *q, uint16_t n)
 {
+  if (!n)
+    return;			/* the peer's lines are not worth touching */
   uint16_t flags = __atomic_load_n (&q->ring->flags, __ATOMIC_RELAXED);
   q->own += n;
   q->alloc -= n;
@@ -377,8 +380,7 @@ publish (memif_conn_t *c, queue_t *q, uint16_t n)
     mw_store_release (&q->ring->tail, q->own);
   else
     mw_store_release (&q->ring->head, q->own);
-  if (n)
-    kick (q, flags);
+  kick (q, flags);
 }
 
 int
@@ -388,7 +390,7 @@ memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 {
   memif_conn_t *c = conn;
   queue_t *q;
-  int err = send_start (c, qid, &q, tx, !count || bufs);
+  int err = send_start (c, qid, &q, tx, count, bufs);
   if (err)
     return err;
   /* Upstream's contract: the good prefix goes, the first bad buffer stops. */
@@ -428,7 +430,7 @@ memif_tx_singles (memif_conn_handle_t conn, uint16_t qid,
 {
   memif_conn_t *c = conn;
   queue_t *q;
-  int err = send_start (c, qid, &q, tx, !count || len);
+  int err = send_start (c, qid, &q, tx, count, len);
   if (err)
     return err;
   uint16_t n = 0;
