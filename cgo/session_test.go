@@ -36,6 +36,7 @@ func TestSessionTokenRefusesOtherSessions(t *testing.T) {
 	waitUntil(t, m, "second session", func(st Status) bool { return st.Up && st.Connects == uint64(first)+1 })
 	second := m.Session()
 	require.Equal(t, first+1, second)
+	waitUp(t, s) // the master can be up a moment before the slave is
 
 	var bufs [1]Buffer
 	for _, stale := range []Session{0, first, second + 1} {
