@@ -126,8 +126,18 @@ func (q *queue) rebaseRx() {
 
 // setSingle gives b the single descriptor at position pos.
 func (q *queue) setSingle(b *Buffer, pos uint64) {
-	k := pos & q.mask
-	b.segs, b.chain = q.descs[k:k+1:k+1], nil
+	single(b, q.descs, pos&q.mask)
+}
+
+// single gives b the one descriptor descs[k] and returns it. In a steady
+// stream an entry meets the same slot lap after lap and has it already: a
+// compare is cheaper than four stores.
+func single(b *Buffer, descs []memif.Buffer, k uint64) *memif.Buffer {
+	d := &descs[k]
+	if b.chain != nil || len(b.segs) != 1 || &b.segs[0] != d {
+		b.segs, b.chain = descs[k:k+1:k+1], nil
+	}
+	return d
 }
 
 // setChain gives b a copy of segs, appended, in chain memory from the pool

@@ -1,5 +1,7 @@
 package mcmdp
 
+import "github.com/mcmgo/mcm/cgo"
+
 // The per-frame work of the burst calls, for the common case: frames of
 // one descriptor, on a queue of the current session. Each is one loop over
 // the burst with what does not change hoisted out of it; anything else
@@ -28,11 +30,11 @@ func (c *Conn) takeReserved() *Buffer {
 func (c *Conn) handOut(q *queue, bufs []*Buffer) {
 	payload := int(c.layout.payload)
 	seq, pos, frame := c.nextSeq, q.handed, q.tail
+	entries, descs, mask := q.entries, q.descs, q.mask
 	for k := range bufs {
-		b := &q.entries[frame&q.mask]
-		d := pos & q.mask
-		b.segs, b.chain = q.descs[d:d+1:d+1], nil
-		b.Data, b.Len = q.descs[d].Data[:payload], payload
+		b := &entries[frame&mask]
+		d := single(b, descs, pos&mask)
+		b.Data, b.Len = d.Data[:payload], payload
 		b.SeqNum, b.Timestamp, b.state = seq, 0, bufOut
 		bufs[k] = b
 		seq, pos, frame = seq+1, pos+1, frame+1
@@ -68,31 +70,46 @@ func (c *Conn) markTxRun(q *queue, bufs []*Buffer) int {
 	n, bytes := 0, uint64(0)
 	// While the run is the oldest outstanding frames, in order, marking
 	// them done is popping them too (see flushTx, which sends them first):
-	// one pass over the frames instead of two.
-	popping := true
+	// one pass over the frames instead of two. head and popped live in
+	// registers until the end: the stores through b could alias q.
+	head, popped, entries, mask := q.head, q.popped, q.entries, q.mask
+	oldest := &entries[head&mask]
 	for _, b := range bufs {
 		if b == nil || b.q != q || b.state != bufOut || b.chain != nil || b.discard || uint(b.Len) > uint(payload) {
 			break
 		}
 		seg := &b.segs[0]
 		seg.Len, seg.Metadata = b.Len, 0
-		if !raw { // allocated with room for it
-			putTrailer(seg.Data[b.Len:], trailerMagic, b.SeqNum, b.Timestamp)
-			seg.Metadata = frameMark
+		if !raw {
+			markFramed(b, seg)
 		}
 		b.state, b.Data = bufDone, nil
-		if popping = popping && b == &q.entries[q.head&q.mask] && q.popped < maxBurst; popping {
+		if b == oldest && popped < maxBurst {
 			b.state = bufFree
-			q.head++
-			q.popped++
+			head++
+			popped++
+			oldest = &entries[head&mask]
+		} else {
+			oldest = nil // popping stops at the first frame it cannot pop
 		}
 		bytes += uint64(b.Len)
 		n++
 	}
+	q.head, q.popped = head, popped
 	c.txInSession += uint64(n)
 	c.st.framesTx += uint64(n)
 	c.st.bytesTx += bytes
 	return n
+}
+
+// markFramed writes a frame's trailer past its payload (it was allocated
+// with room for it) and marks its descriptor. Out of line, it leaves the
+// loop calling it registers enough for a raw stream.
+//
+//go:noinline
+func markFramed(b *Buffer, seg *memif.Buffer) {
+	putTrailer(seg.Data[b.Len:], trailerMagic, b.SeqNum, b.Timestamp)
+	seg.Metadata = frameMark
 }
 
 // takeSingles delivers, into bufs, the frames of one descriptor that q has
@@ -104,14 +121,14 @@ func (c *Conn) takeSingles(q *queue, bufs []*Buffer) int {
 	}
 	wire, framed := int(c.layout.wire), !c.p.Raw
 	n, next, frame, seq, bytes := 0, q.next, q.tail, c.rxCount, uint64(0)
-	for n < len(bufs) && next != q.read {
-		d := &q.descs[next&q.mask]
+	entries, descs, mask, read := q.entries, q.descs, q.mask, q.read
+	for n < len(bufs) && next != read {
+		d := &descs[next&mask]
 		if d.Next || len(d.Data) > wire || framed && (d.Metadata == discardMark || d.Metadata == 0 && len(d.Data) == 0) {
 			break // an empty unmarked one may be a discard from a sender without metadata
 		}
-		b := &q.entries[frame&q.mask]
-		k := next & q.mask
-		b.segs, b.chain = q.descs[k:k+1:k+1], nil
+		b := &entries[frame&mask]
+		single(b, descs, next&mask)
 		b.Data, b.Len = d.Data, len(d.Data)
 		b.SeqNum, b.Timestamp, b.Framed, b.state = seq, 0, false, bufOut
 		if framed { // see deliver
