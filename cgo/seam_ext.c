@@ -10,6 +10,7 @@
 #include <libmemif.h>
 
 #include "_cgo_export.h"
+#include "gobuffer.h"
 
 static void
 seam_on_error (memif_conn_handle_t c, void *ctx, int err, const char *why)
@@ -127,25 +128,43 @@ seam_refill (uintptr_t c, uint16_t qid, uint16_t n)
 }
 
 /* memif_tx_singles of bufs[0..n), then memif_alloc_singles of up to want
- * into data: one crossing. out[0] = sent, out[1] = allocated, out[2] = 1
- * when the allocation stopped before a buffer smaller than size. */
+ * into next: one crossing, and the Go Buffers read and filled here, in
+ * place. lens, metas and data are scratch for the engine's arrays. out[0] =
+ * sent, out[1] = allocated, out[2] = 1 when the allocation stopped before a
+ * buffer smaller than size. Each next[k] gets Data of size bytes (a pointer
+ * into shared memory, which the Go collector ignores) and Len = size. */
 int
-seam_tx_singles (uintptr_t c, uint16_t qid, uintptr_t len, uintptr_t meta,
-		 uint16_t n, uintptr_t data, uint16_t want, uint32_t size,
-		 uintptr_t out)
+seam_tx_singles (uintptr_t c, uint16_t qid, uintptr_t bufs, uint16_t n,
+		 uintptr_t next, uint16_t want, uint32_t size, uintptr_t lens,
+		 uintptr_t metas, uintptr_t data, uintptr_t out)
 {
+  const seam_go_buffer_t *b = (const seam_go_buffer_t *) bufs;
+  seam_go_buffer_t *nb = (seam_go_buffer_t *) next;
+  uint32_t *len = (uint32_t *) lens, *meta = (uint32_t *) metas;
+  void **d = (void **) data;
   uint16_t *o = (uint16_t *) out;
   int short_slot = 0;
   o[0] = o[1] = o[2] = 0;
-  int rc = memif_tx_singles ((memif_conn_handle_t) c, qid,
-			     (const uint32_t *) len, (const uint32_t *) meta,
-			     n, &o[0]);
+  for (uint16_t k = 0; k < n; k++)
+    {
+      if ((uint64_t) b[k].len > (uint64_t) b[k].data_len)
+	return SEAM_LEN_OUTSIDE_DATA;	/* nothing sent */
+      len[k] = (uint32_t) b[k].len;
+      meta[k] = b[k].metadata;
+    }
+  int rc = memif_tx_singles ((memif_conn_handle_t) c, qid, len, meta, n,
+			     &o[0]);
   if (rc != MEMIF_ERR_SUCCESS || !want)
     return rc;
-  int arc = memif_alloc_singles ((memif_conn_handle_t) c, qid, (void **) data,
-				 want, size, &o[1], &short_slot);
+  int arc = memif_alloc_singles ((memif_conn_handle_t) c, qid, d, want, size,
+				 &o[1], &short_slot);
   if (arc != MEMIF_ERR_SUCCESS && arc != MEMIF_ERR_NOBUF_RING)
     o[1] = 0;
+  for (uint16_t k = 0; k < o[1]; k++)
+    {
+      nb[k].data = d[k];
+      nb[k].data_len = nb[k].data_cap = nb[k].len = size;
+    }
   o[2] = (uint16_t) short_slot;
   return n ? rc : arc;		/* nothing sent: the allocation's answer */
 }

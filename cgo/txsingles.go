@@ -5,11 +5,15 @@ package memif
 /*
 #include <stdint.h>
 #include <libmemif.h>
-int seam_tx_singles(uintptr_t c, uint16_t qid, uintptr_t len, uintptr_t meta, uint16_t n, uintptr_t data, uint16_t want, uint32_t size, uintptr_t out);
+#include "gobuffer.h"
+int seam_tx_singles(uintptr_t c, uint16_t qid, uintptr_t bufs, uint16_t n, uintptr_t next, uint16_t want, uint32_t size, uintptr_t lens, uintptr_t metas, uintptr_t data, uintptr_t out);
 */
 import "C"
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // TxSingles is TxAlloc for packets that take one buffer each, written
 // from the buffer's start (capability TxSingles): it sends bufs, which
@@ -29,25 +33,39 @@ func (i *Interface) TxSingles(s Session, qid uint16, bufs, next []Buffer, size u
 	}
 	defer i.unlock()
 	n, want := min(len(bufs), maxBurst), min(len(next), maxBurst)
-	lens := unsafe.Slice(i.scratchRoom(), maxBurst) // Rx's scratch; this call is under the same lock
-	metas := unsafe.Slice(i.scratchMeta(), maxBurst)
-	for k := range bufs[:n] {
-		if b := &bufs[k]; uint(b.Len) <= uint(len(b.Data)) {
-			lens[k], metas[k] = C.uint32_t(b.Len), C.uint32_t(b.Metadata)
-		} else {
-			return 0, 0, false, &Error{Op: "tx", Code: ErrInvalidArg, Reason: "Len outside Data"}
-		}
-	}
-	data := unsafe.Slice((*unsafe.Pointer)(i.scratch), want) // memif_buffer_t scratch, as addresses
 	out := unsafe.Slice((*C.uint16_t)(unsafe.Pointer(i.count())), 3)
-	rc := C.seam_tx_singles(handle(h), C.uint16_t(qid), addr(&lens[0]), addr(&metas[0]), C.uint16_t(n),
-		C.uintptr_t(uintptr(i.scratch)), C.uint16_t(want), C.uint32_t(size), addr(&out[0]))
-	got = int(out[1])
-	for k, p := range data[:got] {
-		next[k].Data, next[k].Len = unsafe.Slice((*byte)(p), size), int(size)
+	// Rx's scratch: this call is under the same lock.
+	rc := C.seam_tx_singles(handle(h), C.uint16_t(qid), inPlace(bufs), C.uint16_t(n), inPlace(next), C.uint16_t(want),
+		C.uint32_t(size), addr(i.scratchRoom()), addr(i.scratchMeta()), C.uintptr_t(uintptr(i.scratch)), addr(&out[0]))
+	runtime.KeepAlive(bufs) // C read them and filled next
+	runtime.KeepAlive(next)
+	if rc == C.SEAM_LEN_OUTSIDE_DATA {
+		return 0, 0, false, &Error{Op: "tx", Code: ErrInvalidArg, Reason: "Len outside Data"}
 	}
-	if got > 0 {
+	if got = int(out[1]); got > 0 {
 		i.handedOut = s
 	}
 	return int(out[0]), got, out[2] != 0, dataErr(int(rc))
 }
+
+// inPlace passes Buffers to C to be read or filled where they are. That is
+// within cgo's rules: they hold no Go pointers (Data is shared memory,
+// queue C memory), and the caller keeps them alive across the call.
+func inPlace(bufs []Buffer) C.uintptr_t {
+	if len(bufs) == 0 {
+		return 0
+	}
+	return addr(&bufs[0])
+}
+
+// C's picture of a Buffer (gobuffer.h) must be Go's: each index below is
+// out of range, or overflows, and fails to compile, when an offset or the
+// size differs. A slice is its pointer, then its length and capacity.
+var (
+	_ = [1]struct{}{}[unsafe.Offsetof(Buffer{}.Data)-C.SEAM_GO_BUFFER_DATA]
+	_ = [1]struct{}{}[unsafe.Offsetof(Buffer{}.Data)+unsafe.Sizeof(uintptr(0))-C.SEAM_GO_BUFFER_DATA_LEN]
+	_ = [1]struct{}{}[unsafe.Offsetof(Buffer{}.Data)+2*unsafe.Sizeof(uintptr(0))-C.SEAM_GO_BUFFER_DATA_CAP]
+	_ = [1]struct{}{}[unsafe.Offsetof(Buffer{}.Len)-C.SEAM_GO_BUFFER_LEN]
+	_ = [1]struct{}{}[unsafe.Offsetof(Buffer{}.Metadata)-C.SEAM_GO_BUFFER_METADATA]
+	_ = [1]struct{}{}[unsafe.Sizeof(Buffer{})-C.SEAM_GO_BUFFER_SIZE]
+)
