@@ -179,11 +179,10 @@ func (i *Interface) Rx(s Session, qid uint16, bufs []Buffer) (int, error) {
 	}
 	ms, rs := unsafe.Slice(meta, maxBurst), unsafe.Slice(room, maxBurst)
 	for k := 0; k < int(*got); k++ {
-		toGo(&bufs[k], &cb[k])
-		bufs[k].Metadata = uint32(ms[k])
 		// cap(Data) reaches as far as the peer's region safely does: bytes
 		// past Len are readable, for peers that agree on a trailer there.
-		bufs[k].Data = unsafe.Slice((*byte)(cb[k].data), bufs[k].Len+int(rs[k]))[:bufs[k].Len]
+		toGoRoom(&bufs[k], &cb[k], int(rs[k]))
+		bufs[k].Metadata = uint32(ms[k])
 	}
 	return int(*got), dataErr(int(rc))
 }
@@ -202,9 +201,12 @@ func (i *Interface) Refill(s Session, qid uint16, count int) error {
 	return dataErr(int(refill(h, C.uint16_t(qid), C.uint16_t(count))))
 }
 
-func toGo(b *Buffer, c *C.memif_buffer_t) {
+func toGo(b *Buffer, c *C.memif_buffer_t) { toGoRoom(b, c, 0) }
+
+// toGoRoom is toGo with room readable bytes past Len, up to cap(Data).
+func toGoRoom(b *Buffer, c *C.memif_buffer_t, room int) {
 	b.Len = int(c.len)
-	b.Data = unsafe.Slice((*byte)(c.data), b.Len)
+	b.Data = unsafe.Slice((*byte)(c.data), b.Len+room)[:b.Len]
 	b.Next = c.flags&C.MEMIF_BUFFER_FLAG_NEXT != 0
 	b.desc = uint16(c.desc_index)
 	b.queue = getQueue(c)
