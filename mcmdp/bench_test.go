@@ -134,6 +134,9 @@ func benchSender(b *testing.B, sink string, p *ConnParam) *Conn {
 // receiver process, one buffer per call or 32 per call, with mcmdp and, in
 // alternating slices of the same run, with the seam alone (see seamSender):
 // the machine is noisy, the ratio (x-seam) is steadier than either rate.
+// line-rtt-ns is the median cache-line round trip between two CPUs, taken
+// before each slice (see testsupport.LineRoundTrip): one buffer per call
+// is bound by it.
 func BenchmarkPackets64B(b *testing.B) {
 	for _, burst := range []int{1, 32} {
 		b.Run(fmt.Sprintf("burst%d", burst), func(b *testing.B) {
@@ -142,12 +145,16 @@ func BenchmarkPackets64B(b *testing.B) {
 			tx := benchSender(b, "sink-packets", p)
 			seam := seamSender(b)
 			bufs, seamBufs := make([]*Buffer, burst), make([]memif.Buffer, burst)
-			const slices = 8
+			const parts = 8
 			var took, seamTook time.Duration
+			var rtt [parts]time.Duration
 			b.ReportAllocs()
 			b.ResetTimer()
-			for k := 0; k < slices; k++ {
-				n := b.N/slices + b.N%slices*(k/(slices-1)) // the rest in the last
+			for k := 0; k < parts; k++ {
+				b.StopTimer()
+				rtt[k] = testsupport.LineRoundTrip()
+				b.StartTimer()
+				n := b.N/parts + b.N%parts*(k/(parts-1)) // the rest in the last
 				start := time.Now()
 				sendPackets(b, tx, bufs, n)
 				took += time.Since(start)
@@ -160,6 +167,8 @@ func BenchmarkPackets64B(b *testing.B) {
 			b.ReportMetric(mpps, "Mpps")
 			b.ReportMetric(seamMpps, "seam-Mpps")
 			b.ReportMetric(mpps/seamMpps, "x-seam")
+			slices.Sort(rtt[:])
+			b.ReportMetric(float64(rtt[len(rtt)/2].Nanoseconds()), "line-rtt-ns")
 		})
 	}
 }
