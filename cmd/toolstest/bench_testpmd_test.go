@@ -30,7 +30,9 @@ import (
 // (testsupport.LineRoundTrip: 110 or 530 ns on this project's machines):
 // a round whose rows ran in different placements compares two machines.
 // So the round trip is taken before each row and after the last, and a
-// round is steady when those readings agree within half; the medians are
+// round is steady when no reading is three times another (the two
+// placements are four to five times apart; within one, readings wander by
+// up to twice); the medians are
 // of the steady rounds (of all, said so, when none was). Every round is
 // printed with its readings. A benchmark, not a test: nothing here
 // asserts a speed. Run it with `make bench-testpmd`.
@@ -78,10 +80,10 @@ func (r *benchRatios) add(rows []benchRow) {
 	r.recv = append(r.recv, rows[2].windowPPS/pmd)
 }
 
-// steadyRound: no reading is more than half as long again as another.
+// steadyRound: no reading is three times another.
 func steadyRound(rtts []time.Duration) bool {
 	lo, hi := slices.Min(rtts), slices.Max(rtts)
-	return lo > 0 && hi*2 <= lo*3
+	return lo > 0 && hi < 3*lo
 }
 
 func median(v []float64) float64 {
@@ -236,7 +238,8 @@ func settle(b *testing.B, ctx context.Context, what string, p *testpmd.Process, 
 	return st
 }
 
-// A round is steady only when every reading is within half of the others.
+// A round is steady only when no reading is three times another: the
+// readings of rounds printed on 2026-11-30, near, far and mixed.
 func TestSteadyRound(t *testing.T) {
 	ns := func(v ...int) []time.Duration {
 		d := make([]time.Duration, len(v))
@@ -249,11 +252,13 @@ func TestSteadyRound(t *testing.T) {
 		rtts   []time.Duration
 		steady bool
 	}{
-		{ns(110, 115, 120, 112), true},
-		{ns(100, 150, 120, 110), true},
-		{ns(100, 151, 120, 110), false},
-		{ns(110, 530, 120, 112), false},
-		{ns(530, 520, 540, 510), true},
+		{ns(111, 122, 58, 153), true},
+		{ns(103, 95, 106, 209), true},
+		{ns(617, 512, 601, 726), true},
+		{ns(522, 595, 104, 109), false},
+		{ns(110, 762, 115, 109), false},
+		{ns(100, 299, 120, 110), true},
+		{ns(100, 300, 120, 110), false},
 		{ns(0, 0, 0, 0), false}, // one CPU: nothing was measured
 	} {
 		if got := steadyRound(c.rtts); got != c.steady {
