@@ -20,7 +20,9 @@ import (
 // must be the oldest buffers allocated on queue qid, in that order (Len and
 // Metadata are read; the rest is what alloc gave), then allocates up to
 // len(next) buffers of at least size bytes into next (Data and Len, size
-// of them, are set; nothing else). Only lengths and addresses cross, not a
+// of them, are set; nothing else; the rest of the first min(len(next),
+// 256), those not among bufs, get a nil Data). next may be bufs, or
+// overlap it: the buffers sent are read first. Only lengths and addresses cross, not a
 // whole descriptor per packet. The allocation stops before a buffer
 // smaller than size (short: such packets need chains, see AllocPacket);
 // got is 0 when the send failed. err is the send's, or with no bufs the
@@ -33,6 +35,16 @@ func (i *Interface) TxSingles(s Session, qid uint16, bufs, next []Buffer, size u
 	}
 	defer i.unlock()
 	n, want := min(len(bufs), maxBurst), min(len(next), maxBurst)
+	for k := range next[:want] {
+		// C overwrites Data without Go's write barrier, which is sound
+		// only over a pointer the collector need not see: nil, or shared
+		// memory (a caller's Go memory there would be dropped unseen).
+		// Buffers being sent may be reused as next (mcmdp does): theirs
+		// is shared memory already, and C reads it first.
+		if b := &next[k]; !within(b, bufs[:n]) {
+			b.Data = nil
+		}
+	}
 	out := unsafe.Slice((*C.uint16_t)(unsafe.Pointer(i.count())), 3)
 	// Rx's scratch: this call is under the same lock.
 	rc := C.seam_tx_singles(handle(h), C.uint16_t(qid), inPlace(bufs), C.uint16_t(n), inPlace(next), C.uint16_t(want),
@@ -56,6 +68,15 @@ func inPlace(bufs []Buffer) C.uintptr_t {
 		return 0
 	}
 	return addr(&bufs[0])
+}
+
+// within reports whether b is one of bufs (the same memory).
+func within(b *Buffer, bufs []Buffer) bool {
+	if len(bufs) == 0 {
+		return false
+	}
+	p, lo := uintptr(unsafe.Pointer(b)), uintptr(unsafe.Pointer(&bufs[0]))
+	return p >= lo && p-lo < uintptr(len(bufs))*unsafe.Sizeof(Buffer{})
 }
 
 // C's picture of a Buffer (gobuffer.h) must be Go's: each index below is

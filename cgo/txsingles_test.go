@@ -12,16 +12,26 @@ import (
 // TxSingles moves packets of one buffer each both ways, with their lengths
 // and metadata, in bursts that send the last burst's buffers and allocate
 // the next ones in the same call; the receiver sees exactly what was sent.
+// The next ones may go where the sent ones were (reuse), as mcmdp does.
 func TestTxSinglesBothDirections(t *testing.T) {
 	needCap(t, "TxSingles")
-	m, s := pair(t, Config{InterfaceID: 1}, Config{InterfaceID: 1, Log2RingSize: 4, BufferSize: 256})
 	for _, dir := range []struct {
-		name   string
-		tx, rx *Interface
-	}{{"s2m", s, m}, {"m2s", m, s}} {
+		name  string
+		s2m   bool
+		reuse bool
+	}{{"s2m", true, false}, {"m2s", false, false}, {"s2m-reuse", true, true}, {"m2s-reuse", false, true}} {
 		t.Run(dir.name, func(t *testing.T) {
-			tx, rx := dir.tx, dir.rx
+			// A pair of its own: slots a case leaves allocated would be
+			// the oldest, and so the first sent, in the next case's.
+			m, s := pair(t, Config{InterfaceID: 1}, Config{InterfaceID: 1, Log2RingSize: 4, BufferSize: 256})
+			tx, rx := m, s
+			if dir.s2m {
+				tx, rx = s, m
+			}
 			cur, next := make([]Buffer, 8), make([]Buffer, 8)
+			if dir.reuse {
+				next = cur
+			}
 			_, got, short, err := tx.TxSingles(tx.Session(), 0, nil, cur, 200)
 			require.NoError(t, err)
 			require.False(t, short)
