@@ -20,6 +20,29 @@ func TestPatternFramesDifferAndCheck(t *testing.T) {
 	assert.True(t, p.Check(b[:10], 2), "a short frame checks its prefix")
 }
 
+// Small frames come whole from a table: the same bytes as the window with
+// the mark written over its start, for every size and offset, and for
+// frames shorter than the pattern's.
+func TestPatternTableMatchesWindow(t *testing.T) {
+	for _, size := range []int{3, 8, 64, 1500, markedMax, markedMax + 1} {
+		p := NewPattern(size)
+		assert.Equal(t, size <= markedMax, p.marked != nil, "size %d", size)
+		for _, seq := range []uint32{0, 1, 36, 37, 255, 256, 1 << 31, 1<<32 - 1} {
+			for _, n := range []int{size, size / 2} {
+				want := make([]byte, n)
+				copy(want, p.window(seq, n))
+				copy(want, patternMark)
+				got := make([]byte, n)
+				p.Fill(got, seq)
+				if !assert.Equal(t, want, got, "size %d seq %d n %d", size, seq, n) {
+					return
+				}
+				assert.True(t, p.Check(got, seq))
+			}
+		}
+	}
+}
+
 // The pacer's deadline for frame n is start + n/fps whatever happened
 // before: retrying a frame or a late wake-up does not shift later frames.
 func TestPacerDoesNotDrift(t *testing.T) {
