@@ -130,6 +130,41 @@ func (s *sender) loop(ctx context.Context) *cli.Summary {
 // fill writes the frames of bufs, the first being frame n, and returns
 // how many it filled: fewer when the input ended or failed (out says).
 func (s *sender) fill(bufs []*mcmdp.Buffer, n uint64, out *cli.Outcome) int {
+	filled := len(bufs)
+	if s.src == nil {
+		s.fillPattern(bufs, n)
+	} else {
+		filled = s.fillInput(bufs, n, out)
+	}
+	if s.f.Raw || filled == 0 {
+		return filled // raw frames carry no timestamp: no clock to read
+	}
+	now := time.Now().UnixNano() // once the frames are ready to go
+	for _, buf := range bufs[:filled] {
+		buf.Timestamp = now
+	}
+	return filled
+}
+
+// fillPattern writes the test pattern, which cannot fail, in one tight
+// loop: small frames are many, and this is most of the tool's own work.
+func (s *sender) fillPattern(bufs []*mcmdp.Buffer, n uint64) {
+	for _, buf := range bufs {
+		s.pattern.Fill(buf.Data, buf.SeqNum)
+	}
+	if k := s.f.corrupt - int64(n); k >= 0 && k < int64(len(bufs)) {
+		buf := bufs[k]
+		buf.Data[buf.Len/2] ^= 0xFF
+	}
+	if s.f.CRC {
+		for _, buf := range bufs {
+			s.crc.Add(buf.Data[:buf.Len])
+		}
+	}
+}
+
+// fillInput reads the frames from --input and returns how many it read.
+func (s *sender) fillInput(bufs []*mcmdp.Buffer, n uint64, out *cli.Outcome) int {
 	for k, buf := range bufs {
 		if err := s.read(buf, n+uint64(k)); err == errInputEnd {
 			out.Stop("input")
@@ -143,24 +178,13 @@ func (s *sender) fill(bufs []*mcmdp.Buffer, n uint64, out *cli.Outcome) int {
 		}
 		s.crc.Add(buf.Data[:buf.Len])
 	}
-	if s.f.Raw {
-		return len(bufs) // raw frames carry no timestamp: no clock to read
-	}
-	now := time.Now().UnixNano() // once the frames are ready to go
-	for _, buf := range bufs {
-		buf.Timestamp = now
-	}
 	return len(bufs)
 }
 
 var errInputEnd = errors.New("end of input")
 
-// read writes frame n: from the file, or the test pattern.
+// read writes frame n from the file.
 func (s *sender) read(buf *mcmdp.Buffer, n uint64) error {
-	if s.src == nil {
-		s.pattern.Fill(buf.Data, buf.SeqNum)
-		return nil
-	}
 	_, err := io.ReadFull(s.src, buf.Data)
 	if (err == io.EOF || err == io.ErrUnexpectedEOF) && s.f.loop {
 		if _, err = s.src.Seek(0, io.SeekStart); err == nil {
