@@ -1,7 +1,6 @@
 /* gobuffer.h - the seam's Go Buffer (types.go) as C sees it, for the calls
  * that read and fill Buffers in place instead of copying them through C
- * scratch one Go loop at a time. A Go slice is a pointer
- * and two ints.
+ * scratch one Go loop at a time. A Go slice is a pointer and two ints.
  * txsingles.go fails to compile if this picture and the Go type differ. */
 #ifndef SEAM_GOBUFFER_H
 #define SEAM_GOBUFFER_H

@@ -22,12 +22,12 @@ import (
 // len(next) buffers of at least size bytes into next (Data and Len, size
 // of them, are set; nothing else; the rest of the first min(len(next),
 // 256), those not among bufs, get a nil Data). next may be bufs, or
-// overlap it: the buffers sent are read first. Only lengths and addresses cross, not a
-// whole descriptor per packet. The allocation stops before a buffer
-// smaller than size (short: such packets need chains, see AllocPacket);
-// got is 0 when the send failed. err is the send's, or with no bufs the
-// allocation's, as Alloc's would be. Without the capability it answers
-// ErrNotSupported (system libmemif: see ext_system.go).
+// overlap it: the buffers sent are read first. Only lengths and addresses
+// cross, not a whole descriptor per packet. The allocation stops before a
+// buffer smaller than size (short: such packets need chains, see
+// AllocPacket); got is 0 when the send failed. err is the send's, or with
+// no bufs the allocation's, as Alloc's would be. Without the capability it
+// answers ErrNotSupported (system libmemif: see ext_system.go).
 func (i *Interface) TxSingles(s Session, qid uint16, bufs, next []Buffer, size uint32) (sent, got int, short bool, err error) {
 	h, err := i.lock(s)
 	if err != nil {
