@@ -102,7 +102,7 @@ func TestEmptyAbstractNameIsABadFlag(t *testing.T) {
 }
 
 // waitSocket waits for a master's socket file: no event says it exists.
-func waitSocket(t *testing.T, path string, p *proc) {
+func waitSocket(t testing.TB, path string, p *proc) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if st, err := os.Stat(path); err == nil && st.Mode()&os.ModeSocket != 0 {
