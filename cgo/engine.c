@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 558d6b31d4e87813476054cb8bae65bb5989b727673721edd1a77eadf3d8266d */
+ * sources sha256: c0482e1be579fe2f78ca7d5ec8bb5cd091217563ea1a7045a483b788379b9931 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -338,16 +338,28 @@ put_desc (memif_conn_t *c, queue_t *q, uint16_t slot, uint32_t off,
   return 0;
 }
 
-/* Asks, as a send starts, for the lines it reads last: the flags word
- * kick needs and the index the next allocation looks at. The peer's
- * polling keeps them in its core; loaded cold they would each stall the
- * core for a round trip, fetched now they come while the descriptors are
- * written. */
+/* Sends of at most this many buffers fetch their index line to write. */
+#define SHORT_SEND 4
+
+/* Asks, as a send starts, for the lines it will touch: the first
+ * descriptor's, to write; the line of the peer's index, which the next
+ * allocation reads; and the line of the index it publishes (a slave's
+ * holds the flags word kick reads too). The peer's polling keeps them all
+ * in its core; fetched now they come while the descriptors are written.
+ * A short send asks for its index line to write: asked for to read, it
+ * comes shared, and the store must take it once more, a second round trip
+ * that the return to the caller waits for. A long one asks to read, as the
+ * peer would take a line it cannot use yet back before the store. */
 static inline void
-ring_lines_early (queue_t *q, bool master)
+ring_lines_early (queue_t *q, bool master, uint16_t count)
 {
-  __builtin_prefetch (&q->ring->flags, 0, 3);
+  const uint16_t *mine = master ? &q->ring->tail : &q->ring->head;
+  prefetch_for_write (&q->ring->desc[q->own & (q->size - 1)]);
   __builtin_prefetch (master ? &q->ring->head : &q->ring->tail, 0, 3);
+  if (count <= SHORT_SEND)
+    prefetch_for_write (mine);
+  else
+    __builtin_prefetch (mine, 0, 3);
 }
 
 /* What both sends do first: find the queue, check the arguments (count
@@ -363,7 +375,7 @@ send_start (memif_conn_t *c, uint16_t qid, queue_t **q, uint16_t *tx,
     return MEMIF_ERR_INVAL_ARG;
   *tx = 0;
   if (count)
-    ring_lines_early (*q, c->args.is_master);
+    ring_lines_early (*q, c->args.is_master, count);
   return 0;
 }
 
@@ -381,6 +393,18 @@ publish (memif_conn_t *c, queue_t *q, uint16_t n)
   else
     mw_store_release (&q->ring->head, q->own);
   kick (q, flags);
+}
+
+/* After a short send, asks for the buffer line of the next slot already
+ * allocated, to write: the application fills it next. The peer's core
+ * read it a lap ago, and its reads of what was just sent may pull in the
+ * lines after it; fetched now, the fill does not wait for it, nor does the
+ * crossing back to the caller (it waits for every store before it). */
+static void
+warm_next_fill (queue_t *q, uint16_t sent)
+{
+  if (sent && sent <= SHORT_SEND && q->alloc)
+    prefetch_for_write (q->spans[q->own & (q->size - 1)].p);
 }
 
 int
@@ -412,6 +436,7 @@ memif_tx_burst_meta (memif_conn_handle_t conn, uint16_t qid,
 	return MEMIF_ERR_DISCONNECTED;
     }
   publish (c, q, n);
+  warm_next_fill (q, n);
   *tx = n;
   return rc;
 }
@@ -447,6 +472,7 @@ memif_tx_singles (memif_conn_handle_t conn, uint16_t qid,
 	return MEMIF_ERR_DISCONNECTED;
     }
   publish (c, q, n);
+  warm_next_fill (q, n);
   *tx = n;
   return rc;
 }
