@@ -112,3 +112,25 @@ func TestLimitsBurst(t *testing.T) {
 		assert.Equal(t, tc.want, l.Burst(tc.done, tc.burst), "%+v", tc)
 	}
 }
+
+// A wait never runs past --duration: a deadline within leftBound bounds
+// it from the start, one further away only the waits longer than that.
+func TestLimitsLeft(t *testing.T) {
+	for _, tc := range []struct {
+		duration, ask time.Duration
+		atMost        time.Duration
+	}{
+		{0, turnWait, turnWait},               // no --duration
+		{time.Hour, turnWait, turnWait},       // far: the wait as asked
+		{time.Hour, 2 * time.Hour, time.Hour}, // a longer wait reads the clock
+		{100 * time.Millisecond, turnWait, 100 * time.Millisecond},
+		{leftBound, 2 * leftBound, leftBound},
+		{time.Microsecond, turnWait, time.Millisecond}, // at least a millisecond
+	} {
+		l := NewLimits(&Common{Duration: tc.duration})
+		got := l.Left(tc.ask)
+		l.Stop()
+		assert.LessOrEqual(t, got, tc.atMost, "%+v", tc)
+		assert.Greater(t, got, time.Duration(0), "%+v", tc)
+	}
+}

@@ -180,18 +180,29 @@ type Limits struct {
 	frames   uint64
 	deadline time.Time
 	// expired is set by a timer at the deadline: a turn looks at it
-	// instead of reading the clock, which costs more than a packet.
-	expired *atomic.Bool
-	timer   *time.Timer
+	// instead of reading the clock, which costs more than a packet. near
+	// is set leftBound before it: until then Left needs no clock either.
+	expired, near *atomic.Bool
+	timers        []*time.Timer
 }
+
+// leftBound: the longest wait Left answers without reading the clock
+// while the deadline is further than this away (turns wait turnWait).
+const leftBound = time.Second
 
 // NewLimits starts the --duration clock.
 func NewLimits(c *Common) Limits {
 	l := Limits{frames: c.Frames}
 	if c.Duration > 0 {
 		l.deadline = time.Now().Add(c.Duration)
-		expired := new(atomic.Bool)
-		l.expired, l.timer = expired, time.AfterFunc(c.Duration, func() { expired.Store(true) })
+		expired, near := new(atomic.Bool), new(atomic.Bool)
+		l.expired, l.near = expired, near
+		l.timers = []*time.Timer{time.AfterFunc(c.Duration, func() { expired.Store(true) })}
+		if c.Duration <= leftBound {
+			near.Store(true)
+		} else {
+			l.timers = append(l.timers, time.AfterFunc(c.Duration-leftBound, func() { near.Store(true) }))
+		}
 	}
 	return l
 }
@@ -209,8 +220,8 @@ func (l Limits) Reached(n uint64) (bool, string) {
 
 // Stop releases the --duration timer.
 func (l Limits) Stop() {
-	if l.timer != nil {
-		l.timer.Stop()
+	for _, t := range l.timers {
+		t.Stop()
 	}
 }
 
@@ -223,9 +234,11 @@ func (l Limits) Burst(n uint64, burst int) int {
 	return burst
 }
 
-// Left is how long until the --duration limit (or d if there is none).
+// Left is how long until the --duration limit (or d if there is none),
+// at most d and at least a millisecond. A one-frame sender asks every
+// frame, so far from the deadline it answers without the clock.
 func (l Limits) Left(d time.Duration) time.Duration {
-	if l.deadline.IsZero() {
+	if l.deadline.IsZero() || d <= leftBound && !l.near.Load() {
 		return d
 	}
 	return max(min(d, time.Until(l.deadline)), time.Millisecond)
