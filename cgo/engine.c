@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: c0482e1be579fe2f78ca7d5ec8bb5cd091217563ea1a7045a483b788379b9931 */
+ * sources sha256: 260960b1100996b7d0b73ce5912c9fc5fb4cab20df36011a606026a44d557429 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

@@ -342,24 +342,29 @@ put_desc (memif_conn_t *c, queue_t *q, uint16_t slot, uint32_t off,
 #define SHORT_SEND 4
 
 /* Asks, as a send starts, for the lines it will touch: the first
- * descriptor's, to write; the line of the peer's index, which the next
- * allocation reads; and the line of the index it publishes (a slave's
- * holds the flags word kick reads too). The peer's polling keeps them all
- * in its core; fetched now they come while the descriptors are written.
- * A short send asks for its index line to write: asked for to read, it
- * comes shared, and the store must take it once more, a second round trip
- * that the return to the caller waits for. A long one asks to read, as the
- * peer would take a line it cannot use yet back before the store. */
+ * descriptor's, to write, and the line of the index it publishes (a
+ * slave's holds the flags word kick reads too). The peer's polling keeps
+ * them in its core; fetched now they come while the descriptors are
+ * written. A short send asks for its index line to write: asked for to
+ * read, it comes shared, and the store must take it once more, a second
+ * round trip that the return to the caller waits for. A long one asks to
+ * read, as the peer would take a line it cannot use yet back before the
+ * store, and also reads the line of the peer's index, which the next
+ * allocation looks at. A short send leaves that line alone: it is
+ * allocated for in batches, and taking the line every frame would make
+ * the peer's next release wait for it. */
 static inline void
 ring_lines_early (queue_t *q, bool master, uint16_t count)
 {
   const uint16_t *mine = master ? &q->ring->tail : &q->ring->head;
   prefetch_for_write (&q->ring->desc[q->own & (q->size - 1)]);
-  __builtin_prefetch (master ? &q->ring->head : &q->ring->tail, 0, 3);
   if (count <= SHORT_SEND)
-    prefetch_for_write (mine);
-  else
-    __builtin_prefetch (mine, 0, 3);
+    {
+      prefetch_for_write (mine);
+      return;
+    }
+  __builtin_prefetch (mine, 0, 3);
+  __builtin_prefetch (master ? &q->ring->head : &q->ring->tail, 0, 3);
 }
 
 /* What both sends do first: find the queue, check the arguments (count
