@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: 260960b1100996b7d0b73ce5912c9fc5fb4cab20df36011a606026a44d557429 */
+ * sources sha256: ec87ac11da16918eaeccd0699949abb2df29250b15c1f1c7467873112be74390 */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"
