@@ -42,9 +42,12 @@ func NewPattern(size int) *Pattern {
 }
 
 func (p *Pattern) window(seq uint32, n int) []byte {
-	off := int(seq*7) % 256
+	off := windowAt(seq)
 	return p.buf[off : off+n]
 }
+
+// windowAt is where frame seq's window starts in the pattern, 0..255.
+func windowAt(seq uint32) int { return int(seq*7) % 256 }
 
 // patternMark opens every test-pattern frame of 8 bytes or more, so a
 // receiver can tell the pattern from real content (mcm-send --input).
@@ -53,7 +56,7 @@ var patternMark = []byte("MCMPATRN")
 // Fill writes frame seq into dst, of at most the pattern's frame size.
 func (p *Pattern) Fill(dst []byte, seq uint32) {
 	if p.marked != nil && len(dst) <= p.size {
-		off := int(seq*7&255) * p.size // the window's offset, as below
+		off := windowAt(seq) * p.size
 		copy(dst, p.marked[off:off+p.size])
 		return
 	}
