@@ -15,8 +15,8 @@ import (
 // A one-frame-per-call stream pays about half of it per frame at least
 // (the index line the receiver polls must come back before the sender's
 // next crossing ends), so benchmarks report it beside their rates: on a
-// VM it changes with where the host puts the virtual CPUs, by four times
-// on this project's machines. It is 0 with fewer than two CPUs.
+// VM it changes with where the host puts the virtual CPUs, by four to ten
+// times on this project's machines. It is 0 with fewer than two CPUs.
 func LineRoundTrip() time.Duration {
 	var allowed unix.CPUSet
 	if unix.SchedGetaffinity(0, &allowed) != nil || allowed.Count() < 2 {
