@@ -88,7 +88,7 @@ func run(args []string, stdout io.Writer) int {
 	if err != nil {
 		return cli.Fail(tool, err, cli.ExitUsage)
 	}
-	pattern := cli.NewPattern(size) // before the connect: the first frame is due at once
+	pattern := cli.NewSendPattern(size) // before the connect: the first frame is due at once
 
 	ctx, stop := cli.Signals()
 	defer stop()

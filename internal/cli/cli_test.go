@@ -8,7 +8,7 @@ import (
 )
 
 func TestPatternFramesDifferAndCheck(t *testing.T) {
-	p := NewPattern(1000)
+	p := NewPattern(1000) // Fill from the window, without the table
 	a, b := make([]byte, 1000), make([]byte, 1000)
 	p.Fill(a, 1)
 	p.Fill(b, 2)
@@ -25,7 +25,8 @@ func TestPatternFramesDifferAndCheck(t *testing.T) {
 // frames shorter than the pattern's.
 func TestPatternTableMatchesWindow(t *testing.T) {
 	for _, size := range []int{3, 8, 64, 1500, markedMax, markedMax + 1} {
-		p := NewPattern(size)
+		assert.Nil(t, NewPattern(size).marked, "a checker keeps no table")
+		p := NewSendPattern(size)
 		assert.Equal(t, size <= markedMax, p.marked != nil, "size %d", size)
 		for _, seq := range []uint32{0, 1, 36, 37, 255, 256, 1 << 31, 1<<32 - 1} {
 			for _, n := range []int{size, size / 2} {

@@ -13,7 +13,7 @@ import (
 type Pattern struct {
 	buf  []byte
 	size int
-	// marked holds, for small frames, the 256 frames whole, mark
+	// marked holds, for a sender's small frames, the 256 frames whole, mark
 	// included: a frame is then one copy into shared memory, not two
 	// (small frames are many, and each store into a line the receiver
 	// holds waits for it).
@@ -23,18 +23,26 @@ type Pattern struct {
 // markedMax: frames up to this size are kept whole (256 of them).
 const markedMax = 4096
 
-// NewPattern prepares the pattern for frames of size bytes.
+// NewPattern prepares the pattern for checking frames of size bytes; Fill
+// works too, a frame in two copies.
 func NewPattern(size int) *Pattern {
 	b := make([]byte, size+256)
 	for i := range b {
 		b[i] = byte(i*131 + i>>9)
 	}
-	p := &Pattern{buf: b, size: size}
+	return &Pattern{buf: b, size: size}
+}
+
+// NewSendPattern is NewPattern for a sender: small frames are also kept
+// whole, up to 1 MiB of them, so Fill is one copy. A receiver has no use
+// for them.
+func NewSendPattern(size int) *Pattern {
+	p := NewPattern(size)
 	if size <= markedMax {
 		p.marked = make([]byte, 256*size)
 		for off := range 256 {
 			f := p.marked[off*size : (off+1)*size]
-			copy(f, b[off:])
+			copy(f, p.buf[off:])
 			copy(f, patternMark)
 		}
 	}
