@@ -30,6 +30,11 @@ type Capabilities struct {
 	// TxWait: a sender waiting for ring room sleeps until the peer
 	// releases buffers; without it WaitTx polls.
 	TxWait bool
+	// TxInFlightAtEnd: Interface.TxInFlight answers for the last session
+	// that ended, with its count at the end, so a sender draining at Close
+	// learns what the receiver really left when it left. Without it the
+	// drain has only the last count it read before the end.
+	TxInFlightAtEnd bool
 	// ModeCheck: a master refuses a slave of another interface mode.
 	ModeCheck bool
 	// TxValidation: Tx refuses buffers that were not allocated, or out of

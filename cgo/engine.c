@@ -5,7 +5,7 @@
 /* engine.c - the bundled memif engine, one translation unit of package
  * cgo. Regenerate after editing ../libmemif: the digest below is what
  * makes Go's build cache see that edit.
- * sources sha256: ec87ac11da16918eaeccd0699949abb2df29250b15c1f1c7467873112be74390 */
+ * sources sha256: 29023a6b7e713caf8d1135b6d84596cf8befb6fe9e387020219bd2ef55efda7a */
 
 #include "../libmemif/api.c"
 #include "../libmemif/channel.c"

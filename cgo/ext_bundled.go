@@ -27,6 +27,7 @@ typedef struct {
 import "C"
 
 import (
+	"errors"
 	"time"
 	"unsafe"
 )
@@ -38,7 +39,7 @@ import (
 const bundledEngine = true
 
 var engineCaps = Capabilities{BufferSize32: true, Metadata: true, Reasons: true,
-	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true,
+	HandshakeTimeout: true, Fault: true, ReleaseStale: true, TxWait: true, TxInFlightAtEnd: true,
 	ModeCheck: true, TxValidation: true, DuplicateIDCheck: true, Prefault: true,
 	TxAlloc: true, TxSingles: true, Hardened: true, SharedSocket: true}
 
@@ -292,9 +293,13 @@ func (i *Interface) ReleaseStale(session Session) error {
 
 // TxInFlight is how many descriptors of transmit queue qid were sent in
 // session s and not yet released by the peer: what a receiver that stops
-// reading leaves undelivered.
+// reading leaves undelivered. Once s has ended it is the count at its end
+// (for the last session that ended; ErrNoConn for older ones).
 func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 	h, err := i.lock(s)
+	if errors.Is(err, ErrNoConn) && s != 0 {
+		return i.txInFlightAtEnd(s, qid)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -306,6 +311,21 @@ func (i *Interface) TxInFlight(s Session, qid uint16) (int, error) {
 		return 0, dataErr(int(rc))
 	}
 	return int(w.in_flight), nil
+}
+
+// txInFlightAtEnd is TxInFlight of an ended session, under the socket
+// mutex: a session ends in the engine's event handling, which holds it.
+func (i *Interface) txInFlightAtEnd(s Session, qid uint16) (int, error) {
+	h, err := i.lockAny()
+	if err != nil {
+		return 0, err
+	}
+	defer i.unlockAny()
+	var n C.uint16_t
+	if rc := C.memif_tx_in_flight_at_end(h, C.uint64_t(s), C.uint16_t(qid), &n); rc != 0 {
+		return 0, dataErr(int(rc))
+	}
+	return int(n), nil
 }
 
 // TxInterrupts counts the interrupts (eventfd writes) this side sent on

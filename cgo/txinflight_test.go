@@ -8,7 +8,8 @@ import (
 )
 
 // TxInFlight counts what was sent and not yet released, on either role's
-// transmit ring, and refuses another session.
+// transmit ring, refuses another session, and still answers for a session
+// that ended, with the count at its end.
 func TestTxInFlight(t *testing.T) {
 	for _, senderIsMaster := range []bool{true, false} {
 		t.Run(map[bool]string{true: "master sends", false: "slave sends"}[senderIsMaster], func(t *testing.T) {
@@ -42,6 +43,20 @@ func TestTxInFlight(t *testing.T) {
 
 			_, err = tx.TxInFlight(tx.Session()+1, 0)
 			assert.ErrorIs(t, err, ErrNoConn)
+
+			// The receiver leaves holding one: that count outlives the session.
+			ended := tx.Session()
+			require.NoError(t, rx.Close())
+			waitUntil(t, tx, "link down", func(s Status) bool { return !s.Up })
+			n, err = tx.TxInFlight(ended, 0)
+			if !EngineCapabilities().TxInFlightAtEnd {
+				assert.ErrorIs(t, err, ErrNoConn)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "the count as the session ended")
+			_, err = tx.TxInFlight(ended+1, 0)
+			assert.ErrorIs(t, err, ErrNoConn, "a session that never was")
 		})
 	}
 }

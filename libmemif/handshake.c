@@ -320,6 +320,8 @@ conn_teardown (memif_conn_t *c)
   c->announced = false;
   if (notify && c->on_disconnect)
     c->on_disconnect (c, c->private_ctx);
+  if (was_up)
+    txwait_note_end (c);	/* the rings are still mapped */
   session_free (c, was_up);
   c->state = CONN_DOWN;
   c->fault = false;

@@ -80,6 +80,10 @@ struct memif_conn
   uint8_t rx_polling[MW_MAX_RINGS + 1];	/* survives reconnects */
 
   uint64_t sessions;		/* sessions that came up: numbers them */
+  /* the last session that ended, and what each of its transmit queues had
+   * sent and not got back then (memif_tx_in_flight_at_end) */
+  uint64_t ended_session;
+  uint16_t ended_in_flight[MW_MAX_RINGS];
 
   /* page ranges kept alive after a disconnect because the application still
    * held buffers in them (private zero pages); freed by memif_release_stale

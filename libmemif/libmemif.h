@@ -384,6 +384,13 @@ int memif_tx_wait_done (memif_conn_handle_t conn, uint16_t qid);
  * a system call: a sender spins this long before it arms a wait. */
 int memif_tx_spin (memif_conn_handle_t conn, uint16_t qid, uint16_t need,
 		   uint32_t ns, uint16_t *room);
+/* in_flight of transmit queue qid as session `session` ended (numbered as
+ * for memif_release_stale): the slots sent in it that the peer never
+ * released. Kept for the last session that ended only; MEMIF_ERR_NOCONN
+ * for any other. A sender draining before it closes reads the truth even
+ * when the receiver released its last slots and left between two looks. */
+int memif_tx_in_flight_at_end (memif_conn_handle_t conn, uint64_t session,
+			       uint16_t qid, uint16_t *in_flight);
 /* Wakes every thread of this process sleeping on queue qid's word, so a
  * waiter the application wants back (a cancelled wait) re-checks. */
 int memif_tx_wait_wake (memif_conn_handle_t conn, uint16_t qid);

@@ -33,6 +33,9 @@ int session_start (memif_conn_t *c, const char **why);
 /* Unmaps the session. With keep_held, the pages under buffers the
  * application still holds become private zero pages instead (stale.h). */
 void session_free (memif_conn_t *c, bool keep_held);
+/* Keeps, as a session that was up ends, what each transmit queue had sent
+ * and not got back (txwait.c; memif_tx_in_flight_at_end). */
+void txwait_note_end (memif_conn_t *c);
 
 /* Where [offset, offset + len) of one of the session's regions lies, or
  * NULL. */

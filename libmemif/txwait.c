@@ -49,6 +49,45 @@ memif_tx_spin (memif_conn_handle_t conn, uint16_t qid, uint16_t need,
     }
 }
 
+/* Slots of q sent and not yet released by the peer. A lying peer's index
+ * cannot make it more than the ring. */
+static uint16_t
+tx_in_flight (const memif_conn_t *c, const queue_t *q)
+{
+  const mw_ring_t *r = q->ring;
+  uint32_t n = c->args.is_master
+    ? q->size - mw_dist (q->own, mw_load_acquire (&r->head))
+    : mw_dist (mw_load_acquire (&r->tail), q->own);
+  return (uint16_t) (n > q->size ? q->size : n);
+}
+
+void
+txwait_note_end (memif_conn_t *c)
+{
+  uint16_t n = c->args.is_master ? c->num_m2s : c->num_s2m;
+  c->ended_session = c->sessions;
+  for (uint16_t qid = 0; qid < MW_MAX_RINGS; qid++)
+    {
+      const queue_t *q = qid < n ? tx_queue (c, qid) : NULL;
+      c->ended_in_flight[qid] = q && q->ring ? tx_in_flight (c, q) : 0;
+    }
+}
+
+int
+memif_tx_in_flight_at_end (memif_conn_handle_t conn, uint64_t session,
+			   uint16_t qid, uint16_t *in_flight)
+{
+  memif_conn_t *c = conn;
+  if (!c || !in_flight)
+    return MEMIF_ERR_INVAL_ARG;
+  if (session == 0 || session != c->ended_session)
+    return MEMIF_ERR_NOCONN;
+  if (qid >= MW_MAX_RINGS)
+    return MEMIF_ERR_QID;
+  *in_flight = c->ended_in_flight[qid];
+  return MEMIF_ERR_SUCCESS;
+}
+
 int
 memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
 		       uint16_t *room, uint16_t *in_flight, uint32_t **word,
@@ -76,12 +115,7 @@ memif_tx_wait_prepare (memif_conn_handle_t conn, uint16_t qid,
   if (rm < 0)
     return lying (c, "peer moved a ring index too far");
   *room = (uint16_t) rm;
-  if (c->args.is_master)
-    *in_flight = (uint16_t) (q->size
-			     - mw_dist (q->own,
-					mw_load_acquire (&r->head)));
-  else
-    *in_flight = mw_dist (mw_load_acquire (&r->tail), q->own);
+  *in_flight = tx_in_flight (c, q);
   return MEMIF_ERR_SUCCESS;
 }
 

@@ -30,7 +30,7 @@ func (e *UndeliveredError) Error() string {
 func (e *UndeliveredError) Is(target error) bool { return target == ErrUndelivered }
 
 // drainSlice bounds each drain wait, so the in-flight count read last is
-// recent if the receiver leaves during the drain.
+// recent if the receiver leaves during the drain (libmemif_system).
 const drainSlice = 20 * time.Millisecond
 
 // drain, at a sender's Close: waits (at most DrainTimeout) until the
@@ -75,11 +75,16 @@ func (c *Conn) drain() error {
 }
 
 // drainQueue waits for queue q to drain and returns the descriptors still
-// in flight at the deadline, or when session s ended the last count seen.
-// With an engine that cannot count them (libmemif_system) it only waits.
+// in flight at the deadline, or at the end of session s if it ended first
+// (upstream libmemif forgets them then: the last count seen). With an
+// engine that cannot count them (libmemif_system) it only waits.
 func (c *Conn) drainQueue(s memif.Session, q uint16, deadline time.Time) int {
 	last := 0
 	for {
+		// Looked at before the count: once s has ended, the count is the
+		// one at its end, final (a receiver may release its last frames
+		// and leave between two looks).
+		ended := c.iface.Session() != s
 		n, err := c.iface.TxInFlight(s, q)
 		switch {
 		case errors.Is(err, memif.ErrNotSupported):
@@ -93,8 +98,8 @@ func (c *Conn) drainQueue(s memif.Session, q uint16, deadline time.Time) int {
 			return 0
 		case err != nil:
 			return last
-		case n == 0:
-			return 0
+		case n == 0 || ended:
+			return n
 		}
 		last = n
 		left := time.Until(deadline)

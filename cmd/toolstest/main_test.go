@@ -178,6 +178,7 @@ type summary struct {
 	Reconnects      uint64  `json:"reconnects"`
 	PeerFaults      uint64  `json:"peer_faults"`
 	PlainFrames     uint64  `json:"plain_frames"`
+	Undelivered     uint64  `json:"undelivered"`
 	CRC32C          string  `json:"crc32c"`
 	End             string  `json:"end"`
 	EndDetail       string  `json:"end_detail"`

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -223,6 +224,27 @@ func TestReceiverThatStopsEndsTheSenderCleanly(t *testing.T) {
 	assert.Equal(t, "receiver-closed", send.summary(t).End)
 	assert.Equal(t, "receiver closed", send.summary(t).EndDetail)
 	assert.Equal(t, uint64(30), recv.summary(t).Frames)
+}
+
+// Both stop at --frames: the receiver gives back its last frame and
+// leaves while the sender's Close waits for it. Every frame was delivered,
+// and the sender must say so however the two ends interleave (it used to
+// report the count it read just before the receiver's last release).
+func TestBothStopAtFramesNothingUndelivered(t *testing.T) {
+	const n = 5000
+	media := []string{"--raw", "--payload", "anc", "--buffer-size", "256"}
+	for round := 0; round < 5; round++ {
+		dir := runDir(t)
+		recv := start(t, dir, "mcm-recv", args(media, []string{"--json", "--frames", strconv.Itoa(n)})...)
+		send := run(t, dir, "mcm-send", args(media, []string{"--json", "--fps", "0", "--frames", strconv.Itoa(n)})...)
+		require.Equal(t, 0, send.code, "round %d: %s", round, send.stderr.String())
+		require.Equal(t, 0, recv.wait(t), "round %d: %s", round, recv.stderr.String())
+		ss := send.summary(t)
+		assert.Equal(t, uint64(n), ss.Frames, "round %d", round)
+		assert.Zero(t, ss.Undelivered, "round %d", round)
+		assert.Equal(t, "frames", ss.End, "round %d", round)
+		assert.Equal(t, uint64(n), recv.summary(t).Frames, "round %d", round)
+	}
 }
 
 func TestVersion(t *testing.T) {
