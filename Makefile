@@ -98,7 +98,8 @@ bench: bench-testpmd
 
 # The tools against DPDK: testpmd txonly into testpmd rxonly, mcm-send
 # --burst 32 into testpmd rxonly and testpmd txonly into mcm-recv --burst 32,
-# 64 B packets, in MCM_BENCH_ROUNDS rounds (3: about two and a half
+# then the same one packet per call with mcm-send into mcm-recv beside
+# them, 64 B packets, in MCM_BENCH_ROUNDS rounds (3: about seven and a half
 # minutes; skipped without dpdk-testpmd).
 bench-testpmd:
 	$(GO) test -run '^$$' -bench '^BenchmarkTestpmd$$' -benchtime 1x -timeout 20m ./cmd/toolstest/
