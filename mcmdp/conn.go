@@ -147,7 +147,8 @@ func (c *Conn) Connected() bool {
 
 // WaitConnected blocks until the peer is connected (at once if it is), the
 // Conn closes (ErrClosed), or ctx ends. After ErrDisconnected, it is how to
-// wait for the peer's return without polling.
+// wait for the peer's return without polling. A session that ended unseen
+// by the data path is still reported by the next DequeueBuffer.
 func (c *Conn) WaitConnected(ctx context.Context) error {
 	for {
 		ch := c.Changed()

@@ -72,7 +72,10 @@
 // this side's), a *PeerClosed when the peer closed on purpose with another
 // reason (a receiver's Close says "receiver closed"), ErrDisconnected when
 // it vanished; all three match ErrDisconnected. The calls after it wait for
-// the next session within their timeout, so a plain loop never spins.
+// the next session within their timeout, so a plain loop never spins. A
+// peer that left and came back between two calls still ended a session:
+// the next call reports that end before any frame of the new one, whether
+// or not Connected or WaitConnected saw the change meanwhile.
 // DequeueBufferContext and DequeueBuffersContext end when their context
 // does.
 //

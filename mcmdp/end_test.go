@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcmgo/mcm/cgo"
 	"github.com/mcmgo/mcm/internal/testsupport"
 )
 
@@ -248,4 +249,61 @@ func TestClosedConnRefusesEveryCall(t *testing.T) {
 	assert.ErrorIs(t, err, ErrClosed)
 	_, err = rx.DequeueBuffers(make([]*Buffer, 2), 0)
 	assert.ErrorIs(t, err, ErrClosed)
+}
+
+// A peer that leaves and is back before this side's next call still ends
+// a session: that call reports the end, once, with what was lost, and the
+// next one works in the new session. (It used to go straight on, the end
+// and its frames unreported.)
+func TestSessionEndReportedWhenThePeerIsAlreadyBack(t *testing.T) {
+	for _, side := range []TransferType{Rx, Tx} {
+		txp, rxp := pairParams(t)
+		txp.DrainTimeout = time.Millisecond // a sender's Close need not wait for them
+		tx, rx := connect(t, txp, rxp)
+		me, peer, peerParam := rx, tx, txp
+		if side == Tx {
+			me, peer, peerParam = tx, rx, rxp
+		}
+		sendFrame(t, tx, 0, 64) // never taken: lost with the session
+		sendFrame(t, tx, 1, 64)
+		first := me.iface.Status().Connects
+		peer.Close()
+		again := create(t, peerParam)
+		waitEngine(t, me, "the peer back", func(st memif.Status) bool { return st.Up && st.Connects > first })
+
+		var err error
+		if side == Rx {
+			_, err = me.DequeueBuffer(waitTimeout)
+			var eos *EndOfStream
+			require.ErrorAs(t, err, &eos, "side %d", side)
+			assert.Equal(t, &EndOfStream{Sent: 2, Received: 0}, eos)
+			sendFrame(t, again, 7, 64)
+			require.NoError(t, me.EnqueueBuffer(recvFrame(t, me)), "then the new session")
+		} else {
+			_, err = me.DequeueBuffer(waitTimeout)
+			var pc *PeerClosed
+			require.ErrorAs(t, err, &pc, "side %d", side)
+			assert.Equal(t, "receiver closed", pc.Reason)
+			sendFrame(t, me, 7, 64)
+			require.NoError(t, again.EnqueueBuffer(recvFrame(t, again)), "then the new session")
+		}
+	}
+}
+
+// waitEngine waits on c's change notifications, without touching the Conn
+// itself, until the engine's status satisfies cond.
+func waitEngine(t *testing.T, c *Conn, what string, cond func(memif.Status) bool) {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		ch := c.iface.Changed()
+		if cond(c.iface.Status()) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }

@@ -13,8 +13,8 @@ import "github.com/mcmgo/mcm/cgo"
 func (c *Conn) takeReserved() *Buffer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.up || c.iface.Session() != c.session || c.closed.Load() {
-		return nil // sync has something to do
+	if !c.up || c.loss != nil || c.iface.Session() != c.session || c.closed.Load() {
+		return nil // sync has something to do, or an end to report
 	}
 	q := c.queues[c.rr]
 	if q.handed == q.reserved {

@@ -30,6 +30,8 @@ func TestTxBufferFromBeforeAReconnectIsRefused(t *testing.T) {
 	require.ErrorIs(t, tx.EnqueueBuffer(old), ErrDisconnected)
 	assert.ErrorIs(t, tx.EnqueueBuffer(old), ErrBufferState, "refused once, then it is gone")
 	assert.ErrorIs(t, tx.Discard(old), ErrBufferState)
+	_, err = tx.DequeueBuffer(waitTimeout)
+	require.ErrorIs(t, err, ErrPeerClosed, "the first receiver's departure, reported once")
 
 	for k := 0; k < 3*8; k++ { // three turns of the ring
 		sendFrame(t, tx, k, 64)
@@ -55,6 +57,8 @@ func TestRxBufferFromBeforeAReconnectIsRefused(t *testing.T) {
 	waitSession(t, rx, 2)
 	require.ErrorIs(t, rx.EnqueueBuffer(old), ErrDisconnected)
 	assert.ErrorIs(t, rx.EnqueueBuffer(old), ErrBufferState, "refused once, then it is gone")
+	_, err := rx.DequeueBuffer(waitTimeout)
+	require.ErrorIs(t, err, ErrEndOfStream, "the first sender's end, reported once")
 
 	// Had the old buffer gone back to the new ring, the receiver would
 	// give back a slot it never read and the turns below would stall or
@@ -65,7 +69,7 @@ func TestRxBufferFromBeforeAReconnectIsRefused(t *testing.T) {
 		require.True(t, testsupport.Check(b.Data, k), "frame %d", k)
 		require.NoError(t, rx.EnqueueBuffer(b))
 	}
-	_, err := rx.DequeueBuffer(0)
+	_, err = rx.DequeueBuffer(0)
 	assert.ErrorIs(t, err, ErrTimeout)
 }
 

@@ -94,6 +94,8 @@ func TestCallRacingAReconnectCannotMixSessions(t *testing.T) {
 	require.NotNil(t, rx2)
 	defer rx2.Close()
 	require.NoError(t, tx.WaitConnected(context.Background()))
+	_, err = tx.DequeueBuffer(waitTimeout)
+	require.ErrorIs(t, err, ErrPeerClosed, "the first receiver's departure, reported once")
 	for k := 0; k < 20; k++ { // the new session works, frames intact
 		sendFrame(t, tx, 100+k, 64)
 		b, err := rx2.DequeueBuffer(waitTimeout)

@@ -49,14 +49,11 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	if !c.sync() {
+	if !c.sync() || c.loss != nil { // an end this Conn saw and has not reported
 		return nil, c.downErr()
 	}
 	b, err := c.takeFrameLocked()
 	if err == ErrDisconnected { // the engine saw the end before sync did
-		if c.resynced() {
-			return c.takeFrameLocked()
-		}
 		c.endSession()
 		return nil, c.downErr()
 	}

@@ -16,8 +16,9 @@ import (
 // sync, under mu, brings the Conn to the engine's current session: a
 // session that ended gives up its queues (its held buffers answer
 // ErrDisconnected when they come back), a new one gets fresh queues. It
-// reports whether a session is usable. A call refused in c.session
-// meanwhile is caught by resynced.
+// reports whether a session is usable. A session that ended leaves its end
+// in c.loss even when the next one is already up (a peer that came back
+// between two calls): the data-path calls report it first, once.
 func (c *Conn) sync() bool {
 	if c.closed.Load() {
 		return false
@@ -152,14 +153,6 @@ func ctxErr(ctx context.Context) error {
 		return nil
 	}
 	return ctx.Err()
-}
-
-// resynced, under mu, follows a call in c.session that came back
-// ErrDisconnected: it reports whether a fresh session is now up, so the
-// caller may retry once.
-func (c *Conn) resynced() bool {
-	was := c.session
-	return c.sync() && c.session != was
 }
 
 // current is the session to wait in, read under mu: a wait in a session

@@ -100,6 +100,8 @@ func heldFrameCycles(t *testing.T, typ TransferType, cycles int) {
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			require.NoError(t, survivor.WaitConnected(ctx))
 			cancel()
+			_, err := survivor.DequeueBuffer(waitTimeout)
+			require.ErrorIs(t, err, ErrDisconnected, "the last peer's departure, reported once")
 		}
 		tx, rx := survivor, peer
 		if typ == Rx {

@@ -18,8 +18,11 @@ import (
 // in polling mode spins. When a session ends, the next call reports it once
 // — ErrDisconnected, or a *PeerClosed or an *EndOfStream, which match it —
 // and the calls after it wait (within their timeout) for the next session,
-// so a loop that just calls again never spins. Other errors: ErrTimeout,
-// ErrClosed. Never a nil buffer with a nil error.
+// so a loop that just calls again never spins. The end is reported even
+// when the peer is back by then, before any frame of the new session, and
+// Connected or WaitConnected seeing the change does not take the report:
+// every end, and what it lost, reaches the data path once. Other errors:
+// ErrTimeout, ErrClosed. Never a nil buffer with a nil error.
 func (c *Conn) DequeueBuffer(timeout time.Duration) (*Buffer, error) {
 	if c.tx {
 		if b := c.takeReserved(); b != nil {
@@ -151,7 +154,7 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	if c.closed.Load() {
 		return nil, 0, ErrClosed
 	}
-	if !c.sync() {
+	if !c.sync() || c.loss != nil { // an end this Conn saw and has not reported
 		return nil, 0, c.downErr()
 	}
 	if c.tooLarge {
@@ -159,9 +162,6 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	}
 	b, q, err := c.allocFrameLocked(c.queues[c.rr])
 	if err == ErrDisconnected { // the engine saw the end before sync did
-		if c.resynced() && !c.tooLarge {
-			return c.allocFrameLocked(c.queues[c.rr])
-		}
 		c.endSession()
 		return nil, 0, c.downErr()
 	}
