@@ -131,7 +131,7 @@ func (l *Loop) Done(bufs []*mcmdp.Buffer) (lost bool) {
 	l.Frames += uint64(len(bufs))
 	l.cnt.Frames.Add(uint64(len(bufs)))
 	l.cnt.Bytes.Add(bytes)
-	if !l.tx {
+	if !l.tx && !l.c.Raw { // raw frames carry no SeqNum: no gaps to count
 		l.cnt.Gaps.Store(l.conn.Stats().SeqGaps)
 	}
 	return lost
