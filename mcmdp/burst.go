@@ -73,7 +73,7 @@ func (c *Conn) takeBurst(bufs []*Buffer) (int, uint16, error) {
 	if c.closed.Load() {
 		return 0, 0, ErrClosed
 	}
-	if !c.sync() || c.loss != nil { // an end this Conn saw and has not reported
+	if !c.ready() {
 		return 0, 0, c.downErr()
 	}
 	n, q, err := c.takeBurstLocked(bufs)

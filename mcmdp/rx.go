@@ -49,7 +49,7 @@ func (c *Conn) takeFrame() (*Buffer, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	if !c.sync() || c.loss != nil { // an end this Conn saw and has not reported
+	if !c.ready() {
 		return nil, c.downErr()
 	}
 	b, err := c.takeFrameLocked()

@@ -61,6 +61,12 @@ func (c *Conn) sync() bool {
 	return true
 }
 
+// ready, under mu, is sync for the data-path calls: not while an end is
+// still to be reported (downErr reports it), even with the next session up.
+func (c *Conn) ready() bool {
+	return c.sync() && c.loss == nil
+}
+
 // endSession, under mu, ends the session this side was using, keeping why
 // for the next dequeue to report once (a session the peer broke was
 // reported by peerFault and is no longer up).

@@ -154,7 +154,7 @@ func (c *Conn) allocFrame() (*Buffer, uint16, error) {
 	if c.closed.Load() {
 		return nil, 0, ErrClosed
 	}
-	if !c.sync() || c.loss != nil { // an end this Conn saw and has not reported
+	if !c.ready() {
 		return nil, 0, c.downErr()
 	}
 	if c.tooLarge {
